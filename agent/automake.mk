@@ -1,0 +1,14 @@
+bin_PROGRAMS += agent/roam-agent
+agent_roam_agent_SOURCES = \
+	agent/chassis.c \
+	agent/chassis.h \
+	agent/encap-iface.c \
+	agent/encap-iface.h \
+	agent/integration-bridge.c \
+	agent/integration-bridge.h \
+	agent/local-config.c \
+	agent/local-config.h \
+	agent/roam-agent.c
+agent_roam_agent_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNL_CFLAGS)
+agent_roam_agent_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(LIBNL_LIBS)
+dist_man_MANS += agent/roam-agent.8

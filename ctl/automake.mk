@@ -1,0 +1,4 @@
+bin_PROGRAMS += ctl/roam-ctl
+ctl_roam_ctl_SOURCES = ctl/roam-ctl.c
+ctl_roam_ctl_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB)
+dist_man_MANS += ctl/roam-ctl.8

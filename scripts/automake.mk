@@ -1,0 +1,6 @@
+# Set-up scripts and the netns testbed.
+EXTRA_DIST += \
+	scripts/build-ovs.sh \
+	scripts/install-deps.sh \
+	scripts/demo.sh
+dist_bin_SCRIPTS += scripts/roam-testbed

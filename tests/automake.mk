@@ -1,0 +1,45 @@
+# Unit tests (cmocka) and system tests (netns testbed).
+#
+# "make check" runs both and prints every cmocka summary and, for the system
+# tests, a closing "N passed, N failed" line.  "make check-unit" and
+# "make check-system" run one half; TESTSUITEFLAGS passes test names or
+# options to the system test runner.
+
+UNIT_TESTS = \
+	tests/unit/test-local-config \
+	tests/unit/test-validate
+check_PROGRAMS += $(UNIT_TESTS)
+
+UNIT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_TEST_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(CMOCKA_LIBS)
+
+tests_unit_test_local_config_SOURCES = \
+	tests/unit/test-local-config.c \
+	agent/local-config.c \
+	agent/local-config.h
+tests_unit_test_local_config_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
+
+tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
+tests_unit_test_validate_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_validate_LDADD = $(UNIT_TEST_LDADD)
+
+EXTRA_DIST += \
+	tests/run-unit-tests.sh \
+	tests/system
+
+TEST_ENVIRONMENT = \
+	ROAM_SRCDIR='$(abs_top_srcdir)' ROAM_BUILDDIR='$(abs_top_builddir)'
+
+check-unit: $(UNIT_TESTS)
+	@$(srcdir)/tests/run-unit-tests.sh $(UNIT_TESTS)
+
+check-system: all
+	@$(TEST_ENVIRONMENT) $(srcdir)/tests/system/run.sh $(TESTSUITEFLAGS)
+
+check-local: check-unit check-system
+
+demo: all
+	@$(TEST_ENVIRONMENT) $(srcdir)/scripts/demo.sh
+
+.PHONY: check-unit check-system demo
