@@ -4,6 +4,8 @@ agent_roam_agent_SOURCES = \
 	agent/chassis.h \
 	agent/encap-iface.c \
 	agent/encap-iface.h \
+	agent/flow-tables.c \
+	agent/flow-tables.h \
 	agent/integration-bridge.c \
 	agent/integration-bridge.h \
 	agent/local-config.c \

@@ -1,0 +1,308 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#include <config.h>
+
+#include "chassis.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "local-config.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/roam-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(chassis);
+
+void
+chassis_register_roam_idl(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_add_table(idl, &roamrec_table_chassis);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_name);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_hostname);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_zone);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_encaps);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_other_config);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_col_external_ids);
+
+    ovsdb_idl_add_table(idl, &roamrec_table_encap);
+    ovsdb_idl_add_column(idl, &roamrec_encap_col_type);
+    ovsdb_idl_add_column(idl, &roamrec_encap_col_ip);
+    ovsdb_idl_add_column(idl, &roamrec_encap_col_chassis_name);
+    ovsdb_idl_add_column(idl, &roamrec_encap_col_options);
+
+    ovsdb_idl_add_table(idl, &roamrec_table_chassis_private);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_name);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_chassis);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_nb_cfg);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_nb_cfg_timestamp);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_heartbeat);
+    ovsdb_idl_add_column(idl,
+                         &roamrec_chassis_private_col_heartbeat_interval);
+    /* The agent's own heartbeats need not wake it up. */
+    ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_heartbeat);
+    ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_nb_cfg_timestamp);
+
+    /* Replicate no Chassis_Private row until the chassis name is known. */
+    chassis_private_set_monitor_condition(idl, NULL);
+}
+
+void
+chassis_indexes_init(struct chassis_indexes *indexes, struct ovsdb_idl *idl)
+{
+    indexes->chassis_by_name
+        = ovsdb_idl_index_create1(idl, &roamrec_chassis_col_name);
+    indexes->chassis_private_by_name
+        = ovsdb_idl_index_create1(idl, &roamrec_chassis_private_col_name);
+}
+
+unsigned int
+chassis_private_set_monitor_condition(struct ovsdb_idl *idl, const char *name)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+
+    /* A condition without clauses matches no row. */
+    if (name) {
+        roamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ, name);
+    }
+    unsigned int seqno = roamrec_chassis_private_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    return seqno;
+}
+
+static const struct roamrec_chassis *
+chassis_lookup(struct ovsdb_idl_index *chassis_by_name, const char *name)
+{
+    struct roamrec_chassis *target
+        = roamrec_chassis_index_init_row(chassis_by_name);
+    roamrec_chassis_index_set_name(target, name);
+    const struct roamrec_chassis *chassis
+        = roamrec_chassis_index_find(chassis_by_name, target);
+    roamrec_chassis_index_destroy_row(target);
+    return chassis;
+}
+
+static const struct roamrec_chassis_private *
+chassis_private_lookup(struct ovsdb_idl_index *by_name, const char *name)
+{
+    struct roamrec_chassis_private *target
+        = roamrec_chassis_private_index_init_row(by_name);
+    roamrec_chassis_private_index_set_name(target, name);
+    const struct roamrec_chassis_private *row
+        = roamrec_chassis_private_index_find(by_name, target);
+    roamrec_chassis_private_index_destroy_row(target);
+    return row;
+}
+
+/* Makes 'encap' describe tunnel 'type' at 'ip' of chassis 'name'.  Returns
+ * true if it changed anything. */
+static bool
+encap_update(const struct roamrec_encap *encap, const char *type,
+             const char *ip, const char *name)
+{
+    bool changed = false;
+
+    if (strcmp(encap->type, type)) {
+        roamrec_encap_set_type(encap, type);
+        changed = true;
+    }
+    if (strcmp(encap->ip, ip)) {
+        roamrec_encap_set_ip(encap, ip);
+        changed = true;
+    }
+    if (strcmp(encap->chassis_name, name)) {
+        roamrec_encap_set_chassis_name(encap, name);
+        changed = true;
+    }
+    return changed;
+}
+
+/* Makes the Encap rows of 'chassis' equal to one per type in 'types' at
+ * 'ip'.  Existing rows are updated in place, so that a change of address is
+ * one update rather than a delete and an insert.  Returns true if it changed
+ * anything. */
+static bool
+chassis_update_encaps(struct ovsdb_idl_txn *txn,
+                      const struct roamrec_chassis *chassis,
+                      const struct sset *types, const char *ip)
+{
+    size_t n = sset_count(types);
+    const struct roamrec_encap **encaps = xmalloc(n * sizeof *encaps);
+    const struct roamrec_encap **unused = xmalloc(chassis->n_encaps
+                                                  * sizeof *unused);
+    size_t n_unused = 0;
+    bool changed = false;
+
+    /* First keep the rows whose type is still configured... */
+    memset(encaps, 0, n * sizeof *encaps);
+    for (size_t i = 0; i < chassis->n_encaps; i++) {
+        const struct roamrec_encap *encap = chassis->encaps[i];
+        size_t idx = 0;
+        const char *type;
+        bool kept = false;
+
+        SSET_FOR_EACH (type, types) {
+            if (!encaps[idx] && !strcmp(encap->type, type)) {
+                encaps[idx] = encap;
+                kept = true;
+                break;
+            }
+            idx++;
+        }
+        if (!kept) {
+            unused[n_unused++] = encap;
+        }
+    }
+
+    /* ...then give each new type a row, reusing those of removed types. */
+    size_t idx = 0;
+    const char *type;
+    SSET_FOR_EACH (type, types) {
+        if (!encaps[idx]) {
+            encaps[idx] = (n_unused ? unused[--n_unused]
+                           : roamrec_encap_insert(txn));
+            changed = true;
+        }
+        changed |= encap_update(encaps[idx], type, ip, chassis->name);
+        idx++;
+    }
+
+    if (changed || n_unused || chassis->n_encaps != n) {
+        roamrec_chassis_set_encaps(chassis, (struct roamrec_encap **) encaps,
+                                   n);
+        changed = true;
+    }
+
+    free(encaps);
+    free(unused);
+    return changed;
+}
+
+static void
+chassis_delete_stale(const struct chassis_ctx_in *ctx_in)
+{
+    const struct roamrec_chassis *stale
+        = chassis_lookup(ctx_in->indexes->chassis_by_name,
+                         ctx_in->stale_name);
+    if (stale) {
+        VLOG_INFO("system-id changed from %s to %s: deleting chassis %s",
+                  ctx_in->stale_name, ctx_in->cfg->system_id,
+                  ctx_in->stale_name);
+        roamrec_chassis_delete(stale);
+    }
+}
+
+void
+chassis_run(const struct chassis_ctx_in *ctx_in,
+            struct chassis_ctx_out *ctx_out)
+{
+    const struct local_config *cfg = ctx_in->cfg;
+    struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
+
+    ctx_out->changed = false;
+    ctx_out->chassis = chassis_lookup(ctx_in->indexes->chassis_by_name,
+                                      cfg->system_id);
+    if (!txn) {
+        return;
+    }
+
+    if (ctx_in->stale_name && strcmp(ctx_in->stale_name, cfg->system_id)) {
+        chassis_delete_stale(ctx_in);
+    }
+
+    const struct roamrec_chassis *chassis = ctx_out->chassis;
+    if (!chassis) {
+        if (!ctx_in->encap_ip) {
+            /* A chassis needs at least one Encap; wait for the address. */
+            return;
+        }
+        struct roamrec_chassis *new_chassis = roamrec_chassis_insert(txn);
+        roamrec_chassis_set_name(new_chassis, cfg->system_id);
+        chassis = new_chassis;
+        ctx_out->changed = true;
+        VLOG_INFO("registering chassis %s", cfg->system_id);
+        ovsdb_idl_txn_add_comment(txn, "roam-agent: registering chassis %s",
+                                  cfg->system_id);
+    }
+
+    if (strcmp(chassis->hostname, cfg->hostname)) {
+        roamrec_chassis_set_hostname(chassis, cfg->hostname);
+        ctx_out->changed = true;
+    }
+    if (strcmp(chassis->zone, cfg->zone)) {
+        roamrec_chassis_set_zone(chassis, cfg->zone);
+        ctx_out->changed = true;
+    }
+    if (ctx_in->encap_ip
+        && chassis_update_encaps(txn, chassis, &cfg->encap_types,
+                                 ctx_in->encap_ip)) {
+        char *types = sset_join(&cfg->encap_types, ",", "");
+        VLOG_INFO("chassis %s: encapsulation %s at %s", cfg->system_id,
+                  types, ctx_in->encap_ip);
+        free(types);
+        ctx_out->changed = true;
+    }
+}
+
+void
+chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
+                    struct chassis_private_ctx_out *ctx_out)
+{
+    ctx_out->next_heartbeat = LLONG_MAX;
+    ctx_out->row = (ctx_in->condition_synced
+                    ? chassis_private_lookup(
+                        ctx_in->indexes->chassis_private_by_name,
+                        ctx_in->name)
+                    : NULL);
+    if (!ctx_in->condition_synced) {
+        /* Without its own row replicated, the agent cannot tell whether the
+         * row exists and would risk inserting a duplicate. */
+        return;
+    }
+
+    const struct roamrec_chassis_private *cp = ctx_out->row;
+    long long int now = ctx_in->now;
+    if (cp) {
+        ctx_out->next_heartbeat = cp->heartbeat + ctx_in->heartbeat_interval;
+        /* A heartbeat from the future means the clock went back. */
+        if (cp->heartbeat > now + ctx_in->heartbeat_interval) {
+            ctx_out->next_heartbeat = now;
+        }
+    }
+
+    struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
+    if (!txn) {
+        return;
+    }
+
+    if (!cp) {
+        struct roamrec_chassis_private *new_cp
+            = roamrec_chassis_private_insert(txn);
+        roamrec_chassis_private_set_name(new_cp, ctx_in->name);
+        cp = new_cp;
+        ctx_out->next_heartbeat = now;
+    }
+
+    if (ctx_in->chassis && cp->chassis != ctx_in->chassis) {
+        roamrec_chassis_private_set_chassis(cp, ctx_in->chassis);
+    }
+    if (cp->heartbeat_interval != ctx_in->heartbeat_interval) {
+        roamrec_chassis_private_set_heartbeat_interval(
+            cp, ctx_in->heartbeat_interval);
+        ctx_out->next_heartbeat = now;
+    }
+    if (now >= ctx_out->next_heartbeat) {
+        roamrec_chassis_private_set_heartbeat(cp, now);
+        ctx_out->next_heartbeat = now + ctx_in->heartbeat_interval;
+    }
+    if (ctx_in->nb_cfg >= 0 && cp->nb_cfg != ctx_in->nb_cfg) {
+        roamrec_chassis_private_set_nb_cfg(cp, ctx_in->nb_cfg);
+        roamrec_chassis_private_set_nb_cfg_timestamp(cp, now);
+        VLOG_DBG("acknowledged nb_cfg %"PRId64, ctx_in->nb_cfg);
+    }
+}

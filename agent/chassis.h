@@ -1,0 +1,100 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#ifndef CHASSIS_H
+#define CHASSIS_H 1
+
+/* This hypervisor's own rows in the central Roam database.
+ *
+ * The agent registers a Chassis row named by its system-id, with one Encap
+ * per configured tunnel type, and keeps them equal to the local
+ * configuration.  After a restart it finds and reuses its rows (the unique
+ * index on Chassis name makes the server refuse a duplicate anyway).  It
+ * never writes another chassis's rows.
+ *
+ * What changes often lives in the chassis's Chassis_Private row: the
+ * heartbeat (liveness) and the acknowledged nb_cfg.  Agents monitor
+ * Chassis_Private only for their own name (conditional monitoring), so these
+ * writes reach the writer and the orchestrator's tools, never every other
+ * hypervisor (DESIGN section 8). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct local_config;
+struct ovsdb_idl;
+struct ovsdb_idl_index;
+struct ovsdb_idl_txn;
+struct roamrec_chassis;
+struct roamrec_chassis_private;
+
+/* Adds the tables and columns this module reads or writes to 'roam_idl' and
+ * creates the indexes chassis_index_create() returns. */
+void chassis_register_roam_idl(struct ovsdb_idl *roam_idl);
+
+/* Indexes this module looks rows up with, created once on the IDL. */
+struct chassis_indexes {
+    struct ovsdb_idl_index *chassis_by_name;
+    struct ovsdb_idl_index *chassis_private_by_name;
+};
+void chassis_indexes_init(struct chassis_indexes *, struct ovsdb_idl *);
+
+/* Sets the condition under which 'roam_idl' replicates Chassis_Private:
+ * only the row named 'name', or none if 'name' is NULL.  Returns the
+ * condition sequence number that ovsdb_idl_get_condition_seqno() reaches
+ * once the server applied the condition; it equals the current one if the
+ * condition is already in effect. */
+unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
+                                                   const char *name);
+
+/* Inputs of chassis_run(). */
+struct chassis_ctx_in {
+    struct ovsdb_idl_txn *roam_idl_txn;       /* NULL if no writes possible. */
+    const struct chassis_indexes *indexes;
+    const struct local_config *cfg;           /* Complete configuration. */
+    const char *encap_ip;                     /* Resolved tunnel endpoint, or
+                                               * NULL if not known yet. */
+    const char *stale_name;                   /* A previous system-id of this
+                                               * agent whose rows to delete,
+                                               * or NULL. */
+};
+
+/* Outputs of chassis_run(). */
+struct chassis_ctx_out {
+    const struct roamrec_chassis *chassis;    /* The own row, NULL until it
+                                               * exists in the database. */
+    bool changed;                             /* True if this run wrote. */
+};
+
+/* Creates or corrects the own Chassis and Encap rows. */
+void chassis_run(const struct chassis_ctx_in *, struct chassis_ctx_out *);
+
+/* Inputs of chassis_private_run(). */
+struct chassis_private_ctx_in {
+    struct ovsdb_idl_txn *roam_idl_txn;       /* NULL if no writes possible. */
+    const struct chassis_indexes *indexes;
+    const char *name;                         /* This chassis's name. */
+    const struct roamrec_chassis *chassis;    /* Its Chassis row, or NULL. */
+    int heartbeat_interval;                   /* Milliseconds. */
+    bool condition_synced;                    /* True if the IDL replicates
+                                               * this chassis's
+                                               * Chassis_Private row. */
+    int64_t nb_cfg;                           /* nb_cfg to acknowledge, or
+                                               * -1 if none. */
+    long long int now;                        /* Wall clock, milliseconds. */
+};
+
+/* Outputs of chassis_private_run(). */
+struct chassis_private_ctx_out {
+    const struct roamrec_chassis_private *row; /* The row, or NULL. */
+    long long int next_heartbeat;             /* Wall clock time at which to
+                                               * run again, or LLONG_MAX. */
+};
+
+/* Creates the own Chassis_Private row, writes a heartbeat every
+ * heartbeat_interval and acknowledges 'nb_cfg'. */
+void chassis_private_run(const struct chassis_private_ctx_in *,
+                         struct chassis_private_ctx_out *);
+
+#endif /* agent/chassis.h */

@@ -1,2 +1,621 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+/* roam-agent: the Roam overlay agent of one hypervisor.
+ *
+ * The main loop, like ovn-controller's, runs every module once per
+ * iteration with what the two databases hold now:
+ *
+ *   local Open_vSwitch db ──▶ local_config ──▶ integration_bridge ──▶ OVS db
+ *                                   │
+ *   netlink (encap_iface) ──────────┤
+ *                                   ▼
+ *   central Roam db ◀──────── chassis (Chassis, Encap, Chassis_Private)
+ *
+ * Nothing here keeps a copy of what a database already says; each module
+ * compares the rows with the configuration and writes the difference. */
+
 #include <config.h>
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chassis.h"
+#include "command-line.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "encap-iface.h"
+#include "fatal-signal.h"
+#include "flow-tables.h"
+#include "integration-bridge.h"
+#include "lib/vswitch-idl.h"
+#include "local-config.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/roam-idl.h"
+#include "openvswitch/poll-loop.h"
+#include "smap.h"
+#include "socket-util.h"
+#include "sset.h"
+#include "stream-ssl.h"
+#include "stream.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(roam_agent);
+
+/* --unixctl: the control socket, NULL for the default. */
+static char *unixctl_path;
+
+/* The agent's state between iterations of the main loop. */
+struct agent {
+    struct ovsdb_idl_loop ovs_loop;     /* Local Open_vSwitch database. */
+    struct ovsdb_idl_loop roam_loop;    /* Central Roam database. */
+    char *ovs_remote;                   /* Local database's remote. */
+    struct chassis_indexes chassis_indexes;
+
+    /* Configuration.  'cfg' is the last complete configuration, the one in
+     * effect; 'cfg_errors' the problems of the current keys, as last
+     * logged. */
+    struct local_config cfg;
+    bool have_cfg;
+    struct shash cfg_errors;
+    bool logged_no_ovs_row;
+
+    char *stale_system_id;              /* A previous system-id whose rows to
+                                         * delete, or NULL. */
+
+    struct encap_iface *encap_iface;    /* Follows roam-encap-iface. */
+    char *encap_ip_problem;             /* Last logged reason for having no
+                                         * address on roam-encap-iface. */
+
+    /* Results of the last iteration, for "status". */
+    const struct ovsrec_bridge *bridge;
+    const struct roamrec_chassis *chassis;
+    const struct roamrec_chassis_private *chassis_private;
+    const char *encap_ip;
+
+    bool exiting;
+};
+
+static char *parse_options(int argc, char *argv[]);
+OVS_NO_RETURN static void usage(void);
+
+static unixctl_cb_func agent_unixctl_exit;
+static unixctl_cb_func agent_unixctl_status;
+
+static void
+register_ovs_idl(struct ovsdb_idl *ovs_idl)
+{
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_external_ids);
+    integration_bridge_register_ovs_idl(ovs_idl);
+}
+
+static void
+register_roam_idl(struct ovsdb_idl *roam_idl)
+{
+    ovsdb_idl_add_table(roam_idl, &roamrec_table_global);
+    ovsdb_idl_add_column(roam_idl, &roamrec_global_col_nb_cfg);
+    chassis_register_roam_idl(roam_idl);
+}
+
+/* Logs what changed in the problems with the configuration: one line for
+ * each key that became wrong or is wrong in a new way, one when a key is
+ * fixed.  Replaces 'agent->cfg_errors' by 'errors'. */
+static void
+log_config_errors(struct agent *agent, struct shash *errors)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, errors) {
+        const char *old = shash_find_data(&agent->cfg_errors, node->name);
+        if (!old || strcmp(old, node->data)) {
+            VLOG_WARN("Open_vSwitch external_ids:%s %s; %s", node->name,
+                      (const char *) node->data,
+                      agent->have_cfg ? "keeping the previous configuration"
+                                      : "waiting for a valid value");
+        }
+    }
+    SHASH_FOR_EACH (node, &agent->cfg_errors) {
+        if (!shash_find(errors, node->name)) {
+            VLOG_INFO("Open_vSwitch external_ids:%s is valid now",
+                      node->name);
+        }
+    }
+
+    shash_destroy_free_data(&agent->cfg_errors);
+    shash_swap(&agent->cfg_errors, errors);
+}
+
+/* Makes 'new' the configuration in effect, applying what changed. */
+static void
+apply_config(struct agent *agent, const struct local_config *new)
+{
+    const struct local_config *old = agent->have_cfg ? &agent->cfg : NULL;
+    struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
+
+    if (!old || strcmp(old->remote, new->remote)) {
+        VLOG_INFO("connecting to the central database at %s", new->remote);
+        ovsdb_idl_set_remote(roam_idl, new->remote, true);
+    }
+    if (old && strcmp(old->system_id, new->system_id)) {
+        free(agent->stale_system_id);
+        agent->stale_system_id = xstrdup(old->system_id);
+    }
+    if (agent->encap_iface
+        && (!old || !nullable_string_is_equal(old->encap_iface,
+                                              new->encap_iface))) {
+        encap_iface_set_name(agent->encap_iface, new->encap_iface);
+    }
+    if (old && !local_config_equals(old, new)) {
+        VLOG_INFO("configuration changed");
+    }
+
+    local_config_destroy(&agent->cfg);
+    local_config_init(&agent->cfg);
+    local_config_clone(&agent->cfg, new);
+    agent->have_cfg = true;
+}
+
+/* Reads the Open_vSwitch row's external_ids and, if they form a complete
+ * configuration, puts it into effect. */
+static void
+update_config(struct agent *agent, const struct ovsrec_open_vswitch *ovs_row)
+{
+    if (!ovs_row) {
+        if (!agent->logged_no_ovs_row
+            && ovsdb_idl_has_ever_connected(agent->ovs_loop.idl)) {
+            VLOG_WARN("the local database has no Open_vSwitch row; "
+                      "waiting for one (ovs-vsctl init)");
+            agent->logged_no_ovs_row = true;
+        }
+        return;
+    }
+    agent->logged_no_ovs_row = false;
+
+    char hostname[HOST_NAME_MAX + 1];
+    if (gethostname(hostname, sizeof hostname)) {
+        hostname[0] = '\0';
+    }
+    hostname[sizeof hostname - 1] = '\0';
+
+    struct local_config new;
+    struct shash errors = SHASH_INITIALIZER(&errors);
+    local_config_init(&new);
+    bool complete = local_config_parse(&ovs_row->external_ids, hostname,
+                                       &new, &errors);
+    log_config_errors(agent, &errors);
+    shash_destroy_free_data(&errors);
+
+    if (complete && (!agent->have_cfg
+                     || !local_config_equals(&agent->cfg, &new))) {
+        apply_config(agent, &new);
+    }
+    local_config_destroy(&new);
+}
+
+/* Returns the tunnel endpoint address in effect, or NULL if it is not known
+ * (yet).  Logs once why an interface gives none. */
+static const char *
+resolve_encap_ip(struct agent *agent)
+{
+    if (agent->cfg.encap_ip) {
+        return agent->cfg.encap_ip;
+    }
+
+    const char *why = "netlink is not available";
+    const char *ip = (agent->encap_iface
+                      ? encap_iface_get_ip(agent->encap_iface, &why)
+                      : NULL);
+    if (ip) {
+        if (agent->encap_ip_problem) {
+            VLOG_INFO("%s has address %s now", agent->cfg.encap_iface, ip);
+            free(agent->encap_ip_problem);
+            agent->encap_ip_problem = NULL;
+        }
+    } else if (!nullable_string_is_equal(agent->encap_ip_problem, why)) {
+        VLOG_WARN("Open_vSwitch external_ids:roam-encap-iface: %s: %s; "
+                  "keeping the previous tunnel endpoint",
+                  agent->cfg.encap_iface, why);
+        free(agent->encap_ip_problem);
+        agent->encap_ip_problem = xstrdup(why);
+    }
+    return ip;
+}
+
+static void
+agent_init(struct agent *agent, char *ovs_remote)
+{
+    memset(agent, 0, sizeof *agent);
+    agent->ovs_remote = ovs_remote;
+    shash_init(&agent->cfg_errors);
+    local_config_init(&agent->cfg);
+
+    agent->ovs_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
+        ovsdb_idl_create(ovs_remote, &ovsrec_idl_class, false, true));
+    register_ovs_idl(agent->ovs_loop.idl);
+
+    /* The central database is reached once roam-remote is known.  In a
+     * cluster, reads may come from any member: writes are forwarded to the
+     * leader by the server itself. */
+    agent->roam_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
+        ovsdb_idl_create_unconnected(&roamrec_idl_class, false));
+    ovsdb_idl_set_leader_only(agent->roam_loop.idl, false);
+    register_roam_idl(agent->roam_loop.idl);
+    chassis_indexes_init(&agent->chassis_indexes, agent->roam_loop.idl);
+
+    agent->encap_iface = encap_iface_create();
+}
+
+static void
+agent_destroy(struct agent *agent)
+{
+    ovsdb_idl_loop_destroy(&agent->ovs_loop);
+    ovsdb_idl_loop_destroy(&agent->roam_loop);
+    encap_iface_destroy(agent->encap_iface);
+    local_config_destroy(&agent->cfg);
+    shash_destroy_free_data(&agent->cfg_errors);
+    free(agent->stale_system_id);
+    free(agent->encap_ip_problem);
+    free(agent->ovs_remote);
+}
+
+/* One iteration of the main loop, up to committing the transactions. */
+static void
+agent_run(struct agent *agent)
+{
+    struct ovsdb_idl_txn *ovs_txn = ovsdb_idl_loop_run(&agent->ovs_loop);
+    struct ovsdb_idl_txn *roam_txn = ovsdb_idl_loop_run(&agent->roam_loop);
+    struct ovsdb_idl *ovs_idl = agent->ovs_loop.idl;
+    struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
+
+    const struct ovsrec_open_vswitch *ovs_row
+        = ovsrec_open_vswitch_first(ovs_idl);
+    update_config(agent, ovs_row);
+
+    if (agent->encap_iface) {
+        encap_iface_run(agent->encap_iface);
+    }
+
+    agent->bridge = NULL;
+    agent->chassis = NULL;
+    agent->chassis_private = NULL;
+    agent->encap_ip = NULL;
+    if (!agent->have_cfg) {
+        return;
+    }
+    const struct local_config *cfg = &agent->cfg;
+
+    struct integration_bridge_ctx_in br_in = {
+        .ovs_idl_txn = ovs_txn,
+        .ovs_row = ovs_row,
+        .bridge_table = ovsrec_bridge_table_get(ovs_idl),
+        .bridge_name = cfg->bridge,
+        .datapath_type = cfg->datapath_type,
+    };
+    struct integration_bridge_ctx_out br_out;
+    integration_bridge_run(&br_in, &br_out);
+    agent->bridge = br_out.bridge;
+
+    /* Writing the central database is safe only once the IDL holds its
+     * contents: otherwise a missing row may only not have arrived yet. */
+    bool roam_synced = ovsdb_idl_has_ever_connected(roam_idl);
+    agent->encap_ip = resolve_encap_ip(agent);
+
+    struct chassis_ctx_in ch_in = {
+        .roam_idl_txn = roam_synced ? roam_txn : NULL,
+        .indexes = &agent->chassis_indexes,
+        .cfg = cfg,
+        .encap_ip = agent->encap_ip,
+        .stale_name = agent->stale_system_id,
+    };
+    struct chassis_ctx_out ch_out;
+    chassis_run(&ch_in, &ch_out);
+    agent->chassis = ch_out.chassis;
+    if (ch_in.roam_idl_txn && agent->stale_system_id) {
+        free(agent->stale_system_id);
+        agent->stale_system_id = NULL;
+    }
+
+    /* Acknowledge Global nb_cfg only when this iteration found nothing left
+     * to do in either database and nothing is still being committed: every
+     * change that came before it has then been applied. */
+    const struct roamrec_global *global = roamrec_global_first(roam_idl);
+    bool settled = (roam_txn && ovs_txn
+                    && !ch_out.changed && ch_out.chassis
+                    && !br_out.changed && br_out.bridge
+                    && !agent->ovs_loop.committing_txn);
+    /* Setting the condition again is cheap and returns the condition
+     * sequence number at which the IDL holds exactly the rows it selects:
+     * the current one once the server has applied it, also after a
+     * reconnection. */
+    bool condition_synced
+        = (chassis_private_set_monitor_condition(roam_idl, cfg->system_id)
+           == ovsdb_idl_get_condition_seqno(roam_idl));
+    struct chassis_private_ctx_in cp_in = {
+        .roam_idl_txn = roam_synced ? roam_txn : NULL,
+        .indexes = &agent->chassis_indexes,
+        .name = cfg->system_id,
+        .chassis = ch_out.chassis,
+        .heartbeat_interval = cfg->heartbeat_interval,
+        .condition_synced = roam_synced && condition_synced,
+        .nb_cfg = global && settled ? global->nb_cfg : -1,
+        .now = time_wall_msec(),
+    };
+    struct chassis_private_ctx_out cp_out;
+    chassis_private_run(&cp_in, &cp_out);
+    agent->chassis_private = cp_out.row;
+    if (cp_out.next_heartbeat != LLONG_MAX) {
+        poll_timer_wait(MAX(0, cp_out.next_heartbeat - time_wall_msec()));
+    }
+}
+
+static void
+agent_wait(struct agent *agent)
+{
+    if (agent->encap_iface) {
+        encap_iface_wait(agent->encap_iface);
+    }
+    ovsdb_idl_loop_commit_and_wait(&agent->ovs_loop);
+    ovsdb_idl_loop_commit_and_wait(&agent->roam_loop);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct unixctl_server *unixctl;
+    struct agent agent;
+
+    ovs_cmdl_proctitle_init(argc, argv);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    fatal_ignore_sigpipe();
+
+    char *ovs_remote = parse_options(argc, argv);
+
+    daemonize_start(false);
+    int retval = unixctl_server_create(unixctl_path, &unixctl);
+    if (retval) {
+        exit(EXIT_FAILURE);
+    }
+    daemonize_complete();
+
+    /* unixctl_server_create() registers "version" and "help" itself. */
+    agent_init(&agent, ovs_remote);
+    unixctl_command_register("exit", "", 0, 0, agent_unixctl_exit, &agent);
+    unixctl_command_register("status", "", 0, 0, agent_unixctl_status,
+                             &agent);
+    VLOG_INFO("roam-agent %s (Open vSwitch library %s) started, local "
+              "database %s", PACKAGE_VERSION, ROAM_OVS_VERSION, ovs_remote);
+
+    while (!agent.exiting) {
+        agent_run(&agent);
+        unixctl_server_run(unixctl);
+        if (agent.exiting) {
+            poll_immediate_wake();
+        }
+        agent_wait(&agent);
+        unixctl_server_wait(unixctl);
+        poll_block();
+        if (should_service_stop()) {
+            agent.exiting = true;
+        }
+    }
+
+    VLOG_INFO("exiting; flows and database rows stay in place");
+    unixctl_server_destroy(unixctl);
+    agent_destroy(&agent);
+    service_stop();
+    return 0;
+}
+
+static void
+agent_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    agent->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+put_connection_status(struct ds *s, const char *what, const char *remote,
+                      struct ovsdb_idl *idl)
+{
+    ds_put_format(s, "%s: %s: ", what, remote ? remote : "(not configured)");
+    if (!remote) {
+        ds_put_cstr(s, "-\n");
+    } else if (ovsdb_idl_is_connected(idl)) {
+        ds_put_cstr(s, "connected\n");
+    } else {
+        int error = ovsdb_idl_get_last_error(idl);
+        ds_put_format(s, "not connected%s%s\n", error ? ": " : "",
+                      error ? ovs_retval_to_string(error) : "");
+    }
+}
+
+static void
+agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+    const struct local_config *cfg = agent->have_cfg ? &agent->cfg : NULL;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "chassis: %s\n", cfg ? cfg->system_id : "(unknown)");
+    ds_put_format(&s, "configuration: %s\n",
+                  shash_is_empty(&agent->cfg_errors) ? "valid"
+                  : cfg ? "invalid, running with the previous one"
+                        : "incomplete, waiting");
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &agent->cfg_errors) {
+        ds_put_format(&s, "  %s: %s\n", node->name,
+                      (const char *) node->data);
+    }
+
+    put_connection_status(&s, "local database", agent->ovs_remote,
+                          agent->ovs_loop.idl);
+    put_connection_status(&s, "central database", cfg ? cfg->remote : NULL,
+                          agent->roam_loop.idl);
+
+    if (cfg) {
+        char *types = sset_join(&cfg->encap_types, ",", "");
+        ds_put_format(&s, "encap: %s %s", types,
+                      agent->encap_ip ? agent->encap_ip : "(no address)");
+        if (cfg->encap_iface) {
+            ds_put_format(&s, " (from interface %s)", cfg->encap_iface);
+        }
+        ds_put_char(&s, '\n');
+        free(types);
+
+        const struct ovsrec_bridge *br = agent->bridge;
+        size_t n_tables;
+        flow_tables_get(&n_tables);
+        ds_put_format(&s, "integration bridge: %s", cfg->bridge);
+        if (br) {
+            ds_put_format(&s, " (datapath %s, fail_mode %s, %"PRIuSIZE
+                          " of %"PRIuSIZE" tables named)\n",
+                          br->datapath_type[0] ? br->datapath_type : "system",
+                          br->fail_mode ? br->fail_mode : "unset",
+                          br->n_flow_tables, n_tables);
+        } else {
+            ds_put_cstr(&s, " (not created yet)\n");
+        }
+    }
+
+    struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
+    size_t n_chassis = 0;
+    const struct roamrec_chassis *ch;
+    ROAMREC_CHASSIS_FOR_EACH (ch, roam_idl) {
+        n_chassis++;
+    }
+    ds_put_format(&s, "chassis row: %s\n",
+                  agent->chassis ? "registered" : "not registered");
+    ds_put_format(&s, "chassis in central database: %"PRIuSIZE"\n",
+                  n_chassis);
+
+    const struct roamrec_global *global = roamrec_global_first(roam_idl);
+    const struct roamrec_chassis_private *cp = agent->chassis_private;
+    ds_put_format(&s, "nb_cfg: %"PRId64", acknowledged: %"PRId64"\n",
+                  global ? global->nb_cfg : 0, cp ? cp->nb_cfg : 0);
+    if (cp) {
+        ds_put_format(&s, "heartbeat: %lld ms ago (every %"PRId64" ms)\n",
+                      time_wall_msec() - cp->heartbeat,
+                      cp->heartbeat_interval);
+    }
+
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Parses the command line and returns the local database's remote. */
+static char *
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_UNIXCTL = UCHAR_MAX + 1,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+        SSL_OPTION_ENUMS,
+        OPT_PEER_CA_CERT,
+        OPT_BOOTSTRAP_CA_CERT,
+    };
+    static const struct option long_options[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        VLOG_LONG_OPTIONS,
+        DAEMON_LONG_OPTIONS,
+        STREAM_SSL_LONG_OPTIONS,
+        {"peer-ca-cert", required_argument, NULL, OPT_PEER_CA_CERT},
+        {"bootstrap-ca-cert", required_argument, NULL, OPT_BOOTSTRAP_CA_CERT},
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+
+        switch (c) {
+        case 'h':
+            usage();
+
+        case 'V':
+            ovs_print_version(0, 0);
+            exit(EXIT_SUCCESS);
+
+        case OPT_UNIXCTL:
+            unixctl_path = optarg;
+            break;
+
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+        STREAM_SSL_OPTION_HANDLERS
+
+        case OPT_PEER_CA_CERT:
+            stream_ssl_set_peer_ca_cert_file(optarg);
+            break;
+
+        case OPT_BOOTSTRAP_CA_CERT:
+            stream_ssl_set_ca_cert_file(optarg, true);
+            break;
+
+        case '?':
+            exit(EXIT_FAILURE);
+
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    argc -= optind;
+    argv += optind;
+    if (argc == 0) {
+        return xasprintf("unix:%s/db.sock", ovs_rundir());
+    } else if (argc == 1) {
+        int error = stream_verify_name(argv[0]);
+        if (error) {
+            ovs_fatal(0, "%s: not a valid database connection method (%s); "
+                      "expected e.g. unix:%s/db.sock", argv[0],
+                      ovs_strerror(error), ovs_rundir());
+        }
+        return xstrdup(argv[0]);
+    } else {
+        ovs_fatal(0, "at most one non-option argument (the local Open "
+                  "vSwitch database) is allowed; use --help for usage");
+    }
+}
+
+static void
+usage(void)
+{
+    printf("%s: Roam overlay agent\n"
+           "usage %s [OPTIONS] [OVS-DATABASE]\n"
+           "where OVS-DATABASE is the local Open vSwitch database's socket\n"
+           "(default: \"unix:%s/db.sock\").\n"
+           "Its Open_vSwitch row's external_ids configure the agent: see\n"
+           "roam-agent(8).\n",
+           program_name, program_name, ovs_rundir());
+    stream_usage("OVS-DATABASE", true, false, true);
+    daemon_usage();
+    vlog_usage();
+    printf("\nOther options:\n"
+           "  --unixctl=SOCKET        override default control socket name\n"
+           "  -h, --help              display this help message\n"
+           "  -V, --version           display version information\n");
+    exit(EXIT_SUCCESS);
+}
