@@ -111,7 +111,8 @@ register_roam_idl(struct ovsdb_idl *roam_idl)
 
 /* Logs what changed in the problems with the configuration: one line for
  * each key that became wrong or is wrong in a new way, one when a key is
- * fixed.  Replaces 'agent->cfg_errors' by 'errors'. */
+ * fixed.  Swaps 'agent->cfg_errors' and 'errors': the caller frees the old
+ * problems. */
 static void
 log_config_errors(struct agent *agent, struct shash *errors)
 {
@@ -133,7 +134,6 @@ log_config_errors(struct agent *agent, struct shash *errors)
         }
     }
 
-    shash_destroy_free_data(&agent->cfg_errors);
     shash_swap(&agent->cfg_errors, errors);
 }
 
