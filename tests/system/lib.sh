@@ -18,7 +18,9 @@
 #   fail MSG                 print "FAIL: MSG" and exit 1
 #   check CMD...             run CMD; fail with it and its output if non-zero
 #   wait_until [-t S] CMD... poll CMD every 0.1 s for S s (default 10); fail
-#                            naming CMD (and its last output) on timeout
+#                            naming CMD (and its last output) on timeout.
+#                            A "$(...)" among CMD's arguments is expanded
+#                            once, before polling: poll a function instead.
 #   assert_eq EXP ACT WHAT   fail unless EXP = ACT
 #   skip MSG                 exit 77: run.sh reports SKIP
 #

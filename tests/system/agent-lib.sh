@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# agent-lib.sh: helpers for system tests of roam-agent, sourced after lib.sh.
+#
+#   encaps [CHASSIS]        "chassis,type,ip" lines of Encap rows, sorted
+#   chassis_names           names of all Chassis rows, sorted, one a line
+#   row_uuid TABLE NAME     _uuid of the row of TABLE whose name is NAME
+#   count_rows TABLE        number of rows in TABLE
+#   agent_pid K             pid of hv K's roam-agent (from its pidfile)
+#   agent_alive K           true if hv K's roam-agent runs (not a zombie)
+#   agent_status K          "ovs-appctl -t roam-agent status" on hv K
+#   agent_log K             path of hv K's roam-agent log
+#   ovs_set K KEY=VALUE...  set Open_vSwitch external_ids on hv K
+#   ovs_remove K KEY...     remove Open_vSwitch external_ids keys on hv K
+
+encaps() {
+    ctl --format=csv --no-headings --columns=chassis_name,type,ip list Encap \
+        | tr -d '"' | { if [ -n "${1:-}" ]; then grep "^$1,"; else cat; fi; } \
+        | sort
+}
+
+chassis_names() {
+    ctl --bare --columns=name list Chassis | sed '/^$/d' | sort
+}
+
+row_uuid() {
+    ctl --bare --columns=_uuid find "$1" name="$2"
+}
+
+count_rows() {
+    ctl --bare --columns=_uuid list "$1" | sed '/^$/d' | wc -l
+}
+
+agent_pid() {
+    cat "$TB_DIR/hv$1/roam-agent.pid"
+}
+
+agent_alive() {
+    local pid stat
+    pid=$(agent_pid "$1" 2>/dev/null) || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat:0:1}" != Z ]
+}
+
+agent_status() {
+    tb hv "$1" ovs-appctl -t roam-agent status
+}
+
+agent_log() {
+    echo "$TB_DIR/hv$1/roam-agent.log"
+}
+
+ovs_set() {
+    local k=$1 kv args=()
+    shift
+    for kv in "$@"; do
+        args+=("external_ids:$kv")
+    done
+    tb hv "$k" ovs-vsctl --no-wait set Open_vSwitch . "${args[@]}"
+}
+
+ovs_remove() {
+    local k=$1 key
+    shift
+    for key in "$@"; do
+        tb hv "$k" ovs-vsctl --no-wait remove Open_vSwitch . external_ids \
+            "$key"
+    done
+}
+
+# Predicates for wait_until, which runs its command again on each poll (so a
+# "$(...)" in its arguments would be read only once: use these instead).
+#
+#   encaps_are CHASSIS EXPECTED     Encap rows of CHASSIS are EXPECTED
+#   chassis_names_are "A B ..."     the Chassis rows are named A B ...
+#   heartbeat_after K T             hv K's heartbeat is later than T
+#   column_is TABLE NAME COL VALUE  COL of TABLE's row NAME is VALUE
+encaps_are() {
+    [ "$(encaps "$1")" = "$2" ]
+}
+
+chassis_names_are() {
+    [ "$(chassis_names | tr '\n' ' ')" = "$1 " ]
+}
+
+heartbeat() {
+    ctl --bare --columns=heartbeat find Chassis_Private name="$1"
+}
+
+heartbeat_after() {
+    [ "$(heartbeat "hv$1")" -gt "$2" ]
+}
+
+column_is() {
+    [ "$(ctl --bare --columns="$3" find "$1" name="$2")" = "$4" ]
+}
+
+# expect_encaps CHASSIS EXPECTED: waits until CHASSIS's Encap rows are
+# EXPECTED ("chassis,type,ip" lines, sorted, newline-separated).
+expect_encaps() {
+    local name=$1 expected=$2 t
+    for ((t = 0; t < 100; t++)); do
+        encaps_are "$name" "$expected" && return 0
+        sleep 0.1
+    done
+    fail "encaps of $name: expected \"$expected\", got \"$(encaps "$name")\""
+}

@@ -1,0 +1,119 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# roam-agent follows its configuration at run time, without a restart: a new
+# roam-encap-ip or roam-encap-type reaches the Encap rows; roam-encap-iface is
+# followed through netlink as its address changes; a bad or missing value is
+# logged once, naming the key, and the agent keeps its previous configuration
+# until a good value arrives.
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+check tb start --hypervisors 3
+wait_until chassis_names_are "hv1 hv2 hv3"
+expect_encaps hv1 "hv1,geneve,192.0.2.11"
+
+# --- roam-encap-ip: the row is updated in place -----------------------------
+encap_uuid=$(ctl --bare --columns=_uuid find Encap chassis_name=hv1)
+check ovs_set 1 roam-encap-ip=192.0.2.21
+expect_encaps hv1 "hv1,geneve,192.0.2.21"
+assert_eq "$encap_uuid" "$(ctl --bare --columns=_uuid find Encap chassis_name=hv1)" \
+    "hv1's Encap row after an address change (updated in place)"
+
+# --- roam-encap-type: one Encap row per type ------------------------------
+check ovs_set 2 roam-encap-type=vxlan
+expect_encaps hv2 "hv2,vxlan,192.0.2.12"
+check ovs_set 2 roam-encap-type=geneve,vxlan
+expect_encaps hv2 "hv2,geneve,192.0.2.12
+hv2,vxlan,192.0.2.12"
+check ovs_set 2 roam-encap-type=gre
+expect_encaps hv2 "hv2,gre,192.0.2.12"
+# An Encap row dropped from its chassis is garbage-collected, not left over.
+assert_eq 3 "$(count_rows Encap)" "number of Encap rows"
+
+# --- A bad value: logged once, previous configuration kept -----------------
+bad_type_logged() {
+    grep -c 'external_ids:roam-encap-type "ipip" is not' "$(agent_log 3)"
+}
+check ovs_set 3 roam-encap-type=ipip
+wait_until bad_type_logged
+sleep 2   # The agent runs many times meanwhile (heartbeats): no repeats.
+assert_eq 1 "$(bad_type_logged)" "log lines about roam-encap-type=ipip"
+expect_encaps hv3 "hv3,geneve,192.0.2.13"
+agent_alive 3 || fail "hv3's agent died on a bad roam-encap-type"
+status=$(agent_status 3)
+grep -q "roam-encap-type: \"ipip\"" <<<"$status" \
+    || fail "hv3's status does not show the bad key:
+$status"
+# Heartbeats go on with the previous configuration.
+wait_until -t 6 heartbeat_after 3 "$(heartbeat hv3)"
+
+# A second bad key while the first is still bad, then a missing required one.
+check ovs_set 3 roam-encap-ip=192.0.2.300
+wait_until grep -q 'external_ids:roam-encap-ip "192.0.2.300"' "$(agent_log 3)"
+check ovs_remove 3 system-id
+wait_until grep -q 'external_ids:system-id missing' "$(agent_log 3)"
+expect_encaps hv3 "hv3,geneve,192.0.2.13"
+agent_alive 3 || fail "hv3's agent died on a missing system-id"
+
+# Good values put the new configuration into effect.
+check ovs_set 3 system-id=hv3 roam-encap-type=gre roam-encap-ip=192.0.2.23
+expect_encaps hv3 "hv3,gre,192.0.2.23"
+wait_until grep -q 'configuration: valid' <(agent_status 3)
+wait_until grep -q 'external_ids:roam-encap-type is valid now' "$(agent_log 3)"
+
+# An agent whose first configuration is incomplete waits for it.
+check tb agent-stop 3
+check ovs_remove 3 roam-remote
+check tb agent-start 3
+wait_until grep -q 'external_ids:roam-remote missing' "$(agent_log 3)"
+agent_alive 3 || fail "hv3's agent exited on a missing roam-remote"
+check ovs_set 3 "roam-remote=unix:$TB_DIR/central/roam.sock"
+wait_until grep -q 'central database: .*: connected' <(agent_status 3)
+
+# --- roam-encap-iface: the address is followed through netlink ---------------
+# A veth pair inside hv1's namespace stands for the uplink that holds the
+# tunnel endpoint.  /32 addresses keep the underlay's routes untouched.
+check ovs_remove 1 roam-encap-ip
+check ovs_set 1 roam-encap-iface=tep0
+wait_until grep -q 'roam-encap-iface: tep0: interface does not exist' "$(agent_log 1)"
+# No address yet: the previous endpoint stays.
+expect_encaps hv1 "hv1,geneve,192.0.2.21"
+
+check tb hv 1 ip link add tep0 type veth peer name tep0p
+check tb hv 1 ip link set tep0 up
+check tb hv 1 ip link set tep0p up
+check tb hv 1 ip addr add 192.0.2.201/32 dev tep0
+expect_encaps hv1 "hv1,geneve,192.0.2.201"
+
+check tb hv 1 ip addr add 192.0.2.202/32 dev tep0
+check tb hv 1 ip addr del 192.0.2.201/32 dev tep0
+expect_encaps hv1 "hv1,geneve,192.0.2.202"
+
+# Without IPv4, a global IPv6 address is used.
+check tb hv 1 ip addr add 2001:db8::201/128 dev tep0 nodad
+check tb hv 1 ip addr del 192.0.2.202/32 dev tep0
+expect_encaps hv1 "hv1,geneve,2001:db8::201"
+
+# The interface goes away: the last endpoint stays, and comes back with it.
+check tb hv 1 ip link del tep0
+sleep 0.5
+expect_encaps hv1 "hv1,geneve,2001:db8::201"
+check tb hv 1 ip link add tep0 type veth peer name tep0p
+check tb hv 1 ip addr add 192.0.2.203/32 dev tep0
+expect_encaps hv1 "hv1,geneve,192.0.2.203"
+
+# roam-encap-ip wins over roam-encap-iface.
+check ovs_set 1 roam-encap-ip=192.0.2.11
+expect_encaps hv1 "hv1,geneve,192.0.2.11"
+check tb hv 1 ip addr add 192.0.2.204/32 dev tep0
+sleep 0.5
+expect_encaps hv1 "hv1,geneve,192.0.2.11"
+
+for k in 1 2 3; do
+    agent_alive $k || fail "hv$k's agent died"
+done
+echo "test-agent-config: ok"

@@ -1,0 +1,110 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# roam-agent registers its chassis: three hypervisors give three Chassis rows
+# with the right Encap rows and live Chassis_Private rows; each creates br-int
+# (fail_mode=secure, netdev, named tables); restarts, even by SIGKILL, reuse
+# the rows; a changed system-id replaces the agent's own rows and no other.
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+check tb start --hypervisors 3
+
+# --- Three chassis with their encaps --------------------------------------
+wait_until chassis_names_are "hv1 hv2 hv3"
+for k in 1 2 3; do
+    expect_encaps hv$k "hv$k,geneve,192.0.2.1$k"
+done
+assert_eq 3 "$(count_rows Encap)" "number of Encap rows"
+rows_are() {
+    [ "$(count_rows "$1")" = "$2" ]
+}
+wait_until rows_are Chassis_Private 3
+for k in 1 2 3; do
+    hb=$(heartbeat hv$k)
+    [ "${hb:-0}" -gt 0 ] || fail "hv$k: no heartbeat in Chassis_Private (got \"$hb\")"
+    ch=$(ctl --bare --columns=chassis find Chassis_Private name=hv$k)
+    assert_eq "$(row_uuid Chassis hv$k)" "$ch" "hv$k: Chassis_Private.chassis"
+done
+check ctl chassis-list | grep -c alive | grep -qx 3 \
+    || fail "chassis-list does not show 3 live chassis: $(ctl chassis-list)"
+
+# --- The integration bridge -----------------------------------------------
+for k in 1 2 3; do
+    assert_eq secure "$(tb hv $k ovs-vsctl get Bridge br-int fail_mode)" \
+        "hv$k: br-int fail_mode"
+    assert_eq netdev "$(tb hv $k ovs-vsctl get Bridge br-int datapath_type)" \
+        "hv$k: br-int datapath_type"
+    names=$(tb hv $k ovs-vsctl --bare --columns=name list Flow_Table | sed '/^$/d' | sort | tr '\n' ' ')
+    assert_eq "classify flood l2_lookup output " "$names" \
+        "hv$k: Flow_Table names"
+    # The names reach the switch: ovs-ofctl can address a table by name.
+    check tb hv $k ovs-ofctl --names dump-flows br-int table=l2_lookup >/dev/null
+done
+
+# --- status ---------------------------------------------------------------
+status=$(agent_status 2)
+for want in "chassis: hv2" "configuration: valid" \
+            "local database: unix:$TB_DIR/hv2/db.sock: connected" \
+            "central database: unix:$TB_DIR/central/roam.sock: connected" \
+            "encap: geneve 192.0.2.12" "chassis row: registered" \
+            "chassis in central database: 3"; do
+    grep -qF "$want" <<<"$status" || fail "hv2 status lacks \"$want\":
+$status"
+done
+check tb hv 2 ovs-appctl -t roam-agent version | grep -q "^roam-agent " \
+    || fail "version does not name roam-agent"
+
+# --- Restarts reuse the rows ----------------------------------------------
+snapshot() {
+    ctl --format=csv --no-headings --columns=_uuid,name list Chassis | sort
+    ctl --format=csv --no-headings --columns=_uuid,chassis_name,type,ip list Encap | sort
+    ctl --format=csv --no-headings --columns=_uuid,name list Chassis_Private | sort
+}
+before=$(snapshot)
+
+check tb agent-stop 1
+check tb agent-start 1
+wait_until agent_status 1
+sleep 1     # Give a duplicating agent the time to insert.
+assert_eq "$before" "$(snapshot)" "rows after a clean restart of hv1's agent"
+
+check tb agent-stop 2 --kill
+check tb agent-start 2
+wait_until agent_status 2
+sleep 1
+assert_eq "$before" "$(snapshot)" "rows after SIGKILL and restart of hv2's agent"
+
+# Both agents still heartbeat after their restarts.
+for k in 1 2; do
+    wait_until -t 6 heartbeat_after $k "$(heartbeat hv$k)"
+done
+
+# --- Another chassis's rows are never touched -----------------------------
+# A chassis without an agent (say, one that is down) keeps its rows as they
+# are, also while the agents restart.
+check ctl -- --id=@e create Encap type=vxlan ip=192.0.2.99 chassis_name=ghost \
+    -- create Chassis name=ghost hostname=ghost encaps=@e
+ghost=$(ctl --format=csv --no-headings list Chassis ghost)
+check tb agent-stop 3
+check tb agent-start 3
+wait_until agent_status 3
+sleep 1
+assert_eq "$ghost" "$(ctl --format=csv --no-headings list Chassis ghost)" \
+    "the ghost chassis row after agents ran"
+expect_encaps ghost "ghost,vxlan,192.0.2.99"
+
+# --- A new system-id replaces the agent's own rows only --------------------
+check ovs_set 3 system-id=hv3b
+wait_until chassis_names_are "ghost hv1 hv2 hv3b"
+expect_encaps hv3b "hv3b,geneve,192.0.2.13"
+expect_encaps hv3 ""
+wait_until column_is Chassis_Private hv3b name hv3b
+grep -q "system-id changed from hv3 to hv3b" "$(agent_log 3)" \
+    || fail "hv3's log does not explain the system-id change"
+agent_alive 3 || fail "hv3's agent died"
+
+echo "test-agent-register: ok"
