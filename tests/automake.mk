@@ -37,7 +37,11 @@ check-unit: $(UNIT_TESTS)
 check-system: all
 	@$(TEST_ENVIRONMENT) $(srcdir)/tests/system/run.sh $(TESTSUITEFLAGS)
 
-check-local: check-unit check-system
+# The two halves run one after the other, also under "make -j", so that
+# their output does not interleave and the system tests' summary comes last.
+check-local: $(UNIT_TESTS)
+	@$(srcdir)/tests/run-unit-tests.sh $(UNIT_TESTS)
+	@$(TEST_ENVIRONMENT) $(srcdir)/tests/system/run.sh $(TESTSUITEFLAGS)
 
 demo: all
 	@$(TEST_ENVIRONMENT) $(srcdir)/scripts/demo.sh

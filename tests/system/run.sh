@@ -84,4 +84,6 @@ done
 summary="$passed passed, $failed failed"
 [ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"
+# For .ci/run, which repeats it as its own closing line.
+echo "$summary" >"$ROAM_BUILDDIR/tests/system/summary"
 [ $failed -eq 0 ]
