@@ -265,6 +265,14 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
         return;
     }
 
+    /* Without a transaction (disconnected, or a commit still in flight) no
+     * heartbeat can be written: the IDL wakes the loop when one can, so a
+     * timer that has already expired would only make it spin. */
+    struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
+    if (!txn) {
+        return;
+    }
+
     const struct roamrec_chassis_private *cp = ctx_out->row;
     long long int now = ctx_in->now;
     if (cp) {
@@ -273,11 +281,6 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
         if (cp->heartbeat > now + ctx_in->heartbeat_interval) {
             ctx_out->next_heartbeat = now;
         }
-    }
-
-    struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
-    if (!txn) {
-        return;
     }
 
     if (!cp) {

@@ -89,7 +89,8 @@ struct chassis_private_ctx_in {
 struct chassis_private_ctx_out {
     const struct roamrec_chassis_private *row; /* The row, or NULL. */
     long long int next_heartbeat;             /* Wall clock time at which to
-                                               * run again, or LLONG_MAX. */
+                                               * run again, or LLONG_MAX if
+                                               * no write was possible. */
 };
 
 /* Creates the own Chassis_Private row, writes a heartbeat every

@@ -7,11 +7,11 @@
  * The main loop, like ovn-controller's, runs every module once per
  * iteration with what the two databases hold now:
  *
- *   local Open_vSwitch db ──▶ local_config ──▶ integration_bridge ──▶ OVS db
- *                                   │
- *   netlink (encap_iface) ──────────┤
- *                                   ▼
- *   central Roam db ◀──────── chassis (Chassis, Encap, Chassis_Private)
+ *   local Open_vSwitch db --> local_config --> integration_bridge --> OVS db
+ *                                   |
+ *   netlink (encap_iface) ----------+
+ *                                   v
+ *   central Roam db <-------- chassis (Chassis, Encap, Chassis_Private)
  *
  * Nothing here keeps a copy of what a database already says; each module
  * compares the rows with the configuration and writes the difference. */

@@ -144,8 +144,8 @@ remote_with_bad_method_is_refused(void **state)
 {
     struct fixture *f = *state;
 
-    smap_replace(&f->ids, "roam-remote", "http://192.0.2.1");
-    assert_only_error(f, "roam-remote", "http://192.0.2.1");
+    smap_replace(&f->ids, "roam-remote", "http:192.0.2.1");
+    assert_only_error(f, "roam-remote", "http:192.0.2.1");
 }
 
 static void
