@@ -39,13 +39,13 @@ agent_status() { tb hv "$1" ovs-appctl -t roam-agent status; }
 
 # cpu_ticks PID: user + system time of PID, in clock ticks.
 cpu_ticks() {
-    local stat
+    local stat f
     stat=$(cat "/proc/$1/stat") || return 1
     stat=${stat##*) }
     # After the command name: field 3 is the state; utime and stime are
-    # fields 14 and 15, i.e. the 12th and 13th from here.
-    set -- $stat
-    echo $((${12} + ${13}))
+    # fields 14 and 15, i.e. indexes 11 and 12 from here.
+    read -ra f <<<"$stat"
+    echo $((f[11] + f[12]))
 }
 
 # central_is K STATE: hvK's agent reports the central DB connection as STATE
@@ -82,8 +82,10 @@ cp_ok() {
     ch=$(ctl --bare --columns=_uuid find Chassis name="hv$1") || return 1
     cp=$(ctl --bare --columns=chassis find Chassis_Private name="hv$1") || return 1
     hb=$(ctl --bare --columns=heartbeat find Chassis_Private name="hv$1") || return 1
-    [ -n "$ch" ] && [ "$cp" = "$ch" ] \
-        || { echo "hv$1: Chassis_Private.chassis \"$cp\", Chassis _uuid \"$ch\""; return 1; }
+    if [ -z "$ch" ] || [ "$cp" != "$ch" ]; then
+        echo "hv$1: Chassis_Private.chassis \"$cp\", Chassis _uuid \"$ch\""
+        return 1
+    fi
     [ "${hb:-0}" -gt 0 ] || { echo "hv$1: heartbeat \"$hb\""; return 1; }
 }
 
@@ -180,7 +182,10 @@ check ctl destroy Chassis hv2
 chassis_recreated() {
     local u
     u=$(ctl --bare --columns=_uuid find Chassis name=hv2) || return 1
-    [ -n "$u" ] && [ "$u" != "$old" ] || { echo "Chassis hv2 _uuid \"$u\" (old $old)"; return 1; }
+    if [ -z "$u" ] || [ "$u" = "$old" ]; then
+        echo "Chassis hv2 _uuid \"$u\" (old $old)"
+        return 1
+    fi
 }
 wait_until -t 10 chassis_recreated
 wait_until -t 10 all_rows_ok
@@ -191,7 +196,10 @@ check ctl destroy Chassis_Private hv2
 cp_recreated() {
     local u
     u=$(ctl --bare --columns=_uuid find Chassis_Private name=hv2) || return 1
-    [ -n "$u" ] && [ "$u" != "$old" ] || { echo "Chassis_Private hv2 _uuid \"$u\" (old $old)"; return 1; }
+    if [ -z "$u" ] || [ "$u" = "$old" ]; then
+        echo "Chassis_Private hv2 _uuid \"$u\" (old $old)"
+        return 1
+    fi
 }
 wait_until -t 10 cp_recreated
 wait_until -t 10 all_rows_ok

@@ -58,7 +58,7 @@ chassis_ok() {
     [ "$got" = 3 ] || { echo "Encap rows: $got"; return 1; }
 }
 
-# heartbeats: "hv1=MS hv2=MS hv3=MS", the Chassis_Private heartbeats.
+# heartbeat_of K: hvK's Chassis_Private heartbeat (wall-clock ms).
 heartbeat_of() { ctl get Chassis_Private "hv$1" heartbeat; }
 
 # heartbeat_after K MS: hvK's heartbeat is newer than MS.
@@ -122,7 +122,8 @@ member_has_rows() {
     done
 }
 
-# all_acked: every Chassis_Private.nb_cfg equals Global.nb_cfg.
+# check_all_acked: there are 3 Chassis_Private rows and each nb_cfg equals
+# Global nb_cfg.
 check_all_acked() {
     local cfg k got
     cfg=$(ctl get Global . nb_cfg)
@@ -164,7 +165,7 @@ kill_member() {
     # back-off).
     local hbs=()
     for k in 1 2 3; do
-        hbs[k]=$(check heartbeat_of $k)
+        hbs[k]=$(heartbeat_of $k) || fail "round $round: reading hv$k's heartbeat failed"
     done
     for k in 1 2 3; do
         wait_until -t 20 heartbeat_after $k "${hbs[k]}"
@@ -206,9 +207,11 @@ done
 echo "3 chassis registered on the cluster"
 
 # 1: the leader dies.
-kill_member "$(check tb cluster-leader)" 192.0.2.11 192.0.2.21 n1
+leader=$(tb cluster-leader) || fail "expected a cluster leader, got none"
+kill_member "$leader" 192.0.2.11 192.0.2.21 n1
 # 2: the new leader dies too.
-kill_member "$(check tb cluster-leader)" 192.0.2.21 192.0.2.22 n2
+leader=$(tb cluster-leader) || fail "expected a cluster leader, got none"
+kill_member "$leader" 192.0.2.21 192.0.2.22 n2
 # 3: the member hv1 reads from dies (leader or not), so that at least one
 #    agent loses its connection whatever members the agents picked.
 m=$(connected_member 1)
