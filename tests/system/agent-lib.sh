@@ -79,6 +79,7 @@ ovs_remove() {
 #   chassis_names_are "A B ..."     the Chassis rows are named A B ...
 #   heartbeat_after K T             hv K's heartbeat is later than T
 #   column_is TABLE NAME COL VALUE  COL of TABLE's row NAME is VALUE
+#   status_has K REGEX              hv K's agent status matches REGEX
 encaps_are() {
     [ "$(encaps "$1")" = "$2" ]
 }
@@ -93,6 +94,10 @@ heartbeat() {
 
 heartbeat_after() {
     [ "$(heartbeat "hv$1")" -gt "$2" ]
+}
+
+status_has() {
+    agent_status "$1" 2>/dev/null | grep -q -- "$2"
 }
 
 column_is() {

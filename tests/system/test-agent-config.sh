@@ -62,7 +62,7 @@ agent_alive 3 || fail "hv3's agent died on a missing system-id"
 # Good values put the new configuration into effect.
 check ovs_set 3 system-id=hv3 roam-encap-type=gre roam-encap-ip=192.0.2.23
 expect_encaps hv3 "hv3,gre,192.0.2.23"
-wait_until grep -q 'configuration: valid' <(agent_status 3)
+wait_until status_has 3 'configuration: valid'
 wait_until grep -q 'external_ids:roam-encap-type is valid now' "$(agent_log 3)"
 
 # An agent whose first configuration is incomplete waits for it.
@@ -72,7 +72,7 @@ check tb agent-start 3
 wait_until grep -q 'external_ids:roam-remote missing' "$(agent_log 3)"
 agent_alive 3 || fail "hv3's agent exited on a missing roam-remote"
 check ovs_set 3 "roam-remote=unix:$TB_DIR/central/roam.sock"
-wait_until grep -q 'central database: .*: connected' <(agent_status 3)
+wait_until status_has 3 'central database: .*: connected'
 
 # --- roam-encap-iface: the address is followed through netlink ---------------
 # A veth pair inside hv1's namespace stands for the uplink that holds the
