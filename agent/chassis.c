@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "local-config.h"
+#include "ovsdb/chassis-liveness.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
@@ -49,7 +50,7 @@ chassis_register_roam_idl(struct ovsdb_idl *idl)
     ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_nb_cfg_timestamp);
 
     /* Replicate no Chassis_Private row until the chassis name is known. */
-    chassis_private_set_monitor_condition(idl, NULL);
+    chassis_private_set_monitor_condition(idl, NULL, NULL);
 }
 
 void
@@ -59,16 +60,24 @@ chassis_indexes_init(struct chassis_indexes *indexes, struct ovsdb_idl *idl)
         = ovsdb_idl_index_create1(idl, &roamrec_chassis_col_name);
     indexes->chassis_private_by_name
         = ovsdb_idl_index_create1(idl, &roamrec_chassis_private_col_name);
+    indexes->encap_by_type_ip
+        = ovsdb_idl_index_create2(idl, &roamrec_encap_col_type,
+                                  &roamrec_encap_col_ip);
 }
 
 unsigned int
-chassis_private_set_monitor_condition(struct ovsdb_idl *idl, const char *name)
+chassis_private_set_monitor_condition(struct ovsdb_idl *idl, const char *name,
+                                      const char *stale_name)
 {
     struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
 
     /* A condition without clauses matches no row. */
     if (name) {
         roamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ, name);
+    }
+    if (stale_name) {
+        roamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ,
+                                                stale_name);
     }
     unsigned int seqno = roamrec_chassis_private_set_condition(idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
@@ -97,6 +106,19 @@ chassis_private_lookup(struct ovsdb_idl_index *by_name, const char *name)
         = roamrec_chassis_private_index_find(by_name, target);
     roamrec_chassis_private_index_destroy_row(target);
     return row;
+}
+
+static const struct roamrec_encap *
+encap_lookup(struct ovsdb_idl_index *by_type_ip, const char *type,
+             const char *ip)
+{
+    struct roamrec_encap *target = roamrec_encap_index_init_row(by_type_ip);
+    roamrec_encap_index_set_type(target, type);
+    roamrec_encap_index_set_ip(target, ip);
+    const struct roamrec_encap *encap
+        = roamrec_encap_index_find(by_type_ip, target);
+    roamrec_encap_index_destroy_row(target);
+    return encap;
 }
 
 /* Makes 'encap' describe tunnel 'type' at 'ip' of chassis 'name'.  Returns
@@ -146,6 +168,13 @@ chassis_update_encaps(struct ovsdb_idl_txn *txn,
         const char *type;
         bool kept = false;
 
+        if (strcmp(encap->chassis_name, chassis->name)) {
+            /* Not this chassis's row: drop the reference, never rewrite
+             * another chassis's endpoint. */
+            changed = true;
+            continue;
+        }
+
         SSET_FOR_EACH (type, types) {
             if (!encaps[idx] && !strcmp(encap->type, type)) {
                 encaps[idx] = encap;
@@ -183,42 +212,129 @@ chassis_update_encaps(struct ovsdb_idl_txn *txn,
     return changed;
 }
 
-static void
+/* Returns the owner id recorded in 'chassis', or NULL. */
+static const char *
+chassis_owner(const struct roamrec_chassis *chassis)
+{
+    return smap_get(&chassis->other_config, CHASSIS_OWNER_KEY);
+}
+
+/* Deletes what is left of the rows of 'ctx_in->stale_name', a previous
+ * system-id of this agent: its Chassis (if this agent owns it; its Encap
+ * rows go with it) and its Chassis_Private.  Returns true if none is left. */
+static bool
 chassis_delete_stale(const struct chassis_ctx_in *ctx_in)
 {
-    const struct roamrec_chassis *stale
-        = chassis_lookup(ctx_in->indexes->chassis_by_name,
-                         ctx_in->stale_name);
-    if (stale) {
-        VLOG_INFO("system-id changed from %s to %s: deleting chassis %s",
-                  ctx_in->stale_name, ctx_in->cfg->system_id,
-                  ctx_in->stale_name);
-        roamrec_chassis_delete(stale);
+    const char *stale = ctx_in->stale_name;
+    const struct roamrec_chassis *chassis
+        = chassis_lookup(ctx_in->indexes->chassis_by_name, stale);
+    const struct roamrec_chassis_private *cp
+        = (ctx_in->condition_synced
+           ? chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
+                                    stale)
+           : NULL);
+
+    if (chassis) {
+        const char *owner = chassis_owner(chassis);
+        if (!owner || !strcmp(owner, ctx_in->agent_id)) {
+            VLOG_INFO("system-id changed from %s to %s: deleting chassis %s",
+                      stale, ctx_in->cfg->system_id, stale);
+            roamrec_chassis_delete(chassis);
+        } else {
+            /* Another agent has taken that name: its rows are its own. */
+            chassis = NULL;
+            cp = NULL;
+        }
     }
+    if (cp) {
+        roamrec_chassis_private_delete(cp);
+    }
+    return ctx_in->condition_synced && !chassis && !cp;
+}
+
+/* Returns NULL if this agent may write the Chassis row 'chassis', otherwise
+ * a malloc()'d explanation why not. */
+static char *
+chassis_check_owner(const struct chassis_ctx_in *ctx_in,
+                    const struct roamrec_chassis *chassis)
+{
+    const char *owner = chassis_owner(chassis);
+    if (!owner || !strcmp(owner, ctx_in->agent_id)) {
+        return NULL;
+    }
+    /* Until the heartbeat can be read, the owner counts as alive. */
+    const struct roamrec_chassis_private *cp
+        = (ctx_in->condition_synced
+           ? chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
+                                    chassis->name)
+           : NULL);
+    if (!ctx_in->condition_synced || (cp && chassis_is_alive(cp,
+                                                             ctx_in->now))) {
+        return xasprintf("chassis %s belongs to another live agent (%s): "
+                         "is system-id %s configured on two hypervisors?  "
+                         "Not touching its rows", chassis->name, owner,
+                         chassis->name);
+    }
+    if (ctx_in->roam_idl_txn) {
+        VLOG_INFO("taking over chassis %s from agent %s: its heartbeat "
+                  "stopped", chassis->name, owner);
+    }
+    return NULL;
+}
+
+/* Returns NULL if every configured endpoint is free or this chassis's,
+ * otherwise a malloc()'d explanation naming the chassis that has it. */
+static char *
+chassis_check_encaps(const struct chassis_ctx_in *ctx_in)
+{
+    const char *type;
+
+    SSET_FOR_EACH (type, &ctx_in->cfg->encap_types) {
+        const struct roamrec_encap *encap
+            = encap_lookup(ctx_in->indexes->encap_by_type_ip, type,
+                           ctx_in->encap_ip);
+        if (encap && strcmp(encap->chassis_name, ctx_in->cfg->system_id)) {
+            return xasprintf("%s endpoint %s is already chassis %s's; "
+                             "keeping the previous endpoint", type,
+                             ctx_in->encap_ip, encap->chassis_name);
+        }
+    }
+    return NULL;
 }
 
 void
 chassis_run(const struct chassis_ctx_in *ctx_in,
             struct chassis_ctx_out *ctx_out)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     const struct local_config *cfg = ctx_in->cfg;
     struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
 
-    ctx_out->changed = false;
-    ctx_out->chassis = chassis_lookup(ctx_in->indexes->chassis_by_name,
-                                      cfg->system_id);
+    memset(ctx_out, 0, sizeof *ctx_out);
+    if (txn && ctx_in->stale_name
+        && strcmp(ctx_in->stale_name, cfg->system_id)) {
+        ctx_out->stale_gone = chassis_delete_stale(ctx_in);
+    }
+
+    const struct roamrec_chassis *chassis
+        = chassis_lookup(ctx_in->indexes->chassis_by_name, cfg->system_id);
+    if (chassis) {
+        ctx_out->conflict = chassis_check_owner(ctx_in, chassis);
+        if (ctx_out->conflict) {
+            return;
+        }
+    }
+    ctx_out->chassis = chassis;
     if (!txn) {
         return;
     }
 
-    if (ctx_in->stale_name && strcmp(ctx_in->stale_name, cfg->system_id)) {
-        chassis_delete_stale(ctx_in);
-    }
-
-    const struct roamrec_chassis *chassis = ctx_out->chassis;
+    char *encap_conflict = (ctx_in->encap_ip
+                            ? chassis_check_encaps(ctx_in) : NULL);
     if (!chassis) {
-        if (!ctx_in->encap_ip) {
-            /* A chassis needs at least one Encap; wait for the address. */
+        if (!ctx_in->encap_ip || encap_conflict) {
+            /* A chassis needs at least one Encap; wait for a usable one. */
+            ctx_out->conflict = encap_conflict;
             return;
         }
         struct roamrec_chassis *new_chassis = roamrec_chassis_insert(txn);
@@ -230,6 +346,11 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
                                   cfg->system_id);
     }
 
+    if (!nullable_string_is_equal(chassis_owner(chassis), ctx_in->agent_id)) {
+        roamrec_chassis_update_other_config_setkey(chassis, CHASSIS_OWNER_KEY,
+                                                   ctx_in->agent_id);
+        ctx_out->changed = true;
+    }
     if (strcmp(chassis->hostname, cfg->hostname)) {
         roamrec_chassis_set_hostname(chassis, cfg->hostname);
         ctx_out->changed = true;
@@ -238,12 +359,14 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
         roamrec_chassis_set_zone(chassis, cfg->zone);
         ctx_out->changed = true;
     }
-    if (ctx_in->encap_ip
-        && chassis_update_encaps(txn, chassis, &cfg->encap_types,
-                                 ctx_in->encap_ip)) {
+    if (encap_conflict) {
+        ctx_out->conflict = encap_conflict;
+    } else if (ctx_in->encap_ip
+               && chassis_update_encaps(txn, chassis, &cfg->encap_types,
+                                        ctx_in->encap_ip)) {
         char *types = sset_join(&cfg->encap_types, ",", "");
-        VLOG_INFO("chassis %s: encapsulation %s at %s", cfg->system_id,
-                  types, ctx_in->encap_ip);
+        VLOG_INFO_RL(&rl, "chassis %s: encapsulation %s at %s",
+                     cfg->system_id, types, ctx_in->encap_ip);
         free(types);
         ctx_out->changed = true;
     }
@@ -269,7 +392,9 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
      * heartbeat can be written: the IDL wakes the loop when one can, so a
      * timer that has already expired would only make it spin. */
     struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
-    if (!txn) {
+    if (!txn || !ctx_in->chassis) {
+        /* Nothing to write yet: no heartbeat for a chassis that is not
+         * registered (or not this agent's). */
         return;
     }
 
@@ -291,7 +416,7 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
         ctx_out->next_heartbeat = now;
     }
 
-    if (ctx_in->chassis && cp->chassis != ctx_in->chassis) {
+    if (cp->chassis != ctx_in->chassis) {
         roamrec_chassis_private_set_chassis(cp, ctx_in->chassis);
     }
     if (cp->heartbeat_interval != ctx_in->heartbeat_interval) {

@@ -29,42 +29,62 @@ struct ovsdb_idl_txn;
 struct roamrec_chassis;
 struct roamrec_chassis_private;
 
-/* Adds the tables and columns this module reads or writes to 'roam_idl' and
- * creates the indexes chassis_index_create() returns. */
+/* Adds the tables and columns this module reads or writes to 'roam_idl'. */
 void chassis_register_roam_idl(struct ovsdb_idl *roam_idl);
 
-/* Indexes this module looks rows up with, created once on the IDL. */
+/* Indexes this module looks rows up with, created once on the IDL by
+ * chassis_indexes_init(). */
 struct chassis_indexes {
     struct ovsdb_idl_index *chassis_by_name;
     struct ovsdb_idl_index *chassis_private_by_name;
+    struct ovsdb_idl_index *encap_by_type_ip;
 };
 void chassis_indexes_init(struct chassis_indexes *, struct ovsdb_idl *);
 
 /* Sets the condition under which 'roam_idl' replicates Chassis_Private:
- * only the row named 'name', or none if 'name' is NULL.  Returns the
- * condition sequence number that ovsdb_idl_get_condition_seqno() reaches
- * once the server applied the condition; it equals the current one if the
- * condition is already in effect. */
+ * only the rows named 'name' and 'stale_name' (either may be NULL).  Returns
+ * the condition sequence number that ovsdb_idl_get_condition_seqno()
+ * reaches once the server applied the condition; it equals the current one
+ * if the condition is already in effect. */
 unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
-                                                   const char *name);
+                                                   const char *name,
+                                                   const char *stale_name);
+
+/* The key in Chassis other_config that names the agent that owns the row:
+ * the UUID of that hypervisor's Open_vSwitch row.  Two hypervisors
+ * configured with one system-id thus do not fight over the row: the second
+ * logs the conflict once and writes nothing while the owner's heartbeat is
+ * alive. */
+#define CHASSIS_OWNER_KEY "roam-agent-id"
 
 /* Inputs of chassis_run(). */
 struct chassis_ctx_in {
     struct ovsdb_idl_txn *roam_idl_txn;       /* NULL if no writes possible. */
     const struct chassis_indexes *indexes;
     const struct local_config *cfg;           /* Complete configuration. */
+    const char *agent_id;                     /* This agent's owner id. */
     const char *encap_ip;                     /* Resolved tunnel endpoint, or
                                                * NULL if not known yet. */
     const char *stale_name;                   /* A previous system-id of this
                                                * agent whose rows to delete,
                                                * or NULL. */
+    bool condition_synced;                    /* True if the IDL replicates
+                                               * the Chassis_Private rows of
+                                               * 'cfg->system_id' and
+                                               * 'stale_name'. */
+    long long int now;                        /* Wall clock, milliseconds. */
 };
 
 /* Outputs of chassis_run(). */
 struct chassis_ctx_out {
     const struct roamrec_chassis *chassis;    /* The own row, NULL until it
-                                               * exists in the database. */
+                                               * exists and is this agent's. */
     bool changed;                             /* True if this run wrote. */
+    bool stale_gone;                          /* True if no row of
+                                               * 'stale_name' is left. */
+    char *conflict;                           /* If nonnull, why the agent
+                                               * cannot write its rows
+                                               * (malloc()'d). */
 };
 
 /* Creates or corrects the own Chassis and Encap rows. */
@@ -93,8 +113,8 @@ struct chassis_private_ctx_out {
                                                * no write was possible. */
 };
 
-/* Creates the own Chassis_Private row, writes a heartbeat every
- * heartbeat_interval and acknowledges 'nb_cfg'. */
+/* Creates the own Chassis_Private row once 'chassis' exists, writes a
+ * heartbeat every heartbeat_interval and acknowledges 'nb_cfg'. */
 void chassis_private_run(const struct chassis_private_ctx_in *,
                          struct chassis_private_ctx_out *);
 

@@ -49,6 +49,7 @@
 #include "stream.h"
 #include "timeval.h"
 #include "unixctl.h"
+#include "uuid.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(roam_agent);
@@ -73,6 +74,10 @@ struct agent {
 
     char *stale_system_id;              /* A previous system-id whose rows to
                                          * delete, or NULL. */
+    char *chassis_conflict;             /* Why the agent cannot write its
+                                         * rows, as last logged, or NULL. */
+    bool central_txn_failed;            /* The last central transaction
+                                         * failed (the IDL logged why). */
 
     struct encap_iface *encap_iface;    /* Follows roam-encap-iface. */
     char *encap_ip_problem;             /* Last logged reason for having no
@@ -266,6 +271,7 @@ agent_destroy(struct agent *agent)
     local_config_destroy(&agent->cfg);
     shash_destroy_free_data(&agent->cfg_errors);
     free(agent->stale_system_id);
+    free(agent->chassis_conflict);
     free(agent->encap_ip_problem);
     free(agent->ovs_remote);
 }
@@ -312,19 +318,46 @@ agent_run(struct agent *agent)
     bool roam_synced = ovsdb_idl_has_ever_connected(roam_idl);
     agent->encap_ip = resolve_encap_ip(agent);
 
+    /* Setting the condition again is cheap and returns the condition
+     * sequence number at which the IDL holds exactly the rows it selects:
+     * the current one once the server has applied it, also after a
+     * reconnection. */
+    bool condition_synced
+        = roam_synced
+          && (chassis_private_set_monitor_condition(roam_idl, cfg->system_id,
+                                                    agent->stale_system_id)
+              == ovsdb_idl_get_condition_seqno(roam_idl));
+
+    char agent_id[UUID_LEN + 1];
+    snprintf(agent_id, sizeof agent_id, UUID_FMT,
+             UUID_ARGS(&ovs_row->header_.uuid));
     struct chassis_ctx_in ch_in = {
         .roam_idl_txn = roam_synced ? roam_txn : NULL,
         .indexes = &agent->chassis_indexes,
         .cfg = cfg,
+        .agent_id = agent_id,
         .encap_ip = agent->encap_ip,
         .stale_name = agent->stale_system_id,
+        .condition_synced = condition_synced,
+        .now = time_wall_msec(),
     };
     struct chassis_ctx_out ch_out;
     chassis_run(&ch_in, &ch_out);
     agent->chassis = ch_out.chassis;
-    if (ch_in.roam_idl_txn && agent->stale_system_id) {
+    if (ch_out.stale_gone) {
         free(agent->stale_system_id);
         agent->stale_system_id = NULL;
+    }
+    if (!nullable_string_is_equal(ch_out.conflict, agent->chassis_conflict)) {
+        if (ch_out.conflict) {
+            VLOG_WARN("%s", ch_out.conflict);
+        } else {
+            VLOG_INFO("chassis %s: conflict resolved", cfg->system_id);
+        }
+        free(agent->chassis_conflict);
+        agent->chassis_conflict = ch_out.conflict;
+    } else {
+        free(ch_out.conflict);
     }
 
     /* Acknowledge Global nb_cfg only when this iteration found nothing left
@@ -335,20 +368,13 @@ agent_run(struct agent *agent)
                     && !ch_out.changed && ch_out.chassis
                     && !br_out.changed && br_out.bridge
                     && !agent->ovs_loop.committing_txn);
-    /* Setting the condition again is cheap and returns the condition
-     * sequence number at which the IDL holds exactly the rows it selects:
-     * the current one once the server has applied it, also after a
-     * reconnection. */
-    bool condition_synced
-        = (chassis_private_set_monitor_condition(roam_idl, cfg->system_id)
-           == ovsdb_idl_get_condition_seqno(roam_idl));
     struct chassis_private_ctx_in cp_in = {
         .roam_idl_txn = roam_synced ? roam_txn : NULL,
         .indexes = &agent->chassis_indexes,
         .name = cfg->system_id,
         .chassis = ch_out.chassis,
         .heartbeat_interval = cfg->heartbeat_interval,
-        .condition_synced = roam_synced && condition_synced,
+        .condition_synced = condition_synced,
         .nb_cfg = global && settled ? global->nb_cfg : -1,
         .now = time_wall_msec(),
     };
@@ -367,7 +393,10 @@ agent_wait(struct agent *agent)
         encap_iface_wait(agent->encap_iface);
     }
     ovsdb_idl_loop_commit_and_wait(&agent->ovs_loop);
-    ovsdb_idl_loop_commit_and_wait(&agent->roam_loop);
+    int retval = ovsdb_idl_loop_commit_and_wait(&agent->roam_loop);
+    if (retval >= 0) {
+        agent->central_txn_failed = !retval;
+    }
 }
 
 int
@@ -501,6 +530,12 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "chassis row: %s\n",
                   agent->chassis ? "registered" : "not registered");
+    if (agent->chassis_conflict) {
+        ds_put_format(&s, "conflict: %s\n", agent->chassis_conflict);
+    }
+    if (agent->central_txn_failed) {
+        ds_put_cstr(&s, "last central transaction: failed (see the log)\n");
+    }
     ds_put_format(&s, "chassis in central database: %"PRIuSIZE"\n",
                   n_chassis);
 
@@ -509,8 +544,7 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "nb_cfg: %"PRId64", acknowledged: %"PRId64"\n",
                   global ? global->nb_cfg : 0, cp ? cp->nb_cfg : 0);
     if (cp) {
-        ds_put_format(&s, "heartbeat: %lld ms ago (every %"PRId64" ms)\n",
-                      time_wall_msec() - cp->heartbeat,
+        ds_put_format(&s, "heartbeat: every %"PRId64" ms\n",
                       cp->heartbeat_interval);
     }
 
@@ -577,7 +611,7 @@ parse_options(int argc, char *argv[])
             exit(EXIT_FAILURE);
 
         default:
-            abort();
+            OVS_NOT_REACHED();
         }
     }
     free(short_options);

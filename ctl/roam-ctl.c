@@ -1577,7 +1577,10 @@ wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
 
         ovsdb_idl_run(idl);
         ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
-            if (cp->nb_cfg >= next_cfg || !chassis_is_alive(cp, now)) {
+            /* A row without its Chassis is no registered chassis's (the
+             * leftover of a renamed one, say): nothing waits for it. */
+            if (cp->nb_cfg >= next_cfg || !cp->chassis
+                || !chassis_is_alive(cp, now)) {
                 continue;
             }
             svec_add(&behind, cp->name);
@@ -1585,7 +1588,8 @@ wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
             /* Wake up when 'cp' would miss its last beat, so that a chassis
              * that dies does not hold us up until the timeout. */
             long long int until_dead
-                = (CHASSIS_LIVENESS_MISSED_BEATS * cp->heartbeat_interval
+                = (CHASSIS_LIVENESS_MISSED_BEATS
+                   * MAX(cp->heartbeat_interval, 100)
                    - chassis_heartbeat_age(cp, now) + 1);
             next_check = MIN(next_check, MAX(until_dead, 10));
         }

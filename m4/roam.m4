@@ -44,6 +44,18 @@ AC_DEFUN([ROAM_CHECK_OVS], [
   AC_MSG_CHECKING([Open vSwitch library version])
   AC_MSG_RESULT([$OVS_VERSION])
 
+  dnl The library must be the Open vSwitch that runs the switch: the agent
+  dnl speaks its OpenFlow extensions and reads its database schema.
+  AC_MSG_CHECKING([installed Open vSwitch version])
+  ovs_installed=`ovs-vswitchd --version 2>/dev/null | sed -n '1s/.* \([[0-9]][[0-9.]]*\)$/\1/p'`
+  AS_IF([test -z "$ovs_installed"],
+        [AC_MSG_RESULT([none])
+         AC_MSG_WARN([ovs-vswitchd is not installed; roam-agent needs Open vSwitch $OVS_VERSION at run time])],
+        [test "$ovs_installed" != "$OVS_VERSION"],
+        [AC_MSG_RESULT([$ovs_installed])
+         AC_MSG_ERROR([the Open vSwitch library is $OVS_VERSION but the installed Open vSwitch is $ovs_installed; build against a matching tree (scripts/build-ovs.sh uses Debian's openvswitch-source)])],
+        [AC_MSG_RESULT([$ovs_installed])])
+
   OVS_SRCDIR=$ovs_srcdir
   OVS_BUILDDIR=$ovs_builddir
   OVS_CPPFLAGS="-I$ovs_builddir/include -I$ovs_srcdir/include -I$ovs_builddir/lib -I$ovs_srcdir/lib -I$ovs_builddir -I$ovs_srcdir"

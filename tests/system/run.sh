@@ -7,7 +7,8 @@
 # named ones ("test-testbed", "testbed" and "test-testbed.sh" all name one).
 # Each runs in its own bash with ROAM_SRCDIR and ROAM_BUILDDIR exported, its
 # output in $ROAM_BUILDDIR/tests/system/logs/NAME.log, at most
-# $ROAM_TEST_TIMEOUT seconds (default 600).  Exit status 77 means skipped.
+# $ROAM_TEST_TIMEOUT seconds (default 600).  Exit status 77 means skipped;
+# with ROAM_TEST_NO_SKIP set (as .ci/run does) a skip counts as a failure.
 # Prints PASS/FAIL/SKIP per test, the end of a failed test's log, and a last
 # line "N passed, N failed[, N skipped]".  Exits 0 only if none failed.
 # Needs root: tests create network namespaces.
@@ -67,8 +68,15 @@ for t in "${tests[@]}"; do
             passed=$((passed + 1))
             ;;
         77)
-            echo "SKIP: $name ($(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: //'))"
-            skipped=$((skipped + 1))
+            why=$(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: //')
+            if [ -n "${ROAM_TEST_NO_SKIP:-}" ]; then
+                # CI: a test that cannot run has not passed.
+                echo "FAIL: $name (skipped, but ROAM_TEST_NO_SKIP is set: $why)"
+                failed=$((failed + 1))
+            else
+                echo "SKIP: $name ($why)"
+                skipped=$((skipped + 1))
+            fi
             ;;
         *)
             [ $rc = 124 ] && echo "run.sh: $name timed out after $timeout_s s" >>"$log"

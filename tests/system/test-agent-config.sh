@@ -74,6 +74,49 @@ agent_alive 3 || fail "hv3's agent exited on a missing roam-remote"
 check ovs_set 3 "roam-remote=unix:$TB_DIR/central/roam.sock"
 wait_until status_has 3 'central database: .*: connected'
 
+# --- Another chassis's endpoint: refused before writing, liveness goes on ----
+check ovs_set 1 roam-encap-type=gre roam-encap-ip=192.0.2.23
+wait_until grep -q "gre endpoint 192.0.2.23 is already chassis hv3's" \
+    "$(agent_log 1)"
+wait_until status_has 1 "conflict: gre endpoint 192.0.2.23"
+expect_encaps hv1 "hv1,geneve,192.0.2.21"
+expect_encaps hv3 "hv3,gre,192.0.2.23"
+wait_until -t 6 heartbeat_after 1 "$(heartbeat hv1)"
+! status_has 1 "last central transaction: failed" \
+    || fail "hv1 sent a transaction that the server refused"
+check ovs_set 1 roam-encap-type=geneve roam-encap-ip=192.0.2.21
+wait_until grep -q "chassis hv1: conflict resolved" "$(agent_log 1)"
+
+# --- Two hypervisors with one system-id: the second does not fight ----------
+hv1_row=$(ctl --format=csv --no-headings --columns=hostname,other_config,encaps list Chassis hv1)
+check ovs_set 2 system-id=hv1
+wait_until grep -q "chassis hv1 belongs to another live agent" "$(agent_log 2)"
+sleep 3
+assert_eq 1 "$(grep -c 'chassis hv1 belongs to another live agent' "$(agent_log 2)")" \
+    "log lines of hv2 about the duplicate system-id"
+assert_eq "$hv1_row" \
+    "$(ctl --format=csv --no-headings --columns=hostname,other_config,encaps list Chassis hv1)" \
+    "hv1's Chassis row while hv2 claims its name"
+expect_encaps hv1 "hv1,geneve,192.0.2.21"
+check ovs_set 2 system-id=hv2
+wait_until chassis_names_are "hv1 hv2 hv3"
+expect_encaps hv2 "hv2,gre,192.0.2.12"
+
+# --- roam-bridge and roam-bridge-datapath-type at run time ---------------------
+bridge_is() {  # K BRIDGE COLUMN VALUE
+    [ "$(tb hv "$1" ovs-vsctl get Bridge "$2" "$3" 2>/dev/null)" = "$4" ]
+}
+check ovs_set 2 roam-bridge=br-roam
+wait_until bridge_is 2 br-roam fail_mode secure
+wait_until bridge_is 2 br-roam datapath_type netdev
+wait_until status_has 2 "integration bridge: br-roam (datapath netdev, fail_mode secure, 4 of 4 tables named)"
+bridge_is 2 br-int fail_mode secure || fail "hv2's old br-int was changed or removed"
+check ovs_set 2 roam-bridge-datapath-type=system
+wait_until bridge_is 2 br-roam datapath_type system
+check ovs_set 2 roam-bridge-datapath-type=netdev roam-bridge=br-int
+wait_until bridge_is 2 br-roam datapath_type system
+wait_until status_has 2 "integration bridge: br-int (datapath netdev"
+
 # --- roam-encap-iface: the address is followed through netlink ---------------
 # A veth pair inside hv1's namespace stands for the uplink that holds the
 # tunnel endpoint.  /32 addresses keep the underlay's routes untouched.

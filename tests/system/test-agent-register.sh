@@ -103,6 +103,11 @@ wait_until chassis_names_are "ghost hv1 hv2 hv3b"
 expect_encaps hv3b "hv3b,geneve,192.0.2.13"
 expect_encaps hv3 ""
 wait_until column_is Chassis_Private hv3b name hv3b
+# The old name's Chassis_Private goes too: nothing may wait for it.
+no_row() {  # TABLE NAME
+    [ -z "$(ctl --bare --columns=_uuid find "$1" name="$2")" ]
+}
+wait_until no_row Chassis_Private hv3
 grep -q "system-id changed from hv3 to hv3b" "$(agent_log 3)" \
     || fail "hv3's log does not explain the system-id change"
 agent_alive 3 || fail "hv3's agent died"

@@ -392,11 +392,16 @@ fake_agent() {
     done
 }
 
-ok "create a live fake chassis" create Chassis_Private name=hvfake \
+# A complete fake chassis: --wait=hv waits only for Chassis_Private rows
+# that belong to a registered Chassis.
+ok "create a live fake chassis" \
+    -- --id=@e create Encap type=geneve ip=192.0.2.77 chassis_name=hvfake \
+    -- --id=@c create Chassis name=hvfake hostname=fake encaps=@e \
+    -- create Chassis_Private name=hvfake chassis=@c \
     heartbeat="$(now_ms)" heartbeat_interval=1000 nb_cfg=0
 ok "chassis-list with a live chassis" chassis-list
-expect_contains "chassis-list" "hvfake hostname= encaps= alive (heartbeat" \
-    "$out"
+expect_contains "chassis-list" \
+    "hvfake hostname=fake encaps=geneve:192.0.2.77 alive (heartbeat" "$out"
 expect_contains "chassis-list" "nb_cfg=0" "$out"
 
 fake_agent beat >/dev/null 2>&1 &
@@ -453,7 +458,7 @@ elapsed=$(( $(now_ms) - start ))
 [ "$elapsed" -lt 2000 ] ||
     fail "--wait=hv with a dead chassis: expected to return at once, took ${elapsed} ms"
 ok "chassis-list with a dead chassis" chassis-list
-expect_contains "chassis-list" "hvfake hostname= encaps= dead (heartbeat" "$out"
+expect_contains "chassis-list" "hvfake hostname=fake encaps=geneve:192.0.2.77 dead (heartbeat" "$out"
 
 # "sync" waits even though it changes nothing.
 ok "refresh the fake chassis's heartbeat" \
