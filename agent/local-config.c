@@ -274,10 +274,11 @@ parse_encap_endpoint(const struct smap *ids, struct local_config *cfg,
         }
     } else if (iface) {
         if (!iface[0] || strlen(iface) >= IFNAMSIZ
-            || iface[strcspn(iface, "/ \t")]) {
+            || iface[strcspn(iface, "/: \t")]
+            || !strcmp(iface, ".") || !strcmp(iface, "..")) {
             add_error(errors, LOCAL_CONFIG_ENCAP_IFACE,
                       "\"%s\" is not an interface name (expected 1 to %d "
-                      "characters without '/' or white space)",
+                      "characters without '/', ':' or white space)",
                       iface, IFNAMSIZ - 1);
         } else {
             cfg->encap_iface = iface;

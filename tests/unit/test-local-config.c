@@ -254,6 +254,18 @@ overlong_encap_iface_is_refused(void **state)
 }
 
 static void
+alias_or_dot_encap_iface_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    smap_remove(&f->ids, "roam-encap-ip");
+    smap_replace(&f->ids, "roam-encap-iface", "eth0:1");
+    assert_only_error(f, "roam-encap-iface", "eth0:1");
+    smap_replace(&f->ids, "roam-encap-iface", "..");
+    assert_only_error(f, "roam-encap-iface", "..");
+}
+
+static void
 missing_endpoint_names_encap_ip(void **state)
 {
     struct fixture *f = *state;
@@ -360,6 +372,7 @@ main(void)
         TEST(encap_iface_is_used_without_encap_ip),
         TEST(encap_ip_wins_over_encap_iface),
         TEST(overlong_encap_iface_is_refused),
+        TEST(alias_or_dot_encap_iface_is_refused),
         TEST(missing_endpoint_names_encap_ip),
         TEST(bad_datapath_type_is_refused),
         TEST(bad_bridge_name_is_refused),
