@@ -6,12 +6,20 @@
 # options to the system test runner.
 
 UNIT_TESTS = \
+	tests/unit/test-flow-set \
 	tests/unit/test-local-config \
 	tests/unit/test-validate
 check_PROGRAMS += $(UNIT_TESTS)
 
 UNIT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_TEST_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(CMOCKA_LIBS)
+
+tests_unit_test_flow_set_SOURCES = \
+	tests/unit/test-flow-set.c \
+	agent/flow-set.c \
+	agent/flow-set.h
+tests_unit_test_flow_set_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_flow_set_LDADD = $(UNIT_TEST_LDADD)
 
 tests_unit_test_local_config_SOURCES = \
 	tests/unit/test-local-config.c \

@@ -1,0 +1,135 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#ifndef FLOW_SET_H
+#define FLOW_SET_H 1
+
+/* A set of OpenFlow flows, keyed as the switch keys them: by table,
+ * priority and match.
+ *
+ * The agent keeps two: the flows it wants on the integration bridge (built
+ * from the databases) and the flows the switch has (read back from it after
+ * every connection, then kept up to date with what the agent sent).
+ * flow_set_diff() turns the difference into flow mods, so that the agent
+ * never flushes: after a restart of the agent or of ovs-vswitchd it sends only
+ * what differs.
+ *
+ * Every flow carries a cookie that names the database row it came from (the
+ * first 64 bits of the row's UUID), so that the flows of one row can be
+ * replaced together and an operator can go from a flow to its row. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+
+struct ds;
+struct match;
+struct ofpact;
+struct uuid;
+
+/* A set of flows. */
+struct flow_set {
+    struct hmap flows;          /* Contains "struct flow_set_entry"s, hashed
+                                 * on table, priority and match. */
+    struct hmap by_cookie;      /* The same entries, hashed on cookie. */
+    uint64_t version;           /* Takes a new value, never used before by
+                                 * any set, whenever the set changes, so that
+                                 * ofctrl can tell cheaply that neither of two
+                                 * sets changed since their last diff. */
+};
+
+/* One flow.  Read-only for users of the set: change it only through the
+ * flow_set_*() functions, which keep both maps and 'version' right. */
+struct flow_set_entry {
+    struct hmap_node node;      /* In flow_set's 'flows'. */
+    struct hmap_node cookie_node; /* In flow_set's 'by_cookie'. */
+    uint8_t table_id;           /* OpenFlow table. */
+    uint16_t priority;          /* OpenFlow priority. */
+    uint64_t cookie;            /* Names the row the flow came from. */
+    struct minimatch *match;    /* Owned. */
+    struct ofpact *ofpacts;     /* Owned, in the form the switch reports
+                                 * them back (see flow_set_add()).  NULL if
+                                 * 'ofpacts_len' is 0 (drop). */
+    size_t ofpacts_len;         /* Length of 'ofpacts' in bytes. */
+};
+
+void flow_set_init(struct flow_set *);
+void flow_set_destroy(struct flow_set *);
+void flow_set_clear(struct flow_set *);
+size_t flow_set_count(const struct flow_set *);
+
+/* Returns the cookie that names the row with 'uuid'. */
+uint64_t flow_set_cookie_from_uuid(const struct uuid *);
+
+/* Adds a flow, copying 'match' and 'ofpacts'.  If the set already has a flow
+ * with the same table, priority and match, the new one replaces it and the
+ * function returns false (two rows asking for the same flow is a conflict
+ * the caller may want to log); otherwise returns true.
+ *
+ * The actions are stored as the switch reports them in a flow dump (encoded
+ * to OpenFlow 1.5 and decoded again), so that a flow the agent wants and the
+ * same flow read back from the switch compare equal. */
+bool flow_set_add(struct flow_set *, uint8_t table_id, uint16_t priority,
+                  uint64_t cookie, const struct match *,
+                  const struct ofpact *ofpacts, size_t ofpacts_len);
+
+/* Removes every flow whose cookie is 'cookie'.  Returns how many. */
+size_t flow_set_remove_cookie(struct flow_set *, uint64_t cookie);
+
+/* Removes 'entry', a flow of the set, and frees it. */
+void flow_set_remove(struct flow_set *, struct flow_set_entry *entry);
+
+/* Finds the flow with the given table, priority and match, or NULL. */
+struct flow_set_entry *flow_set_find(const struct flow_set *,
+                                     uint8_t table_id, uint16_t priority,
+                                     const struct match *);
+
+/* Finds the flow with the same table, priority and match as 'flow', which
+ * may belong to another set, or NULL.  Cheaper than flow_set_find(). */
+struct flow_set_entry *flow_set_find_entry(const struct flow_set *,
+                                           const struct flow_set_entry *flow);
+
+/* Returns true if 'a' and 'b' have the same table, priority, match, cookie
+ * and actions. */
+bool flow_set_entry_equal(const struct flow_set_entry *a,
+                          const struct flow_set_entry *b);
+
+/* A flow mod computed by flow_set_diff(). */
+struct flow_set_change {
+    struct ovs_list list_node;  /* In the caller's list of changes. */
+    enum flow_set_change_type {
+        FLOW_SET_DELETE,        /* Delete the flow (strict). */
+        FLOW_SET_MODIFY,        /* Change its actions and/or cookie. */
+        FLOW_SET_ADD,           /* Add it. */
+    } type;
+    const struct flow_set_entry *flow; /* For DELETE, in 'installed';
+                                        * otherwise in 'desired'. */
+};
+
+/* Appends to 'changes' the flow mods that turn 'installed' into 'desired':
+ * first all deletions, then modifications, then additions (so that inside
+ * one bundle a deleted flow never shadows an added one).  The changes point
+ * into the two sets, which must not change until the caller is done; free
+ * them with flow_set_changes_destroy(). */
+void flow_set_diff(const struct flow_set *desired,
+                   const struct flow_set *installed,
+                   struct ovs_list *changes);
+void flow_set_changes_destroy(struct ovs_list *changes);
+
+/* Applies 'changes', computed by flow_set_diff(desired, installed), to
+ * 'installed', which then equals 'desired'.  Neither set may have changed
+ * since the diff.  Costs time in proportion to the number of changes, where
+ * flow_set_copy() costs time in proportion to the size of the set. */
+void flow_set_apply(struct flow_set *installed,
+                    const struct ovs_list *changes);
+
+/* Makes 'dst' an independent copy of 'src'. */
+void flow_set_copy(struct flow_set *dst, const struct flow_set *src);
+
+/* Appends 'entry' to 's' as ovs-ofctl would print it. */
+void flow_set_entry_format(const struct flow_set_entry *, struct ds *s);
+
+#endif /* agent/flow-set.h */

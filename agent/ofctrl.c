@@ -1,0 +1,905 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#include <config.h>
+
+#include "ofctrl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "byte-order.h"
+#include "dirs.h"
+#include "flow-set.h"
+#include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/vlog.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ofctrl);
+
+/* The connection's state machine (see also ofctrl.h):
+ *
+ *                   rconn connects
+ *   DISCONNECTED ------------------> DUMPING <-------------------------+
+ *        ^                             |  sends a flow stats request    |
+ *        |                             |  for all tables and reads      |
+ *        |                             |  every reply into 'installed'  |
+ *        |                             v  (the last one has no "more")  |
+ *        |                          SYNCED                              |
+ *        |                             |  ofctrl_put() sends the diff   |
+ *        |                             |  as one bundle, then a barrier |
+ *        |                             |                                |
+ *        |  rconn loses the            +--- the switch rejects a -------+
+ *        +--connection (from                bundle
+ *           any state)
+ *
+ * The agent never deletes flows it has not read: after a restart of the
+ * agent or of ovs-vswitchd, the dump tells it what the switch has, and the
+ * next put sends only the difference.
+ *
+ * Every message of one bundle (open, adds, commit) carries the same xid, so
+ * that an error for any of them names the bundle, and so the req_cfg that it
+ * was for.  The barrier that follows the commit has its own xid; its reply
+ * confirms every flow mod sent before it.
+ *
+ * A flow whose actions or cookie changed is sent as an OFPFC_ADD, not as an
+ * OFPFC_MODIFY_STRICT: from OpenFlow 1.2 on a modify cannot change a flow's
+ * cookie (ovs-vswitchd takes a new cookie from a modify only in the NXM flow
+ * mod of OpenFlow 1.0), while an add over a flow with the same table,
+ * priority and match replaces its actions and cookie in place, keeps its
+ * packet counters, and also works if the flow is unexpectedly missing.
+ *
+ * A bundle is atomic, so one flow that the switch refuses (an action that
+ * names a group that does not exist, say, computed from a malformed row)
+ * would hold back every other change.  When the switch rejects a bundle,
+ * ofctrl therefore reads the refused flow mod out of the error, sets that
+ * flow aside as "refused" (shown in the status, tried again if it changes
+ * or after a reconnection), reads the switch's flows again and sends the
+ * rest.  If it cannot tell which flow was refused, it waits before it sends
+ * again, from OFCTRL_RETRY_MIN_MSEC doubling up to OFCTRL_RETRY_MAX_MSEC,
+ * so that the agent does not spin.
+ *
+ * rconn's reconnection back-off never goes below one second.  So that
+ * traffic comes back quickly after ovs-vswitchd restarts, ofctrl also looks
+ * at the bridge's management socket every OFCTRL_SOCKET_POLL_MSEC for a
+ * while after the connection is lost, and asks rconn to connect at once when
+ * a new socket appears. */
+
+#define OFCTRL_STATES                           \
+    OFCTRL_STATE(DISCONNECTED)                  \
+    OFCTRL_STATE(DUMPING)                       \
+    OFCTRL_STATE(SYNCED)
+
+/* State of the connection, see the drawing above. */
+enum ofctrl_state {
+#define OFCTRL_STATE(NAME) OFCTRL_##NAME,
+    OFCTRL_STATES
+#undef OFCTRL_STATE
+};
+
+/* The only OpenFlow version ofctrl speaks: it needs bundles (1.4+) and uses
+ * the 1.5 flow stats. */
+#define OFCTRL_OFP_VERSION OFP15_VERSION
+#define OFCTRL_PROTOCOL OFPUTIL_P_OF15_OXM
+
+/* rconn's longest back-off between connection attempts, in seconds.  One
+ * second is also rconn's shortest. */
+#define OFCTRL_MAX_BACKOFF 1
+
+/* While disconnected, how often ofctrl looks for a new management socket,
+ * and for how long after the connection was lost or configured.  Past that,
+ * rconn's own attempts every OFCTRL_MAX_BACKOFF seconds remain. */
+#define OFCTRL_SOCKET_POLL_MSEC 50
+#define OFCTRL_SOCKET_WATCH_MSEC (60 * 1000)
+
+/* After the switch rejected a bundle without ofctrl finding out which flow
+ * it refused, how long ofctrl_put() waits before it sends again: the first
+ * time, and at most after repeated rejections. */
+#define OFCTRL_RETRY_MIN_MSEC 1000
+#define OFCTRL_RETRY_MAX_MSEC (32 * 1000)
+
+/* The most messages ofctrl_run() reads in one call. */
+#define OFCTRL_MAX_RECV 50
+
+/* A bundle that was sent and whose barrier has not been answered yet. */
+struct ofctrl_barrier {
+    struct ovs_list list_node;  /* In struct ofctrl's 'barriers'. */
+    ovs_be32 bundle_xid;        /* Xid of every message in the bundle. */
+    ovs_be32 barrier_xid;       /* Xid of the barrier request that follows. */
+    uint64_t req_cfg;           /* Confirmed by the barrier reply. */
+};
+
+/* Identity of the file at a path, to notice that it was created anew. */
+struct ofctrl_file_id {
+    bool exists;                /* False if there is no such file. */
+    dev_t dev;                  /* Device. */
+    ino_t ino;                  /* Inode number. */
+    struct timespec ctime;      /* Time of the last status change. */
+};
+
+/* An OpenFlow connection to the integration bridge. */
+struct ofctrl {
+    /* Connection. */
+    struct rconn *swconn;       /* To ovs-vswitchd. */
+    char *bridge;               /* Bridge name, NULL if none. */
+    char *sock_path;            /* RUNDIR/BRIDGE.mgmt. */
+    char *target;               /* "unix:" + 'sock_path'. */
+    unsigned int conn_seqno;    /* rconn's connection seqno, last seen. */
+    enum ofctrl_state state;    /* See the drawing above. */
+
+    /* Fast reconnection. */
+    struct ofctrl_file_id sock_id; /* 'sock_path' as last seen. */
+    long long int watch_until;  /* Look at 'sock_path' until then. */
+
+    /* Flows. */
+    struct flow_set installed;  /* What the switch has. */
+    ovs_be32 dump_xid;          /* Xid of the flow stats request. */
+    uint64_t put_desired_version;  /* Versions of the desired and installed */
+    uint64_t put_installed_version; /* sets after the last put. */
+    long long int retry_after;  /* No put before then. */
+    int retry_msec;             /* Next wait after a rejection, 0 if the
+                                 * last bundle was not rejected. */
+    struct flow_set refused;    /* Flows the switch refused. */
+    ovs_be32 rejected_xid;      /* Xid of the last rejected bundle, whose */
+    bool has_rejected_xid;      /* later errors are only echoes. */
+
+    /* Confirmation of puts. */
+    struct ovs_list barriers;   /* Contains "struct ofctrl_barrier"s, oldest
+                                 * first. */
+    uint64_t cur_cfg;           /* Highest req_cfg the switch confirmed. */
+    uint32_t next_bundle_id;    /* For the next bundle. */
+
+    /* Statistics, for ofctrl_format_status(). */
+    uint64_t n_dumps;           /* Flow dumps started. */
+    uint64_t n_bundles;         /* Bundles sent. */
+    uint64_t n_flow_mods;       /* Flow mods sent in bundles. */
+    uint64_t n_rejected;        /* Bundles the switch rejected. */
+};
+
+static void ofctrl_recv(struct ofctrl *, const struct ofp_header *,
+                        enum ofptype);
+
+static const char *
+ofctrl_state_name(enum ofctrl_state state)
+{
+    switch (state) {
+#define OFCTRL_STATE(NAME) case OFCTRL_##NAME: return #NAME;
+        OFCTRL_STATES
+#undef OFCTRL_STATE
+    }
+    return "<unknown>";
+}
+
+static void
+ofctrl_set_state(struct ofctrl *of, enum ofctrl_state state)
+{
+    if (of->state != state) {
+        VLOG_INFO("%s: %s -> %s", of->bridge ? of->bridge : "(no bridge)",
+                  ofctrl_state_name(of->state), ofctrl_state_name(state));
+        of->state = state;
+    }
+}
+
+static void
+ofctrl_file_id_get(const char *path, struct ofctrl_file_id *id)
+{
+    struct stat st;
+
+    memset(id, 0, sizeof *id);
+    if (path && !stat(path, &st)) {
+        id->exists = true;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        id->ctime = st.st_ctim;
+    }
+}
+
+static bool
+ofctrl_file_id_equal(const struct ofctrl_file_id *a,
+                     const struct ofctrl_file_id *b)
+{
+    return (a->exists == b->exists
+            && a->dev == b->dev
+            && a->ino == b->ino
+            && a->ctime.tv_sec == b->ctime.tv_sec
+            && a->ctime.tv_nsec == b->ctime.tv_nsec);
+}
+
+/* Forgets every bundle that awaits its barrier reply: their req_cfgs will
+ * not be confirmed. */
+static void
+ofctrl_forget_barriers(struct ofctrl *of)
+{
+    struct ofctrl_barrier *barrier;
+
+    LIST_FOR_EACH_POP (barrier, list_node, &of->barriers) {
+        free(barrier);
+    }
+}
+
+static ovs_be32
+ofctrl_msg_xid(const struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    return oh->xid;
+}
+
+static void
+ofctrl_msg_set_xid(struct ofpbuf *msg, ovs_be32 xid)
+{
+    struct ofp_header *oh = msg->data;
+    oh->xid = xid;
+}
+
+static void
+ofctrl_send(struct ofctrl *of, struct ofpbuf *msg)
+{
+    rconn_send(of->swconn, msg, NULL);
+}
+
+/* Creates a new OpenFlow connection, not connected anywhere until
+ * ofctrl_set_bridge() names a bridge. */
+struct ofctrl *
+ofctrl_create(void)
+{
+    struct ofctrl *of = xzalloc(sizeof *of);
+
+    /* No inactivity probes: over a Unix socket the death of ovs-vswitchd
+     * shows as the end of the stream, and ovs-vswitchd probes the agent
+     * itself every 60 s of silence. */
+    of->swconn = rconn_create(0, OFCTRL_MAX_BACKOFF, DSCP_DEFAULT,
+                              1u << OFCTRL_OFP_VERSION);
+    of->conn_seqno = rconn_get_connection_seqno(of->swconn);
+    of->state = OFCTRL_DISCONNECTED;
+    flow_set_init(&of->installed);
+    flow_set_init(&of->refused);
+    ovs_list_init(&of->barriers);
+    return of;
+}
+
+/* Closes the connection and frees 'of'.  The switch keeps its flows.  'of'
+ * may be NULL. */
+void
+ofctrl_destroy(struct ofctrl *of)
+{
+    if (of) {
+        rconn_destroy(of->swconn);
+        flow_set_destroy(&of->installed);
+        flow_set_destroy(&of->refused);
+        ofctrl_forget_barriers(of);
+        free(of->bridge);
+        free(of->sock_path);
+        free(of->target);
+        free(of);
+    }
+}
+
+void
+ofctrl_set_bridge(struct ofctrl *of, const char *bridge)
+{
+    if (bridge && of->bridge && !strcmp(bridge, of->bridge)) {
+        return;
+    }
+
+    ofctrl_forget_barriers(of);
+    ofctrl_set_state(of, OFCTRL_DISCONNECTED);
+    free(of->bridge);
+    free(of->sock_path);
+    free(of->target);
+
+    if (bridge) {
+        of->bridge = xstrdup(bridge);
+        of->sock_path = xasprintf("%s/%s.mgmt", ovs_rundir(), bridge);
+        of->target = xasprintf("unix:%s", of->sock_path);
+        VLOG_INFO("%s: connecting to %s", bridge, of->target);
+        ofctrl_file_id_get(of->sock_path, &of->sock_id);
+        of->watch_until = time_msec() + OFCTRL_SOCKET_WATCH_MSEC;
+        rconn_connect(of->swconn, of->target, of->target);
+    } else {
+        of->bridge = of->sock_path = of->target = NULL;
+        rconn_disconnect(of->swconn);
+    }
+    of->conn_seqno = rconn_get_connection_seqno(of->swconn);
+}
+
+/* Clears 'installed' and asks the switch for every flow it has. */
+static void
+ofctrl_start_dump(struct ofctrl *of)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .table_id = OFPTT_ALL,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+    };
+    match_init_catchall(&fsr.match);
+
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(&fsr,
+                                                           OFCTRL_PROTOCOL);
+    of->dump_xid = ofctrl_msg_xid(msg);
+    ofctrl_send(of, msg);
+
+    flow_set_clear(&of->installed);
+    of->n_dumps++;
+    ofctrl_set_state(of, OFCTRL_DUMPING);
+}
+
+/* Looks at the management socket while disconnected, and asks rconn to
+ * connect at once if it was created anew (ovs-vswitchd restarted). */
+static void
+ofctrl_watch_socket(struct ofctrl *of)
+{
+    if (time_msec() >= of->watch_until) {
+        return;
+    }
+
+    struct ofctrl_file_id id;
+    ofctrl_file_id_get(of->sock_path, &id);
+    if (id.exists && !ofctrl_file_id_equal(&id, &of->sock_id)) {
+        VLOG_INFO("%s: %s appeared, connecting now", of->bridge,
+                  of->sock_path);
+        rconn_connect(of->swconn, of->target, of->target);
+    }
+    of->sock_id = id;
+}
+
+/* Notices a new connection or the loss of one, and acts on it. */
+static void
+ofctrl_check_connection(struct ofctrl *of)
+{
+    unsigned int seqno = rconn_get_connection_seqno(of->swconn);
+    if (seqno != of->conn_seqno) {
+        of->conn_seqno = seqno;
+        ofctrl_forget_barriers(of);
+        if (rconn_is_connected(of->swconn)) {
+            /* Remember this socket, so that its stale file after a crash of
+             * ovs-vswitchd does not look new. */
+            ofctrl_file_id_get(of->sock_path, &of->sock_id);
+
+            /* A new switch may take what the old one refused. */
+            flow_set_clear(&of->refused);
+            of->retry_after = 0;
+            of->retry_msec = 0;
+            of->has_rejected_xid = false;
+            ofctrl_start_dump(of);
+        } else {
+            ofctrl_set_state(of, OFCTRL_DISCONNECTED);
+            of->watch_until = time_msec() + OFCTRL_SOCKET_WATCH_MSEC;
+        }
+    }
+}
+
+/* Runs the connection: connects, reads the switch's flows after every
+ * (re)connection, and processes replies and errors. */
+void
+ofctrl_run(struct ofctrl *of)
+{
+    if (!of->bridge) {
+        return;
+    }
+
+    rconn_run(of->swconn);
+
+    ofctrl_check_connection(of);
+    if (!rconn_is_connected(of->swconn)) {
+        ofctrl_watch_socket(of);
+        return;
+    }
+
+    int i;
+    for (i = 0; i < OFCTRL_MAX_RECV; i++) {
+        struct ofpbuf *msg = rconn_recv(of->swconn);
+        if (!msg) {
+            break;
+        }
+
+        const struct ofp_header *oh = msg->data;
+        enum ofptype type;
+        enum ofperr error = ofptype_decode(&type, oh);
+        if (!error) {
+            ofctrl_recv(of, oh, type);
+        } else {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+            VLOG_WARN_RL(&rl, "%s: could not decode OpenFlow message (%s)",
+                         of->bridge, ofperr_to_string(error));
+        }
+        ofpbuf_delete(msg);
+    }
+    /* Reading may have ended the connection: act on it now rather than
+     * after the next wake-up. */
+    ofctrl_check_connection(of);
+    if (i >= OFCTRL_MAX_RECV) {
+        /* More may be waiting: come back without blocking, after the rest
+         * of the main loop had its turn. */
+        poll_immediate_wake();
+    }
+}
+
+/* Arranges for poll_block() to wake up when ofctrl_run() has work to do. */
+void
+ofctrl_wait(struct ofctrl *of)
+{
+    if (!of->bridge) {
+        return;
+    }
+
+    rconn_run_wait(of->swconn);
+    rconn_recv_wait(of->swconn);
+
+    long long int now = time_msec();
+    if (!rconn_is_connected(of->swconn) && now < of->watch_until) {
+        poll_timer_wait_until(MIN(now + OFCTRL_SOCKET_POLL_MSEC,
+                                  of->watch_until));
+    }
+    if (of->state == OFCTRL_SYNCED && now < of->retry_after) {
+        poll_timer_wait_until(of->retry_after);
+    }
+}
+
+/* Adds the flows of one flow stats reply to 'installed'. */
+static void
+ofctrl_recv_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t ofpacts_stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int retval = ofputil_decode_flow_stats_reply(&fs, &msg, false,
+                                                     &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+                VLOG_WARN_RL(&rl, "%s: could not decode flow stats reply "
+                             "(%s), reconnecting", of->bridge,
+                             ofperr_to_string(retval));
+                ofpbuf_uninit(&ofpacts);
+                rconn_reconnect(of->swconn);
+                return;
+            }
+            break;
+        }
+        flow_set_add(&of->installed, fs.table_id, fs.priority,
+                     ntohll(fs.cookie), &fs.match, fs.ofpacts,
+                     fs.ofpacts_len);
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        VLOG_INFO("%s: the switch has %"PRIuSIZE" flows", of->bridge,
+                  flow_set_count(&of->installed));
+        ofctrl_set_state(of, OFCTRL_SYNCED);
+    }
+}
+
+static void
+ofctrl_recv_barrier_reply(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofctrl_barrier *barrier;
+
+    LIST_FOR_EACH (barrier, list_node, &of->barriers) {
+        if (barrier->barrier_xid == oh->xid) {
+            break;
+        }
+    }
+    if (!barrier) {
+        return;
+    }
+    of->retry_msec = 0;
+
+    /* A switch answers barriers in order, so this one also confirms every
+     * older bundle. */
+    struct ofctrl_barrier *oldest;
+    LIST_FOR_EACH_POP (oldest, list_node, &of->barriers) {
+        of->cur_cfg = MAX(of->cur_cfg, oldest->req_cfg);
+        bool last = oldest == barrier;
+        free(oldest);
+        if (last) {
+            break;
+        }
+    }
+}
+
+static struct ofctrl_barrier *
+ofctrl_find_bundle(const struct ofctrl *of, ovs_be32 xid)
+{
+    struct ofctrl_barrier *barrier;
+
+    LIST_FOR_EACH (barrier, list_node, &of->barriers) {
+        if (barrier->bundle_xid == xid) {
+            return barrier;
+        }
+    }
+    return NULL;
+}
+
+/* Tries to find in 'payload', the request that an OFPT_ERROR names, a flow
+ * mod inside a bundle, and if so adds its flow to 'of->refused' and returns
+ * it. */
+static const struct flow_set_entry *
+ofctrl_refuse_flow(struct ofctrl *of, const struct ofpbuf *payload)
+{
+    const struct flow_set_entry *refused = NULL;
+    struct ofputil_bundle_add_msg bam;
+    enum ofptype type;
+
+    if (payload->size < sizeof(struct ofp_header)
+        || ntohs(((const struct ofp_header *) payload->data)->length)
+           != payload->size
+        || ofputil_decode_bundle_add(payload->data, &bam, &type)
+        || type != OFPTYPE_FLOW_MOD) {
+        return NULL;
+    }
+
+    uint64_t ofpacts_stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    struct ofputil_flow_mod fm;
+    if (!ofputil_decode_flow_mod(&fm, bam.msg, OFCTRL_PROTOCOL, NULL, NULL,
+                                 &ofpacts, OFPP_MAX, OFPTT_ALL - 1)) {
+        if (fm.command == OFPFC_ADD) {
+            struct match match;
+
+            minimatch_expand(&fm.match, &match);
+            flow_set_add(&of->refused, fm.table_id, fm.priority,
+                         ntohll(fm.new_cookie), &match, fm.ofpacts,
+                         fm.ofpacts_len);
+            refused = flow_set_find(&of->refused, fm.table_id, fm.priority,
+                                    &match);
+        }
+        minimatch_destroy(&fm.match);
+    }
+    ofpbuf_uninit(&ofpacts);
+    return refused;
+}
+
+/* Handles the switch's rejection of the bundle 'bundle', for the reason in
+ * the OFPT_ERROR 'oh' that carries 'error' and 'payload'. */
+static void
+ofctrl_bundle_rejected(struct ofctrl *of, const struct ofctrl_barrier *bundle,
+                       enum ofperr error, const struct ofpbuf *payload)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
+    const char *error_s = error ? ofperr_to_string(error) : "undecodable";
+
+    of->n_rejected++;
+    of->rejected_xid = bundle->bundle_xid;
+    of->has_rejected_xid = true;
+
+    const struct flow_set_entry *refused = ofctrl_refuse_flow(of, payload);
+    if (refused) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        flow_set_entry_format(refused, &s);
+        VLOG_WARN_RL(&rl, "%s: the switch refused a flow (%s), leaving it "
+                     "out: %s", of->bridge, error_s, ds_cstr(&s));
+        ds_destroy(&s);
+        of->retry_msec = 0;
+    } else {
+        of->retry_msec = (of->retry_msec
+                          ? MIN(2 * of->retry_msec, OFCTRL_RETRY_MAX_MSEC)
+                          : OFCTRL_RETRY_MIN_MSEC);
+        of->retry_after = time_msec() + of->retry_msec;
+        if (!VLOG_DROP_WARN(&rl)) {
+            char *s = (payload->size
+                       ? ofp_to_string(payload->data, payload->size,
+                                       NULL, NULL, 1)
+                       : xstrdup("(no request in the error)"));
+            VLOG_WARN("%s: the switch rejected the flows for cfg %"PRIu64" "
+                      "(%s), sending again in %d ms: %s", of->bridge,
+                      bundle->req_cfg, error_s, of->retry_msec, s);
+            free(s);
+        }
+    }
+
+    /* The failed bundle changed nothing (it is atomic), but 'installed'
+     * already took its changes for granted and every later put builds on
+     * that: read what the switch really has, and let the next put send the
+     * true difference. */
+    ofctrl_forget_barriers(of);
+    ofctrl_start_dump(of);
+}
+
+static void
+ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 10);
+    struct ofpbuf payload;
+    enum ofperr error = ofperr_decode_msg(oh, &payload);
+    const char *error_s = error ? ofperr_to_string(error) : "undecodable";
+    struct ofctrl_barrier *bundle;
+
+    if (of->state == OFCTRL_DUMPING && oh->xid == of->dump_xid) {
+        VLOG_WARN_RL(&rl, "%s: the switch refused the flow dump (%s), "
+                     "reconnecting", of->bridge, error_s);
+        rconn_reconnect(of->swconn);
+    } else if (of->state == OFCTRL_SYNCED
+               && (bundle = ofctrl_find_bundle(of, oh->xid)) != NULL) {
+        ofctrl_bundle_rejected(of, bundle, error, &payload);
+    } else if (of->has_rejected_xid && oh->xid == of->rejected_xid) {
+        /* The switch reports a failed commit twice: for the flow mod and
+         * for the commit. */
+        VLOG_DBG("%s: %s for a rejected bundle", of->bridge, error_s);
+    } else if (!VLOG_DROP_WARN(&rl)) {
+        char *s = (payload.size
+                   ? ofp_to_string(payload.data, payload.size, NULL, NULL, 1)
+                   : xstrdup("(no request in the error)"));
+        VLOG_WARN("%s: OpenFlow error (%s): %s", of->bridge, error_s, s);
+        free(s);
+    }
+    ofpbuf_uninit(&payload);
+}
+
+static void
+ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
+            enum ofptype type)
+{
+    if (type == OFPTYPE_ECHO_REQUEST) {
+        /* rconn sends its own probes but does not answer the switch's. */
+        ofctrl_send(of, ofputil_encode_echo_reply(oh));
+    } else if (type == OFPTYPE_FLOW_STATS_REPLY) {
+        if (of->state == OFCTRL_DUMPING && oh->xid == of->dump_xid) {
+            ofctrl_recv_flow_stats(of, oh);
+        }
+    } else if (type == OFPTYPE_BARRIER_REPLY) {
+        ofctrl_recv_barrier_reply(of, oh);
+    } else if (type == OFPTYPE_ERROR) {
+        ofctrl_recv_error(of, oh);
+    } else if (VLOG_IS_DBG_ENABLED()) {
+        /* Bundle replies, port status and the like: nothing to do. */
+        char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
+        VLOG_DBG("%s: ignoring %s", of->bridge, s);
+        free(s);
+    }
+}
+
+bool
+ofctrl_is_synced(const struct ofctrl *of)
+{
+    return of->state == OFCTRL_SYNCED;
+}
+
+/* Encodes the flow mod for 'change' as a message of the bundle with 'xid'
+ * and 'bc'. */
+static struct ofpbuf *
+ofctrl_encode_change(const struct flow_set_change *change, ovs_be32 xid,
+                     const struct ofputil_bundle_ctrl_msg *bc)
+{
+    const struct flow_set_entry *flow = change->flow;
+    struct ofputil_flow_mod fm = {
+        .match = *flow->match,
+        .priority = flow->priority,
+        .table_id = flow->table_id,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+    };
+
+    if (change->type == FLOW_SET_DELETE) {
+        /* Matches the flow whatever its cookie. */
+        fm.command = OFPFC_DELETE_STRICT;
+        fm.new_cookie = OVS_BE64_MAX;
+    } else {
+        /* FLOW_SET_MODIFY as well: see the comment at the top. */
+        fm.command = OFPFC_ADD;
+        fm.new_cookie = htonll(flow->cookie);
+        fm.ofpacts = flow->ofpacts;
+        fm.ofpacts_len = flow->ofpacts_len;
+    }
+
+    struct ofpbuf *inner = ofputil_encode_flow_mod(&fm, OFCTRL_PROTOCOL);
+    ofctrl_msg_set_xid(inner, xid);
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = bc->bundle_id,
+        .flags = bc->flags,
+        .msg = inner->data,
+    };
+    struct ofpbuf *msg = ofputil_encode_bundle_add(OFCTRL_OFP_VERSION, &bam);
+    ofpbuf_delete(inner);
+    return msg;
+}
+
+/* Sends 'changes' as one atomic bundle followed by a barrier, whose reply
+ * will confirm 'req_cfg'. */
+static void
+ofctrl_send_bundle(struct ofctrl *of, const struct ovs_list *changes,
+                   uint64_t req_cfg)
+{
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = of->next_bundle_id++,
+        .type = OFPBCT_OPEN_REQUEST,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
+    struct ofpbuf *msg = ofputil_encode_bundle_ctrl_request(OFCTRL_OFP_VERSION,
+                                                            &bc);
+    ovs_be32 xid = ofctrl_msg_xid(msg);
+    ofctrl_send(of, msg);
+
+    size_t n[3] = { 0, 0, 0 };
+    const struct flow_set_change *change;
+    LIST_FOR_EACH (change, list_node, changes) {
+        if (VLOG_IS_DBG_ENABLED()) {
+            static const char *names[] = { "delete", "modify", "add" };
+            struct ds s = DS_EMPTY_INITIALIZER;
+            flow_set_entry_format(change->flow, &s);
+            VLOG_DBG("%s: %s %s", of->bridge, names[change->type],
+                     ds_cstr(&s));
+            ds_destroy(&s);
+        }
+        ofctrl_send(of, ofctrl_encode_change(change, xid, &bc));
+        n[change->type]++;
+    }
+
+    bc.type = OFPBCT_COMMIT_REQUEST;
+    msg = ofputil_encode_bundle_ctrl_request(OFCTRL_OFP_VERSION, &bc);
+    ofctrl_msg_set_xid(msg, xid);
+    ofctrl_send(of, msg);
+
+    msg = ofputil_encode_barrier_request(OFCTRL_OFP_VERSION);
+    struct ofctrl_barrier *barrier = xmalloc(sizeof *barrier);
+    barrier->bundle_xid = xid;
+    barrier->barrier_xid = ofctrl_msg_xid(msg);
+    barrier->req_cfg = req_cfg;
+    ovs_list_push_back(&of->barriers, &barrier->list_node);
+    ofctrl_send(of, msg);
+
+    of->n_bundles++;
+    of->n_flow_mods += n[FLOW_SET_DELETE] + n[FLOW_SET_MODIFY]
+                       + n[FLOW_SET_ADD];
+    VLOG_DBG("%s: bundle for cfg %"PRIu64": %"PRIuSIZE" deletions, "
+             "%"PRIuSIZE" modifications, %"PRIuSIZE" additions",
+             of->bridge, req_cfg, n[FLOW_SET_DELETE], n[FLOW_SET_MODIFY],
+             n[FLOW_SET_ADD]);
+}
+
+/* Records that 'req_cfg' needs no flow mod: it is confirmed as soon as
+ * everything sent before is. */
+static void
+ofctrl_confirm_unchanged(struct ofctrl *of, uint64_t req_cfg)
+{
+    if (ovs_list_is_empty(&of->barriers)) {
+        of->cur_cfg = MAX(of->cur_cfg, req_cfg);
+    } else {
+        struct ofctrl_barrier *newest = CONTAINER_OF(
+            ovs_list_back(&of->barriers), struct ofctrl_barrier, list_node);
+        newest->req_cfg = MAX(newest->req_cfg, req_cfg);
+    }
+}
+
+/* Removes from 'changes' the additions and modifications that the switch
+ * refused before, and forgets refused flows that 'desired' no longer has
+ * (or has changed), so that they are tried again if they come back. */
+static void
+ofctrl_leave_out_refused(struct ofctrl *of, const struct flow_set *desired,
+                         struct ovs_list *changes)
+{
+    struct flow_set_change *change;
+
+    LIST_FOR_EACH_SAFE (change, list_node, changes) {
+        if (change->type != FLOW_SET_DELETE) {
+            const struct flow_set_entry *refused
+                = flow_set_find_entry(&of->refused, change->flow);
+            if (refused && flow_set_entry_equal(refused, change->flow)) {
+                ovs_list_remove(&change->list_node);
+                free(change);
+            }
+        }
+    }
+
+    struct flow_set_entry *refused;
+    HMAP_FOR_EACH_SAFE (refused, node, &of->refused.flows) {
+        const struct flow_set_entry *wanted
+            = flow_set_find_entry(desired, refused);
+        if (!wanted || !flow_set_entry_equal(wanted, refused)) {
+            flow_set_remove(&of->refused, refused);
+        }
+    }
+}
+
+void
+ofctrl_put(struct ofctrl *of, const struct flow_set *desired,
+           uint64_t req_cfg)
+{
+    if (of->state != OFCTRL_SYNCED || time_msec() < of->retry_after) {
+        return;
+    }
+
+    if (desired->version == of->put_desired_version
+        && of->installed.version == of->put_installed_version) {
+        /* Neither set changed since the last put, after which they were
+         * equal: skip the diff, which costs time with every flow. */
+        ofctrl_confirm_unchanged(of, req_cfg);
+        return;
+    }
+
+    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
+    flow_set_diff(desired, &of->installed, &changes);
+    if (flow_set_count(&of->refused)) {
+        ofctrl_leave_out_refused(of, desired, &changes);
+    }
+    if (ovs_list_is_empty(&changes)) {
+        ofctrl_confirm_unchanged(of, req_cfg);
+    } else {
+        ofctrl_send_bundle(of, &changes, req_cfg);
+        flow_set_apply(&of->installed, &changes);
+    }
+    flow_set_changes_destroy(&changes);
+
+    of->put_desired_version = desired->version;
+    of->put_installed_version = of->installed.version;
+}
+
+uint64_t
+ofctrl_get_cur_cfg(const struct ofctrl *of)
+{
+    return of->cur_cfg;
+}
+
+const struct flow_set *
+ofctrl_get_installed(const struct ofctrl *of)
+{
+    return &of->installed;
+}
+
+void
+ofctrl_format_status(const struct ofctrl *of, struct ds *s)
+{
+    ds_put_format(s, "state: %s\n", ofctrl_state_name(of->state));
+    if (of->bridge) {
+        ds_put_format(s, "bridge: %s (%s, connection %s)\n", of->bridge,
+                      of->target, rconn_get_state(of->swconn));
+    } else {
+        ds_put_cstr(s, "bridge: none\n");
+    }
+    ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
+                  flow_set_count(&of->installed));
+    ds_put_format(s, "cur_cfg: %"PRIu64"\n", of->cur_cfg);
+
+    ds_put_format(s, "outstanding barriers: %"PRIuSIZE,
+                  ovs_list_size(&of->barriers));
+    if (!ovs_list_is_empty(&of->barriers)) {
+        const struct ofctrl_barrier *newest = CONTAINER_OF(
+            ovs_list_back(&of->barriers), struct ofctrl_barrier, list_node);
+        ds_put_format(s, " (up to cfg %"PRIu64")", newest->req_cfg);
+    }
+    ds_put_char(s, '\n');
+
+    long long int now = time_msec();
+    if (of->state == OFCTRL_SYNCED && now < of->retry_after) {
+        ds_put_format(s, "next put in %lld ms (the switch rejected the "
+                      "last bundle)\n", of->retry_after - now);
+    }
+    if (flow_set_count(&of->refused)) {
+        const struct flow_set_entry *refused;
+
+        ds_put_format(s, "refused flows (left out): %"PRIuSIZE"\n",
+                      flow_set_count(&of->refused));
+        HMAP_FOR_EACH (refused, node, &of->refused.flows) {
+            ds_put_cstr(s, "  ");
+            flow_set_entry_format(refused, s);
+            ds_put_char(s, '\n');
+        }
+    }
+    ds_put_format(s, "flow dumps: %"PRIu64", bundles: %"PRIu64", "
+                  "flow mods: %"PRIu64", rejected bundles: %"PRIu64"\n",
+                  of->n_dumps, of->n_bundles, of->n_flow_mods,
+                  of->n_rejected);
+}

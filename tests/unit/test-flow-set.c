@@ -1,0 +1,594 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+/* Unit tests for agent/flow-set: the flow table the agent wants, the one the
+ * switch has, and the flow mods between them. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent/flow-set.h"
+#include "flow.h"
+#include "nx-match.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "uuid.h"
+
+/* The two sets of a test and the changes between them. */
+struct fixture {
+    struct flow_set desired;
+    struct flow_set installed;
+    struct ovs_list changes;
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = xzalloc(sizeof *f);
+
+    flow_set_init(&f->desired);
+    flow_set_init(&f->installed);
+    ovs_list_init(&f->changes);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    flow_set_changes_destroy(&f->changes);
+    flow_set_destroy(&f->desired);
+    flow_set_destroy(&f->installed);
+    free(f);
+    return 0;
+}
+
+/* A MAC address whose last byte is 'n'. */
+static struct eth_addr
+mac(uint8_t n)
+{
+    return (struct eth_addr) { .ea = { 0x02, 0, 0, 0, 0, n } };
+}
+
+/* The match "in_port=IN_PORT", plus "dl_dst=02:00:00:00:00:DST" if 'dst'
+ * is nonzero. */
+static void
+make_match(struct match *match, uint16_t in_port, uint8_t dst)
+{
+    match_init_catchall(match);
+    match_set_in_port(match, u16_to_ofp(in_port));
+    if (dst) {
+        match_set_dl_dst(match, mac(dst));
+    }
+}
+
+/* Adds to 'set' the flow "table=TABLE, priority=PRIORITY, cookie=COOKIE,
+ * in_port=IN_PORT[,dl_dst=...DST] actions=output:OUT_PORT", or with no
+ * actions (drop) if 'out_port' is 0.  Returns what flow_set_add() returned. */
+static bool
+add_flow(struct flow_set *set, uint8_t table, uint16_t priority,
+         uint64_t cookie, uint16_t in_port, uint8_t dst, uint16_t out_port)
+{
+    struct match match;
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    make_match(&match, in_port, dst);
+    if (out_port) {
+        ofpact_put_OUTPUT(&ofpacts)->port = u16_to_ofp(out_port);
+    }
+    bool added = flow_set_add(set, table, priority, cookie, &match,
+                              ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+    return added;
+}
+
+/* Adds to 'set' the flow "priority=100,MATCH actions=drop". */
+static void
+add_flow_with_match(struct flow_set *set, const struct match *match)
+{
+    flow_set_add(set, 0, 100, 0x1, match, NULL, 0);
+}
+
+static const struct flow_set_entry *
+find_flow(const struct flow_set *set, uint8_t table, uint16_t priority,
+          uint16_t in_port, uint8_t dst)
+{
+    struct match match;
+
+    make_match(&match, in_port, dst);
+    return flow_set_find(set, table, priority, &match);
+}
+
+static const char *
+change_type_name(enum flow_set_change_type type)
+{
+    return (type == FLOW_SET_DELETE ? "delete"
+            : type == FLOW_SET_MODIFY ? "modify"
+            : type == FLOW_SET_ADD ? "add"
+            : "<bad type>");
+}
+
+/* Asserts that 'changes' holds, in this order, the types given in
+ * 'expected' as a string of 'd', 'm' and 'a'. */
+static void
+assert_change_types(const struct ovs_list *changes, const char *expected)
+{
+    struct ds got = DS_EMPTY_INITIALIZER;
+    const struct flow_set_change *change;
+
+    LIST_FOR_EACH (change, list_node, changes) {
+        ds_put_char(&got, change_type_name(change->type)[0]);
+    }
+    if (strcmp(ds_cstr(&got), expected)) {
+        fail_msg("expected changes \"%s\" (d=delete, m=modify, a=add), "
+                 "got \"%s\"", expected, ds_cstr(&got));
+    }
+    ds_destroy(&got);
+}
+
+/* Returns the change in 'changes' for 'flow', failing if there is none. */
+static const struct flow_set_change *
+change_for(const struct ovs_list *changes, const struct flow_set_entry *flow)
+{
+    const struct flow_set_change *change;
+
+    assert_non_null(flow);
+    LIST_FOR_EACH (change, list_node, changes) {
+        if (change->flow == flow) {
+            return change;
+        }
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_set_entry_format(flow, &s);
+    fail_msg("expected a change for \"%s\", found none", ds_cstr(&s));
+    ds_destroy(&s);
+    return NULL;
+}
+
+static void
+diff(struct fixture *f)
+{
+    flow_set_changes_destroy(&f->changes);
+    flow_set_diff(&f->desired, &f->installed, &f->changes);
+}
+
+/* Adds the same three flows to 'set'. */
+static void
+add_three_flows(struct flow_set *set)
+{
+    add_flow(set, 0, 100, 0x1, 1, 0, 0);
+    add_flow(set, 20, 50, 0x2, 1, 0xa, 2);
+    add_flow(set, 20, 50, 0x2, 1, 0xb, 3);
+}
+
+static void
+identical_sets_give_no_change(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->desired);
+    add_three_flows(&f->installed);
+    diff(f);
+    assert_change_types(&f->changes, "");
+}
+
+static void
+empty_sets_give_no_change(void **state)
+{
+    struct fixture *f = *state;
+
+    diff(f);
+    assert_change_types(&f->changes, "");
+}
+
+static void
+new_flows_are_added(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->desired);
+    diff(f);
+    assert_change_types(&f->changes, "aaa");
+
+    /* Additions point into the desired set. */
+    change_for(&f->changes, find_flow(&f->desired, 0, 100, 1, 0));
+    change_for(&f->changes, find_flow(&f->desired, 20, 50, 1, 0xa));
+    change_for(&f->changes, find_flow(&f->desired, 20, 50, 1, 0xb));
+}
+
+static void
+unwanted_flows_are_deleted(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->installed);
+    diff(f);
+    assert_change_types(&f->changes, "ddd");
+
+    /* Deletions point into the installed set. */
+    change_for(&f->changes, find_flow(&f->installed, 0, 100, 1, 0));
+    change_for(&f->changes, find_flow(&f->installed, 20, 50, 1, 0xa));
+    change_for(&f->changes, find_flow(&f->installed, 20, 50, 1, 0xb));
+}
+
+static void
+changed_actions_give_a_modify(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->installed);
+    add_three_flows(&f->desired);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 7);
+    diff(f);
+    assert_change_types(&f->changes, "m");
+
+    /* Modifications point into the desired set. */
+    const struct flow_set_change *change
+        = change_for(&f->changes, find_flow(&f->desired, 20, 50, 1, 0xa));
+    assert_int_equal(change->type, FLOW_SET_MODIFY);
+}
+
+static void
+changed_cookie_gives_a_modify(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->installed);
+    add_three_flows(&f->desired);
+    add_flow(&f->desired, 0, 100, 0x99, 1, 0, 0);
+    diff(f);
+    assert_change_types(&f->changes, "m");
+    change_for(&f->changes, find_flow(&f->desired, 0, 100, 1, 0));
+}
+
+static void
+other_priority_or_table_is_another_flow(void **state)
+{
+    struct fixture *f = *state;
+
+    add_flow(&f->installed, 0, 100, 0x1, 1, 0, 2);
+    add_flow(&f->desired, 0, 101, 0x1, 1, 0, 2);
+    add_flow(&f->desired, 1, 100, 0x1, 1, 0, 2);
+    diff(f);
+    assert_change_types(&f->changes, "daa");
+}
+
+static void
+changes_come_deletes_then_modifies_then_adds(void **state)
+{
+    struct fixture *f = *state;
+
+    /* Installed: five flows, two of them unwanted. */
+    for (int i = 1; i <= 5; i++) {
+        add_flow(&f->installed, 20, 50, 0x2, 1, i, i);
+    }
+    /* Desired: flows 1-3, two of them changed, and three new ones. */
+    add_flow(&f->desired, 20, 50, 0x2, 1, 1, 1);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 2, 9);
+    add_flow(&f->desired, 20, 50, 0x3, 1, 3, 3);
+    for (int i = 6; i <= 8; i++) {
+        add_flow(&f->desired, 20, 50, 0x2, 1, i, i);
+    }
+
+    diff(f);
+    assert_change_types(&f->changes, "ddmmaaa");
+
+    assert_int_equal(change_for(&f->changes,
+                                find_flow(&f->installed, 20, 50, 1, 4))->type,
+                     FLOW_SET_DELETE);
+    assert_int_equal(change_for(&f->changes,
+                                find_flow(&f->installed, 20, 50, 1, 5))->type,
+                     FLOW_SET_DELETE);
+    assert_int_equal(change_for(&f->changes,
+                                find_flow(&f->desired, 20, 50, 1, 2))->type,
+                     FLOW_SET_MODIFY);
+    assert_int_equal(change_for(&f->changes,
+                                find_flow(&f->desired, 20, 50, 1, 3))->type,
+                     FLOW_SET_MODIFY);
+    for (int i = 6; i <= 8; i++) {
+        assert_int_equal(change_for(&f->changes,
+                                    find_flow(&f->desired, 20, 50, 1,
+                                              i))->type,
+                         FLOW_SET_ADD);
+    }
+}
+
+static void
+applying_the_changes_makes_the_sets_equal(void **state)
+{
+    struct fixture *f = *state;
+
+    for (int i = 1; i <= 5; i++) {
+        add_flow(&f->installed, 20, 50, 0x2, 1, i, i);
+    }
+    add_flow(&f->desired, 20, 50, 0x2, 1, 1, 1);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 2, 9);
+    add_flow(&f->desired, 20, 50, 0x3, 1, 3, 3);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 6, 6);
+
+    diff(f);
+    flow_set_apply(&f->installed, &f->changes);
+    assert_int_equal(flow_set_count(&f->installed), 4);
+    assert_int_equal(find_flow(&f->installed, 20, 50, 1, 3)->cookie, 0x3);
+
+    diff(f);
+    assert_change_types(&f->changes, "");
+}
+
+static void
+same_key_replaces_and_returns_false(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_true(add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2));
+    assert_false(add_flow(&f->desired, 20, 50, 0x7, 1, 0xa, 3));
+    assert_int_equal(flow_set_count(&f->desired), 1);
+
+    /* The second flow won: it alone is left, also in the cookie index. */
+    const struct flow_set_entry *flow = find_flow(&f->desired, 20, 50, 1,
+                                                  0xa);
+    assert_non_null(flow);
+    assert_int_equal(flow->cookie, 0x7);
+    assert_int_equal(flow->ofpacts->type, OFPACT_OUTPUT);
+    assert_int_equal(ofp_to_u16(ofpact_get_OUTPUT(flow->ofpacts)->port), 3);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 0);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x7), 1);
+    assert_int_equal(flow_set_count(&f->desired), 0);
+}
+
+static void
+remove_cookie_removes_exactly_that_rows_flows(void **state)
+{
+    struct fixture *f = *state;
+
+    add_flow(&f->desired, 0, 100, 0x1, 1, 0, 0);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xb, 3);
+    add_flow(&f->desired, 40, 50, 0x2, 2, 0, 3);
+    add_flow(&f->desired, 20, 50, 0x3, 1, 0xc, 4);
+
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 3);
+    assert_int_equal(flow_set_count(&f->desired), 2);
+    assert_non_null(find_flow(&f->desired, 0, 100, 1, 0));
+    assert_non_null(find_flow(&f->desired, 20, 50, 1, 0xc));
+    assert_null(find_flow(&f->desired, 20, 50, 1, 0xa));
+    assert_null(find_flow(&f->desired, 40, 50, 2, 0));
+
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 0);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x42), 0);
+}
+
+static void
+copy_makes_an_equal_set(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->desired);
+    add_flow(&f->installed, 7, 7, 0x7, 7, 7, 7);
+    flow_set_copy(&f->installed, &f->desired);
+    assert_int_equal(flow_set_count(&f->installed), 3);
+    diff(f);
+    assert_change_types(&f->changes, "");
+
+    /* The copy is independent of its source. */
+    flow_set_clear(&f->desired);
+    assert_int_equal(flow_set_count(&f->installed), 3);
+    assert_int_equal(flow_set_remove_cookie(&f->installed, 0x2), 2);
+}
+
+/* Replaces the actions in 'ofpacts' by what a decoder makes of their
+ * OpenFlow 1.5 encoding, as happens to a flow on its way into the switch and
+ * back out in a flow dump. */
+static void
+round_trip_actions(struct ofpbuf *ofpacts)
+{
+    struct ofpbuf wire;
+
+    if (!ofpacts->size) {
+        return;                 /* Drop is no instruction at all. */
+    }
+    ofpbuf_init(&wire, 0);
+    ofpacts_put_openflow_instructions(ofpacts->data, ofpacts->size, &wire,
+                                      OFP15_VERSION);
+    ofpbuf_clear(ofpacts);
+    assert_int_equal(ofpacts_pull_openflow_instructions(&wire, wire.size,
+                                                        OFP15_VERSION, NULL,
+                                                        NULL, ofpacts), 0);
+    ofpbuf_uninit(&wire);
+}
+
+static void
+actions_read_back_from_the_wire_compare_equal(void **state)
+{
+    static const char *actions[] = {
+        "output:3",
+        "set_field:5->reg0,resubmit(,20)",
+        "set_field:0x1234->tun_id,set_field:192.0.2.7->tun_dst,output:9",
+        "load:0x7->NXM_NX_REG13[0..15],move:NXM_NX_REG0[]->NXM_NX_REG1[]",
+        "ct(commit,zone=NXM_NX_REG13[0..15]),resubmit(,40)",
+        "controller(userdata=01.02.03.04,pause)",
+        "note:01.02.03,mod_dl_src:02:00:00:00:00:01,output:in_port",
+        "drop",
+    };
+    struct fixture *f = *state;
+
+    for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+        struct ofpbuf local, read_back;
+        struct match match;
+
+        /* Actions as the agent composes them (parsing is the easiest way to
+         * build many kinds) ... */
+        ofpbuf_init(&local, 0);
+        struct ofpact_parse_params pp = {
+            .ofpacts = &local,
+            .usable_protocols = &(enum ofputil_protocol) { 0 },
+        };
+        char *error = ofpacts_parse_actions(actions[i], &pp);
+        if (error) {
+            fail_msg("could not parse \"%s\": %s", actions[i], error);
+        }
+
+        /* ... and as the switch returns them: decoded, encoded again by
+         * ovs-vswitchd, decoded again by the agent. */
+        ofpbuf_init(&read_back, 0);
+        ofpbuf_put(&read_back, local.data, local.size);
+        round_trip_actions(&read_back);
+        round_trip_actions(&read_back);
+
+        make_match(&match, 1, i + 1);
+        flow_set_add(&f->desired, 0, 100, 0x1, &match, local.data,
+                     local.size);
+        flow_set_add(&f->installed, 0, 100, 0x1, &match, read_back.data,
+                     read_back.size);
+        ofpbuf_uninit(&local);
+        ofpbuf_uninit(&read_back);
+
+        diff(f);
+        if (!ovs_list_is_empty(&f->changes)) {
+            fail_msg("actions \"%s\" read back from the switch look "
+                     "modified", actions[i]);
+        }
+    }
+}
+
+/* Replaces 'match' by what a decoder makes of its OpenFlow 1.5 encoding,
+ * strictly as ovs-vswitchd decodes a flow mod or loosely as ofctrl decodes a
+ * flow dump. */
+static void
+round_trip_match(struct match *match, bool loose)
+{
+    struct ofpbuf wire;
+
+    ofpbuf_init(&wire, 0);
+    oxm_put_match(&wire, match, OFP15_VERSION);
+    assert_int_equal(loose
+                     ? oxm_pull_match_loose(&wire, false, NULL, match)
+                     : oxm_pull_match(&wire, false, NULL, NULL, match), 0);
+    ofpbuf_uninit(&wire);
+}
+
+static void
+matches_read_back_from_the_wire_compare_equal(void **state)
+{
+    struct fixture *f = *state;
+    struct match matches[6];
+
+    for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
+        match_init_catchall(&matches[i]);
+    }
+    match_set_dl_dst(&matches[0], mac(0xa));
+    match_set_in_port(&matches[1], u16_to_ofp(3));
+    match_set_dl_src(&matches[1], mac(0xb));
+    match_set_tun_id(&matches[2], htonll(0x1234));
+    match_set_reg(&matches[2], 13, 7);
+    match_set_dl_type(&matches[3], htons(ETH_TYPE_ARP));
+    match_set_nw_dst(&matches[3], htonl(0xc0000207));
+    match_set_metadata(&matches[4], htonll(42));
+    match_set_dl_dst_masked(&matches[4], eth_addr_broadcast,
+                            eth_addr_broadcast);
+    match_set_dl_type(&matches[5], htons(ETH_TYPE_IPV6));
+    match_set_nw_proto(&matches[5], IPPROTO_ICMPV6);
+
+    for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
+        struct match read_back = matches[i];
+
+        round_trip_match(&read_back, false);
+        round_trip_match(&read_back, true);
+        add_flow_with_match(&f->desired, &matches[i]);
+        add_flow_with_match(&f->installed, &read_back);
+
+        diff(f);
+        if (!ovs_list_is_empty(&f->changes)) {
+            fail_msg("match \"%s\" read back from the switch looks "
+                     "different", match_to_string(&matches[i], NULL, 0));
+        }
+        assert_non_null(flow_set_find(&f->installed, 0, 100, &matches[i]));
+        assert_non_null(flow_set_find(&f->desired, 0, 100, &read_back));
+    }
+}
+
+static void
+every_change_gives_a_new_version(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t v0 = f->desired.version;
+
+    assert_int_not_equal(f->desired.version, f->installed.version);
+    add_flow(&f->desired, 0, 100, 0x1, 1, 0, 0);
+    uint64_t v1 = f->desired.version;
+    assert_int_not_equal(v1, v0);
+
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x5), 0);
+    assert_int_equal(f->desired.version, v1);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x1), 1);
+    assert_int_not_equal(f->desired.version, v1);
+}
+
+static void
+cookie_is_the_first_64_bits_of_the_uuid(void **state OVS_UNUSED)
+{
+    struct uuid uuid;
+
+    assert_true(uuid_from_string(&uuid,
+                                 "0123abcd-4567-89ef-0011-223344556677"));
+    assert_true(flow_set_cookie_from_uuid(&uuid) == 0x0123abcd456789efULL);
+}
+
+static void
+format_is_like_ovs_ofctl(void **state)
+{
+    struct fixture *f = *state;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2);
+    flow_set_entry_format(find_flow(&f->desired, 20, 50, 1, 0xa), &s);
+    assert_string_equal(ds_cstr(&s), "cookie=0x2, table=20, priority=50,"
+                        "in_port=1,dl_dst=02:00:00:00:00:0a actions=output:2");
+
+    ds_clear(&s);
+    add_flow(&f->desired, 0, 100, 0, 1, 0, 0);
+    flow_set_entry_format(find_flow(&f->desired, 0, 100, 1, 0), &s);
+    assert_string_equal(ds_cstr(&s), "priority=100,in_port=1 actions=drop");
+    ds_destroy(&s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define TEST(NAME) cmocka_unit_test_setup_teardown(NAME, setup, teardown)
+        TEST(identical_sets_give_no_change),
+        TEST(empty_sets_give_no_change),
+        TEST(new_flows_are_added),
+        TEST(unwanted_flows_are_deleted),
+        TEST(changed_actions_give_a_modify),
+        TEST(changed_cookie_gives_a_modify),
+        TEST(other_priority_or_table_is_another_flow),
+        TEST(changes_come_deletes_then_modifies_then_adds),
+        TEST(applying_the_changes_makes_the_sets_equal),
+        TEST(same_key_replaces_and_returns_false),
+        TEST(remove_cookie_removes_exactly_that_rows_flows),
+        TEST(copy_makes_an_equal_set),
+        TEST(actions_read_back_from_the_wire_compare_equal),
+        TEST(matches_read_back_from_the_wire_compare_equal),
+        TEST(every_change_gives_a_new_version),
+        TEST(cookie_is_the_first_64_bits_of_the_uuid),
+        TEST(format_is_like_ovs_ofctl),
+#undef TEST
+    };
+    return cmocka_run_group_tests_name("flow-set", tests, NULL, NULL);
+}
