@@ -1,16 +1,26 @@
 bin_PROGRAMS += agent/roam-agent
 agent_roam_agent_SOURCES = \
+	agent/binding.c \
+	agent/binding.h \
 	agent/chassis.c \
 	agent/chassis.h \
 	agent/encap-iface.c \
 	agent/encap-iface.h \
+	agent/flow-set.c \
+	agent/flow-set.h \
 	agent/flow-tables.c \
 	agent/flow-tables.h \
 	agent/integration-bridge.c \
 	agent/integration-bridge.h \
 	agent/local-config.c \
 	agent/local-config.h \
-	agent/roam-agent.c
+	agent/ofctrl.c \
+	agent/ofctrl.h \
+	agent/pipeline.c \
+	agent/pipeline.h \
+	agent/roam-agent.c \
+	agent/tunnels.c \
+	agent/tunnels.h
 agent_roam_agent_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNL_CFLAGS)
 agent_roam_agent_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(LIBNL_LIBS)
 dist_man_MANS += agent/roam-agent.8

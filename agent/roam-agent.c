@@ -26,28 +26,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "binding.h"
 #include "chassis.h"
 #include "command-line.h"
 #include "daemon.h"
 #include "dirs.h"
 #include "encap-iface.h"
 #include "fatal-signal.h"
+#include "flow-set.h"
 #include "flow-tables.h"
 #include "integration-bridge.h"
 #include "lib/vswitch-idl.h"
 #include "local-config.h"
+#include "ofctrl.h"
+#include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
+#include "pipeline.h"
 #include "openvswitch/poll-loop.h"
 #include "smap.h"
 #include "socket-util.h"
 #include "sset.h"
+#include "svec.h"
 #include "stream-ssl.h"
 #include "stream.h"
 #include "timeval.h"
+#include "tunnels.h"
 #include "unixctl.h"
 #include "uuid.h"
 #include "util.h"
@@ -79,6 +88,18 @@ struct agent {
     bool central_txn_failed;            /* The last central transaction
                                          * failed (the IDL logged why). */
 
+    struct binding_state binding;       /* Local VIFs. */
+    struct ovsdb_idl_index *port_by_name;
+    struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
+    struct flow_set desired;            /* Flows the pipeline wants. */
+    uint64_t put_seqno;                 /* Sequence number of the last
+                                         * ofctrl_put(). */
+
+    /* Global nb_cfg: the last value seen with the databases settled, and
+     * the ofctrl_put() after which the switch has everything it asks. */
+    int64_t nb_cfg_seen;
+    uint64_t nb_cfg_put_seqno;
+
     struct encap_iface *encap_iface;    /* Follows roam-encap-iface. */
     char *encap_ip_problem;             /* Last logged reason for having no
                                          * address on roam-encap-iface. */
@@ -88,6 +109,7 @@ struct agent {
     const struct roamrec_chassis *chassis;
     const struct roamrec_chassis_private *chassis_private;
     const char *encap_ip;
+    size_t n_tunnels;
 
     bool exiting;
 };
@@ -97,6 +119,7 @@ OVS_NO_RETURN static void usage(void);
 
 static unixctl_cb_func agent_unixctl_exit;
 static unixctl_cb_func agent_unixctl_status;
+static unixctl_cb_func agent_unixctl_dump_desired_flows;
 
 static void
 register_ovs_idl(struct ovsdb_idl *ovs_idl)
@@ -104,6 +127,8 @@ register_ovs_idl(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_table(ovs_idl, &ovsrec_table_open_vswitch);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_external_ids);
     integration_bridge_register_ovs_idl(ovs_idl);
+    tunnels_register_ovs_idl(ovs_idl);
+    binding_register_ovs_idl(ovs_idl);
 }
 
 static void
@@ -112,6 +137,7 @@ register_roam_idl(struct ovsdb_idl *roam_idl)
     ovsdb_idl_add_table(roam_idl, &roamrec_table_global);
     ovsdb_idl_add_column(roam_idl, &roamrec_global_col_nb_cfg);
     chassis_register_roam_idl(roam_idl);
+    binding_register_roam_idl(roam_idl);
 }
 
 /* Logs what changed in the problems with the configuration: one line for
@@ -258,6 +284,12 @@ agent_init(struct agent *agent, char *ovs_remote)
     ovsdb_idl_set_leader_only(agent->roam_loop.idl, false);
     register_roam_idl(agent->roam_loop.idl);
     chassis_indexes_init(&agent->chassis_indexes, agent->roam_loop.idl);
+    agent->port_by_name = binding_port_index_create(agent->roam_loop.idl);
+
+    binding_state_init(&agent->binding);
+    agent->ofctrl = ofctrl_create();
+    flow_set_init(&agent->desired);
+    agent->nb_cfg_seen = -1;
 
     agent->encap_iface = encap_iface_create();
 }
@@ -268,6 +300,9 @@ agent_destroy(struct agent *agent)
     ovsdb_idl_loop_destroy(&agent->ovs_loop);
     ovsdb_idl_loop_destroy(&agent->roam_loop);
     encap_iface_destroy(agent->encap_iface);
+    binding_state_destroy(&agent->binding);
+    ofctrl_destroy(agent->ofctrl);
+    flow_set_destroy(&agent->desired);
     local_config_destroy(&agent->cfg);
     shash_destroy_free_data(&agent->cfg_errors);
     free(agent->stale_system_id);
@@ -360,14 +395,84 @@ agent_run(struct agent *agent)
         free(ch_out.conflict);
     }
 
-    /* Acknowledge Global nb_cfg only when this iteration found nothing left
-     * to do in either database and nothing is still being committed: every
-     * change that came before it has then been applied. */
+    /* The data path: tunnels, bindings, flows. */
+    ofctrl_set_bridge(agent->ofctrl, cfg->bridge);
+    ofctrl_run(agent->ofctrl);
+
+    struct shash tunnels = SHASH_INITIALIZER(&tunnels);
+    struct tunnels_ctx_in tn_in = {
+        /* Without the Chassis rows every tunnel would look stale. */
+        .ovs_idl_txn = roam_synced ? ovs_txn : NULL,
+        .br_int = br_out.bridge,
+        .bridge_table = ovsrec_bridge_table_get(ovs_idl),
+        .own_name = cfg->system_id,
+        .own_types = &cfg->encap_types,
+        .roam_idl = roam_idl,
+    };
+    bool tunnels_changed = tunnels_run(&tn_in, &tunnels);
+    agent->n_tunnels = shash_count(&tunnels);
+
+    struct binding_ctx_in b_in = {
+        .roam_idl_txn = roam_synced ? roam_txn : NULL,
+        .br_int = br_out.bridge,
+        .chassis = ch_out.chassis,
+        .port_by_name = agent->port_by_name,
+        .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
+    };
+    bool binding_changed = binding_run(&b_in, &agent->binding);
+
+    struct pipeline_ctx_in p_in = {
+        .roam_idl = roam_idl,
+        .chassis = ch_out.chassis,
+        .binding = &agent->binding,
+        .tunnels = &tunnels,
+    };
+    pipeline_run(&p_in, &agent->desired);
+    tunnels_clear(&tunnels);
+    shash_destroy(&tunnels);
+
+    /* The switch gets flows only from a complete picture: both databases
+     * replicated and this chassis registered.  A desired table computed
+     * before that would be missing flows, and the diff would delete them
+     * from the switch: after a restart, the flows installed by the previous
+     * run simply stay until the picture is complete. */
+    bool complete = (roam_synced && condition_synced && ch_out.chassis
+                     && ovsdb_idl_has_ever_connected(ovs_idl));
+    if (complete) {
+        agent->put_seqno++;
+        ofctrl_put(agent->ofctrl, &agent->desired, agent->put_seqno);
+    }
+    if (complete && ofctrl_is_synced(agent->ofctrl)) {
+        /* The flows of newly bound ports went out with this put. */
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &agent->binding.vifs) {
+            struct local_vif *vif = node->data;
+            if (vif->state == VIF_BOUND && !vif->flows_cfg) {
+                vif->flows_cfg = agent->put_seqno;
+            }
+        }
+    }
+
+    /* Global nb_cfg is acknowledged once this iteration found nothing left
+     * to write in either database, nothing is still being committed, and the
+     * switch confirmed the flows computed from that state. */
     const struct roamrec_global *global = roamrec_global_first(roam_idl);
     bool settled = (roam_txn && ovs_txn
                     && !ch_out.changed && ch_out.chassis
                     && !br_out.changed && br_out.bridge
-                    && !agent->ovs_loop.committing_txn);
+                    && !tunnels_changed && !binding_changed
+                    && !agent->ovs_loop.committing_txn
+                    && complete && ofctrl_is_synced(agent->ofctrl));
+    if (global && settled && global->nb_cfg != agent->nb_cfg_seen) {
+        agent->nb_cfg_seen = global->nb_cfg;
+        agent->nb_cfg_put_seqno = agent->put_seqno;
+    }
+    int64_t nb_cfg_ack = -1;
+    if (agent->nb_cfg_seen >= 0
+        && ofctrl_get_cur_cfg(agent->ofctrl) >= agent->nb_cfg_put_seqno) {
+        nb_cfg_ack = agent->nb_cfg_seen;
+    }
+
     struct chassis_private_ctx_in cp_in = {
         .roam_idl_txn = roam_synced ? roam_txn : NULL,
         .indexes = &agent->chassis_indexes,
@@ -375,7 +480,7 @@ agent_run(struct agent *agent)
         .chassis = ch_out.chassis,
         .heartbeat_interval = cfg->heartbeat_interval,
         .condition_synced = condition_synced,
-        .nb_cfg = global && settled ? global->nb_cfg : -1,
+        .nb_cfg = nb_cfg_ack,
         .now = time_wall_msec(),
     };
     struct chassis_private_ctx_out cp_out;
@@ -389,6 +494,7 @@ agent_run(struct agent *agent)
 static void
 agent_wait(struct agent *agent)
 {
+    ofctrl_wait(agent->ofctrl);
     if (agent->encap_iface) {
         encap_iface_wait(agent->encap_iface);
     }
@@ -423,6 +529,8 @@ main(int argc, char *argv[])
     unixctl_command_register("exit", "", 0, 0, agent_unixctl_exit, &agent);
     unixctl_command_register("status", "", 0, 0, agent_unixctl_status,
                              &agent);
+    unixctl_command_register("dump-desired-flows", "", 0, 0,
+                             agent_unixctl_dump_desired_flows, &agent);
     VLOG_INFO("roam-agent %s (Open vSwitch library %s) started, local "
               "database %s", PACKAGE_VERSION, ROAM_OVS_VERSION, ovs_remote);
 
@@ -548,8 +656,68 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       cp->heartbeat_interval);
     }
 
+    ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);
+    ds_put_format(&s, "desired flows: %"PRIuSIZE"\n",
+                  flow_set_count(&agent->desired));
+    /* ofctrl's lines, indented under a heading. */
+    struct ds of_status = DS_EMPTY_INITIALIZER;
+    ofctrl_format_status(agent->ofctrl, &of_status);
+    ds_put_cstr(&s, "openflow:\n");
+    char *save_ptr = NULL;
+    for (char *line = strtok_r(ds_cstr(&of_status), "\n", &save_ptr); line;
+         line = strtok_r(NULL, "\n", &save_ptr)) {
+        ds_put_format(&s, "  %s\n", line);
+    }
+    ds_destroy(&of_status);
+    ds_put_format(&s, "VIFs: %"PRIuSIZE"\n",
+                  shash_count(&agent->binding.vifs));
+    binding_format(&agent->binding, &s);
+
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
+}
+
+/* Prints the flows the agent wants on the integration bridge, one a line,
+ * sorted, in the format of "ovs-ofctl --no-names dump-flows --no-stats", so
+ * that the two can be compared. */
+static void
+agent_unixctl_dump_desired_flows(struct unixctl_conn *conn,
+                                 int argc OVS_UNUSED,
+                                 const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct flow_set_entry *entry;
+
+    HMAP_FOR_EACH (entry, node, &agent->desired.flows) {
+        struct ofputil_flow_stats fs = {
+            .table_id = entry->table_id,
+            .priority = entry->priority,
+            .cookie = htonll(entry->cookie),
+            .idle_timeout = OFP_FLOW_PERMANENT,
+            .hard_timeout = OFP_FLOW_PERMANENT,
+            .idle_age = -1,
+            .hard_age = -1,
+            .ofpacts = entry->ofpacts,
+            .ofpacts_len = entry->ofpacts_len,
+        };
+        struct ds line = DS_EMPTY_INITIALIZER;
+
+        minimatch_expand(entry->match, &fs.match);
+        ofputil_flow_stats_format(&line, &fs, NULL, NULL, false);
+        svec_add_nocopy(&lines, ds_steal_cstr(&line));
+    }
+    svec_sort(&lines);
+
+    struct ds reply = DS_EMPTY_INITIALIZER;
+    const char *line;
+    size_t i;
+    SVEC_FOR_EACH (i, line, &lines) {
+        ds_put_format(&reply, "%s\n", line);
+    }
+    unixctl_command_reply(conn, ds_cstr(&reply));
+    ds_destroy(&reply);
+    svec_destroy(&lines);
 }
 
 /* Parses the command line and returns the local database's remote. */

@@ -1,0 +1,50 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#ifndef PIPELINE_H
+#define PIPELINE_H 1
+
+/* The core pipeline of the integration bridge (DESIGN section 4).
+ *
+ * Computes, from the Roam database and the local VIFs and tunnels, the flows
+ * of the core tables (flow-tables.h).  Registers hold what a packet is:
+ *
+ *   metadata  the VNI (Network tunnel_key) of its network
+ *   reg14     the tunnel_key of the Port it came from (0 from a tunnel)
+ *   reg10     1 if it came from a tunnel, else 0
+ *
+ *   classify:   in_port=VIF -> network, port; tun_id=VNI -> network, from
+ *               tunnel; anything else is dropped.
+ *   l2_lookup:  network + destination MAC of a local port -> that VIF; of a
+ *               port bound to another chassis -> tun_id=VNI, that chassis's
+ *               tunnel (never for a packet that came from a tunnel); else
+ *               flood.
+ *   flood:      to every other local VIF of the network and, for packets
+ *               from a local VIF only, one copy into the tunnel of each
+ *               chassis that has a port bound in that network.
+ *
+ * Only networks with a port bound to this chassis ("local networks") get
+ * flows; so nothing crosses from one network into another: every match
+ * after classify includes metadata.  Each flow's cookie names the Port or
+ * Network row it comes from. */
+
+struct binding_state;
+struct flow_set;
+struct ovsdb_idl;
+struct roamrec_chassis;
+struct shash;
+
+/* Inputs of pipeline_run(). */
+struct pipeline_ctx_in {
+    struct ovsdb_idl *roam_idl;             /* Networks and Ports. */
+    const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
+    const struct binding_state *binding;    /* Local VIFs. */
+    const struct shash *tunnels;            /* "struct tunnel"s by chassis
+                                             * name (tunnels.h). */
+};
+
+/* Replaces the contents of 'desired' by the pipeline's flows. */
+void pipeline_run(const struct pipeline_ctx_in *, struct flow_set *desired);
+
+#endif /* agent/pipeline.h */

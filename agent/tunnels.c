@@ -1,0 +1,224 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#include <config.h>
+
+#include "tunnels.h"
+
+#include <string.h>
+
+#include "hash.h"
+#include "lib/vswitch-idl.h"
+#include "flow.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/roam-idl.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(tunnels);
+
+/* The key in Port external_ids that marks a tunnel port as the agent's and
+ * names its remote chassis. */
+#define TUNNELS_CHASSIS_KEY "roam-chassis"
+
+/* Encapsulation types in order of preference. */
+static const char *const preferred_types[] = { "geneve", "vxlan", "gre" };
+
+void
+tunnels_register_ovs_idl(struct ovsdb_idl *ovs_idl)
+{
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_external_ids);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_options);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+}
+
+char *
+tunnels_port_name(const char *chassis_name)
+{
+    /* Interface names have at most 15 characters. */
+    if (strlen(chassis_name) <= 10) {
+        return xasprintf("roam-%s", chassis_name);
+    }
+    return xasprintf("roam-%08"PRIx32, hash_string(chassis_name, 0));
+}
+
+/* Returns the Encap of 'remote' to use from a chassis with 'own_types', or
+ * NULL if they have no type in common. */
+static const struct roamrec_encap *
+choose_encap(const struct roamrec_chassis *remote,
+             const struct sset *own_types)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(preferred_types); i++) {
+        if (!sset_contains(own_types, preferred_types[i])) {
+            continue;
+        }
+        for (size_t j = 0; j < remote->n_encaps; j++) {
+            if (!strcmp(remote->encaps[j]->type, preferred_types[i])) {
+                return remote->encaps[j];
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+tunnel_port_create(struct ovsdb_idl_txn *txn,
+                   const struct ovsrec_bridge *br_int,
+                   const char *name, const struct tunnel *tunnel)
+{
+    const struct smap options = SMAP_CONST2(&options,
+                                            "remote_ip", tunnel->remote_ip,
+                                            "key", "flow");
+    const struct smap ids = SMAP_CONST1(&ids, TUNNELS_CHASSIS_KEY,
+                                        tunnel->chassis->name);
+
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, name);
+    ovsrec_interface_set_type(iface, tunnel->type);
+    ovsrec_interface_set_options(iface, &options);
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    ovsrec_port_set_external_ids(port, &ids);
+
+    ovsrec_bridge_update_ports_addvalue(br_int, port);
+    VLOG_INFO("adding tunnel %s to chassis %s (%s, remote_ip %s)", name,
+              tunnel->chassis->name, tunnel->type, tunnel->remote_ip);
+}
+
+/* Makes the existing tunnel 'port' lead to 'tunnel'.  Returns true if it
+ * changed anything. */
+static bool
+tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel)
+{
+    const struct ovsrec_interface *iface = port->interfaces[0];
+    const char *remote_ip = smap_get_def(&iface->options, "remote_ip", "");
+    const char *key = smap_get_def(&iface->options, "key", "");
+
+    if (strcmp(iface->type, tunnel->type) || strcmp(remote_ip,
+                                                    tunnel->remote_ip)
+        || strcmp(key, "flow")) {
+        const struct smap options = SMAP_CONST2(&options,
+                                                "remote_ip",
+                                                tunnel->remote_ip,
+                                                "key", "flow");
+        ovsrec_interface_set_type(iface, tunnel->type);
+        ovsrec_interface_set_options(iface, &options);
+        VLOG_INFO("tunnel %s to chassis %s now %s, remote_ip %s",
+                  port->name, tunnel->chassis->name, tunnel->type,
+                  tunnel->remote_ip);
+        return true;
+    }
+    return false;
+}
+
+bool
+tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
+{
+    bool changed = false;
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+    /* The tunnels there should be. */
+    const struct roamrec_chassis *chassis;
+    ROAMREC_CHASSIS_FOR_EACH (chassis, ctx_in->roam_idl) {
+        if (!strcmp(chassis->name, ctx_in->own_name)) {
+            continue;
+        }
+        const struct roamrec_encap *encap
+            = choose_encap(chassis, ctx_in->own_types);
+        if (!encap) {
+            VLOG_WARN_RL(&rl, "chassis %s has no encapsulation type in "
+                         "common with this chassis: no tunnel to it",
+                         chassis->name);
+            continue;
+        }
+
+        struct tunnel *tunnel = xmalloc(sizeof *tunnel);
+        tunnel->chassis = chassis;
+        tunnel->type = encap->type;
+        tunnel->remote_ip = encap->ip;
+        tunnel->ofport = OFPP_NONE;
+        if (!shash_add_once(tunnels, chassis->name, tunnel)) {
+            free(tunnel);
+        }
+    }
+
+    if (!ctx_in->br_int) {
+        return false;
+    }
+
+    /* Tunnels on another bridge were left by a previous roam-bridge; their
+     * names must be free for the integration bridge's. */
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_TABLE_FOR_EACH (br, ctx_in->bridge_table) {
+        if (br == ctx_in->br_int || !ctx_in->ovs_idl_txn) {
+            continue;
+        }
+        for (size_t i = 0; i < br->n_ports; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            if (smap_get(&port->external_ids, TUNNELS_CHASSIS_KEY)) {
+                VLOG_INFO("removing tunnel %s from %s, which is no longer "
+                          "the integration bridge", port->name, br->name);
+                ovsrec_bridge_update_ports_delvalue(br, port);
+                changed = true;
+            }
+        }
+    }
+
+    /* The tunnel ports there are: keep, fix or remove each. */
+    struct sset present = SSET_INITIALIZER(&present);
+    for (size_t i = 0; i < ctx_in->br_int->n_ports; i++) {
+        const struct ovsrec_port *port = ctx_in->br_int->ports[i];
+        const char *remote = smap_get(&port->external_ids,
+                                      TUNNELS_CHASSIS_KEY);
+        if (!remote) {
+            continue;
+        }
+
+        struct tunnel *tunnel = shash_find_data(tunnels, remote);
+        char *name = tunnel ? tunnels_port_name(remote) : NULL;
+        if (tunnel && port->n_interfaces == 1 && !strcmp(port->name, name)
+            && !sset_contains(&present, remote)) {
+            sset_add(&present, remote);
+            const struct ovsrec_interface *iface = port->interfaces[0];
+            if (iface->n_ofport && *iface->ofport > 0) {
+                tunnel->ofport = u16_to_ofp(*iface->ofport);
+            }
+            if (ctx_in->ovs_idl_txn) {
+                changed |= tunnel_port_update(port, tunnel);
+            }
+        } else if (ctx_in->ovs_idl_txn) {
+            VLOG_INFO("removing tunnel %s to chassis %s", port->name,
+                      remote);
+            ovsrec_bridge_update_ports_delvalue(ctx_in->br_int, port);
+            changed = true;
+        }
+        free(name);
+    }
+
+    if (ctx_in->ovs_idl_txn) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, tunnels) {
+            if (!sset_contains(&present, node->name)) {
+                char *name = tunnels_port_name(node->name);
+                tunnel_port_create(ctx_in->ovs_idl_txn, ctx_in->br_int, name,
+                                   node->data);
+                free(name);
+                changed = true;
+            }
+        }
+    }
+    sset_destroy(&present);
+    return changed;
+}
+
+void
+tunnels_clear(struct shash *tunnels)
+{
+    shash_clear_free_data(tunnels);
+}

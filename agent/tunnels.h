@@ -1,0 +1,71 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#ifndef TUNNELS_H
+#define TUNNELS_H 1
+
+/* Tunnels from this chassis to every other chassis.
+ *
+ * One OVS port per remote chassis, rather than one flow-based port with
+ * options:remote_ip=flow.  The per-chassis port costs one port per peer but
+ * makes the overlay readable with the tools operators already use:
+ * "ovs-vsctl show" lists "roam-hv2" with its remote_ip, "ovs-ofctl
+ * dump-ports" counts packets per peer, and "in_port" tells the pipeline and
+ * the operator which chassis a packet came from.  Each port carries
+ * options:key=flow (the pipeline sets the VNI in tun_id) and
+ * external_ids:roam-chassis=NAME, which is how the agent recognizes its own
+ * tunnels: ports on the integration bridge without that key are never
+ * touched.
+ *
+ * The tunnel type is the first of geneve, vxlan, gre that both chassis
+ * have; a chassis with none in common gets no tunnel, and a log line. */
+
+#include <stdbool.h>
+#include "openvswitch/shash.h"
+#include "openvswitch/types.h"
+
+struct ds;
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct ovsrec_bridge;
+struct ovsrec_bridge_table;
+struct roamrec_chassis;
+struct sset;
+
+/* Adds what this module reads and writes to the local database's IDL. */
+void tunnels_register_ovs_idl(struct ovsdb_idl *);
+
+/* Inputs of tunnels_run(). */
+struct tunnels_ctx_in {
+    struct ovsdb_idl_txn *ovs_idl_txn;      /* NULL if no writes possible. */
+    const struct ovsrec_bridge *br_int;     /* Integration bridge. */
+    const struct ovsrec_bridge_table *bridge_table; /* All bridges: the
+                                             * agent's tunnels leave any
+                                             * other (a previous
+                                             * roam-bridge). */
+    const char *own_name;                   /* This chassis's name. */
+    const struct sset *own_types;           /* Its encapsulation types. */
+    struct ovsdb_idl *roam_idl;             /* For the Chassis rows. */
+};
+
+/* A tunnel to a remote chassis. */
+struct tunnel {
+    const struct roamrec_chassis *chassis;  /* The remote chassis. */
+    const char *type;                       /* "geneve", "vxlan", "gre". */
+    const char *remote_ip;                  /* Its endpoint address. */
+    ofp_port_t ofport;                      /* OFPP_NONE until OVS assigned
+                                             * one. */
+};
+
+/* Makes the tunnel ports on 'br_int' equal to one per remote chassis and
+ * fills 'tunnels' (which must be empty) with a "struct tunnel" per remote
+ * chassis, keyed by chassis name; free them with tunnels_clear().  Returns
+ * true if it wrote to the local database. */
+bool tunnels_run(const struct tunnels_ctx_in *, struct shash *tunnels);
+void tunnels_clear(struct shash *tunnels);
+
+/* Returns the name of the tunnel port that leads to 'chassis_name'. */
+char *tunnels_port_name(const char *chassis_name);
+
+#endif /* agent/tunnels.h */

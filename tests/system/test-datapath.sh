@@ -1,0 +1,185 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# The overlay data path with real packets: 3 hypervisors, 2 networks, 7 VMs.
+#
+#   blue (VNI 1001): b1 (hv1), b2 (hv2), b3 (hv1)
+#   red  (VNI 1002): r1 (hv1), r2 (hv2), r3 (hv3)
+#
+# hv3 has no blue port, so it must receive none of blue's broadcasts.  r1
+# also holds 198.51.100.99, an address in blue's subnet, to show that not even
+# ARP crosses between networks.
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+check tb start --hypervisors 3
+wait_until chassis_names_are "hv1 hv2 hv3"
+
+check ctl net-add blue 1001
+check ctl net-add red 1002
+add_vm() {  # NAME HV NETWORK MAC ADDR...
+    local name=$1 hv=$2 net=$3 mac=$4
+    shift 4
+    check ctl port-add "$net" "$name" "$mac" "$@"
+    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
+}
+add_vm b1 1 blue 00:00:5e:00:53:b1 198.51.100.11/24 2001:db8:b::11/64
+add_vm b2 2 blue 00:00:5e:00:53:b2 198.51.100.12/24 2001:db8:b::12/64
+add_vm b3 1 blue 00:00:5e:00:53:b3 198.51.100.13/24 2001:db8:b::13/64
+add_vm r1 1 red 00:00:5e:00:53:c1 203.0.113.11/24 198.51.100.99/24
+add_vm r2 2 red 00:00:5e:00:53:c2 203.0.113.12/24
+add_vm r3 3 red 00:00:5e:00:53:c3 203.0.113.13/24
+
+port_up() {
+    [ "$(ctl get Port "$1" up)" = true ]
+}
+port_on() {  # PORT CHASSIS
+    [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
+}
+for vm in b1:hv1 b2:hv2 b3:hv1 r1:hv1 r2:hv2 r3:hv3; do
+    wait_until port_on "${vm%:*}" "${vm#*:}"
+    wait_until port_up "${vm%:*}"
+done
+
+# Tunnels: one port per remote chassis, visible in ovs-vsctl show.
+for k in 1 2 3; do
+    show=$(tb hv $k ovs-vsctl show)
+    for j in 1 2 3; do
+        [ $j = $k ] && continue
+        grep -q "Port roam-hv$j" <<<"$show" \
+            || fail "hv$k: no tunnel port roam-hv$j in ovs-vsctl show"
+        assert_eq "\"192.0.2.1$j\"" \
+            "$(tb hv $k ovs-vsctl get Interface roam-hv$j options:remote_ip)" \
+            "hv$k: remote_ip of roam-hv$j"
+    done
+done
+
+# ping_ok VM ADDR: ping succeeds (retrying while tunnels warm up).
+ping_ok() {
+    tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+}
+# ping_fails VM ADDR: 3 pings all fail.
+ping_fails() {
+    ! tb vm "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null 2>&1
+}
+
+# --- Within a network: across hypervisors and on one, IPv4 and IPv6 --------
+wait_until -t 15 ping_ok b1 198.51.100.12
+wait_until ping_ok b2 198.51.100.11
+wait_until ping_ok b1 198.51.100.13
+wait_until ping_ok r1 203.0.113.13
+wait_until ping_ok r3 203.0.113.12
+wait_until -t 15 ping_ok b1 2001:db8:b::12
+wait_until ping_ok b3 2001:db8:b::11
+# A TCP exchange too: ping alone would not show broken checksums.
+tcp_exchange() {  # SERVER ADDR CLIENT
+    local out
+    tb vm "$1" timeout 10 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001)); s.listen(1)
+c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()' "$2" &
+    local pid=$!
+    out=$(tb vm "$3" timeout 10 python3 -c '
+import socket, sys, time
+for i in range(50):
+    try:
+        s = socket.create_connection((sys.argv[1], 5001), timeout=3); break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+s.sendall(b"roam"); print(s.recv(100).decode())' "$2" 2>&1)
+    wait $pid
+    assert_eq ROAM "$out" "TCP exchange $3 -> $1 ($2)"
+}
+tcp_exchange b2 198.51.100.12 b1
+tcp_exchange r3 203.0.113.13 r1
+
+# --- Networks are isolated, ARP included -----------------------------------
+capture() {  # VM FILE FILTER...: tcpdump in VM's namespace, in the background
+    local vm=$1 file=$2
+    shift 2
+    tb vm "$vm" timeout 20 tcpdump -i eth0 -n -l -U -w "$file" "$@" \
+        >/dev/null 2>&1 &
+    echo $!
+}
+count_packets() {  # FILE [FILTER]
+    tcpdump -n -r "$1" 2>/dev/null | wc -l
+}
+cap=$TB_DIR/r1-arp.pcap
+pid=$(capture r1 "$cap" arp)
+on_exit "kill $pid 2>/dev/null"
+sleep 1
+ping_fails b1 198.51.100.99 || fail "b1 (blue) reached r1's address in red"
+ping_fails b1 203.0.113.11 || fail "b1 (blue) reached r1 (red)"
+ping_fails r2 198.51.100.12 || fail "r2 (red) reached b2 (blue)"
+sleep 0.5
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+assert_eq 0 "$(count_packets "$cap")" "ARP packets from blue seen by r1 (red)"
+
+# --- Broadcast reaches exactly the VMs of its network ------------------------
+# ... and a chassis without ports on the network receives none of it: hv3's
+# uplink sees no Geneve packet with blue's VNI while hv2's does.
+geneve_vni_filter="udp port 6081 and (udp[12:4] >> 8) = 1001"
+declare -A pids
+for vm in b2 b3 r1 r2 r3; do
+    pids[$vm]=$(capture $vm "$TB_DIR/$vm-bcast.pcap" icmp and dst host 198.51.100.255)
+    on_exit "kill ${pids[$vm]} 2>/dev/null"
+done
+for k in 2 3; do
+    tb hv $k timeout 20 tcpdump -i uplink -n -U -w "$TB_DIR/hv$k-geneve.pcap" \
+        "$geneve_vni_filter" >/dev/null 2>&1 &
+    pids[hv$k]=$!
+    on_exit "kill ${pids[hv$k]} 2>/dev/null"
+done
+sleep 1.5
+tb vm b1 ping -b -c 5 -i 0.2 198.51.100.255 >/dev/null 2>&1
+sleep 1
+for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+done
+for vm in b2 b3; do
+    assert_eq 5 "$(count_packets "$TB_DIR/$vm-bcast.pcap")" \
+        "broadcast pings from b1 seen by $vm (blue)"
+done
+for vm in r1 r2 r3; do
+    assert_eq 0 "$(count_packets "$TB_DIR/$vm-bcast.pcap")" \
+        "broadcast pings from b1 seen by $vm (red)"
+done
+n=$(count_packets "$TB_DIR/hv2-geneve.pcap")
+[ "$n" -ge 5 ] || fail "hv2's uplink: expected at least 5 Geneve packets with VNI 1001, got $n"
+assert_eq 0 "$(count_packets "$TB_DIR/hv3-geneve.pcap")" \
+    "Geneve packets with blue's VNI on hv3's uplink (hv3 has no blue port)"
+
+# --- A VIF plugged before its Port row exists ---------------------------------
+check tb vm-add b4 3 b4 00:00:5e:00:53:b4 198.51.100.14/24
+sleep 1
+ping_fails b4 198.51.100.11 || fail "b4 reached b1 before its Port row existed"
+wait_until grep -q "VIF for port b4 .*no Port row" "$(agent_log 3)"
+check ctl port-add blue b4 00:00:5e:00:53:b4 198.51.100.14/24
+wait_until port_up b4
+wait_until -t 15 ping_ok b4 198.51.100.11
+
+# --- Tunnels come and go with chassis ---------------------------------------
+check ctl -- --id=@e create Encap type=geneve ip=192.0.2.99 chassis_name=hv9 \
+    -- create Chassis name=hv9 hostname=hv9 encaps=@e
+has_tunnel() {  # K NAME
+    tb hv "$1" ovs-vsctl list-ports br-int | grep -qx "$2"
+}
+lacks_tunnel() {
+    ! has_tunnel "$@"
+}
+wait_until has_tunnel 1 roam-hv9
+wait_until has_tunnel 2 roam-hv9
+check ctl destroy Chassis hv9
+wait_until lacks_tunnel 1 roam-hv9
+wait_until lacks_tunnel 2 roam-hv9
+# The other tunnels were not touched.
+has_tunnel 1 roam-hv2 && has_tunnel 1 roam-hv3 || fail "hv1 lost a tunnel"
+ping_ok b1 198.51.100.12 || fail "b1 -> b2 broke while hv9 came and went"
+
+echo "test-datapath: ok"
