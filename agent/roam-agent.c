@@ -95,6 +95,15 @@ struct agent {
     uint64_t put_seqno;                 /* Sequence number of the last
                                          * ofctrl_put(). */
 
+    /* What the desired flows were computed from, to skip the computation
+     * when nothing changed; 'recompute' forces it ("recompute" command). */
+    unsigned int pipeline_roam_seqno;
+    unsigned int pipeline_ovs_seqno;
+    const struct roamrec_chassis *pipeline_chassis;
+    bool recompute;
+    unsigned long long int n_recomputes;
+    long long int last_recompute_msec;
+
     /* Global nb_cfg: the last value seen with the databases settled, and
      * the ofctrl_put() after which the switch has everything it asks. */
     int64_t nb_cfg_seen;
@@ -120,6 +129,7 @@ OVS_NO_RETURN static void usage(void);
 static unixctl_cb_func agent_unixctl_exit;
 static unixctl_cb_func agent_unixctl_status;
 static unixctl_cb_func agent_unixctl_dump_desired_flows;
+static unixctl_cb_func agent_unixctl_recompute;
 
 static void
 register_ovs_idl(struct ovsdb_idl *ovs_idl)
@@ -427,7 +437,25 @@ agent_run(struct agent *agent)
         .binding = &agent->binding,
         .tunnels = &tunnels,
     };
-    pipeline_run(&p_in, &agent->desired);
+    /* Every input of the pipeline comes from the two databases (the VIFs'
+     * states and the tunnels' ofports follow from their contents), so
+     * unchanged sequence numbers mean unchanged flows: the common case of
+     * a wake-up for a heartbeat costs nothing. */
+    unsigned int roam_seqno = ovsdb_idl_get_seqno(roam_idl);
+    unsigned int ovs_seqno = ovsdb_idl_get_seqno(ovs_idl);
+    if (agent->recompute || binding_changed || tunnels_changed
+        || roam_seqno != agent->pipeline_roam_seqno
+        || ovs_seqno != agent->pipeline_ovs_seqno
+        || ch_out.chassis != agent->pipeline_chassis) {
+        long long int start = time_msec();
+        pipeline_run(&p_in, &agent->desired);
+        agent->pipeline_roam_seqno = roam_seqno;
+        agent->pipeline_ovs_seqno = ovs_seqno;
+        agent->pipeline_chassis = ch_out.chassis;
+        agent->recompute = false;
+        agent->n_recomputes++;
+        agent->last_recompute_msec = time_msec() - start;
+    }
     tunnels_clear(&tunnels);
     shash_destroy(&tunnels);
 
@@ -531,6 +559,8 @@ main(int argc, char *argv[])
                              &agent);
     unixctl_command_register("dump-desired-flows", "", 0, 0,
                              agent_unixctl_dump_desired_flows, &agent);
+    unixctl_command_register("recompute", "", 0, 0, agent_unixctl_recompute,
+                             &agent);
     VLOG_INFO("roam-agent %s (Open vSwitch library %s) started, local "
               "database %s", PACKAGE_VERSION, ROAM_OVS_VERSION, ovs_remote);
 
@@ -657,8 +687,9 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);
-    ds_put_format(&s, "desired flows: %"PRIuSIZE"\n",
-                  flow_set_count(&agent->desired));
+    ds_put_format(&s, "desired flows: %"PRIuSIZE" (computed %llu times, "
+                  "last in %lld ms)\n", flow_set_count(&agent->desired),
+                  agent->n_recomputes, agent->last_recompute_msec);
     /* ofctrl's lines, indented under a heading. */
     struct ds of_status = DS_EMPTY_INITIALIZER;
     ofctrl_format_status(agent->ofctrl, &of_status);
@@ -675,6 +706,20 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
+}
+
+/* Computes the desired flows again from scratch, even though no input
+ * changed (a check, and the fallback should a change ever be missed): the
+ * diff then sends whatever differs from what was installed. */
+static void
+agent_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    agent->recompute = true;
+    poll_immediate_wake();
+    unixctl_command_reply(conn, NULL);
 }
 
 /* Prints the flows the agent wants on the integration bridge, one a line,

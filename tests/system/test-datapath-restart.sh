@@ -69,6 +69,20 @@ for how in "" --kill; do
     done
 done
 
+# --- A forced recompute changes nothing -------------------------------------
+flows_before=$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)
+recomputes() {
+    agent_status 1 | sed -n 's/.*computed \([0-9]*\) times.*/\1/p'
+}
+n=$(recomputes)
+check tb hv 1 ovs-appctl -t roam-agent recompute
+recomputed() {
+    [ "$(recomputes)" -gt "$n" ]
+}
+wait_until recomputed
+assert_eq "$flows_before" "$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)" \
+    "hv1's flows after a forced recompute"
+
 # --- ovs-vswitchd restarts: traffic comes back, flows equal desired ----------
 for k in 1 2; do
     check tb ovs-restart $k
