@@ -18,6 +18,8 @@ agent_roam_agent_SOURCES = \
 	agent/ofctrl.h \
 	agent/pipeline.c \
 	agent/pipeline.h \
+	agent/plugin.c \
+	agent/plugin.h \
 	agent/roam-agent.c \
 	agent/tunnels.c \
 	agent/tunnels.h

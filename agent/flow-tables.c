@@ -6,18 +6,17 @@
 
 #include "flow-tables.h"
 
-#include "util.h"
+#include "plugin.h"
 
-static const struct flow_table core_tables[] = {
-    { FLOW_TABLE_CLASSIFY, "classify" },
-    { FLOW_TABLE_L2_LOOKUP, "l2_lookup" },
-    { FLOW_TABLE_FLOOD, "flood" },
-    { FLOW_TABLE_OUTPUT, "output" },
-};
-
-const struct flow_table *
-flow_tables_get(size_t *n)
+size_t
+flow_tables_count(void)
 {
-    *n = ARRAY_SIZE(core_tables);
-    return core_tables;
+    const struct plugin_class *const *classes;
+    size_t n_classes, n_tables = 0;
+
+    classes = plugin_get_all(&n_classes);
+    for (size_t i = 0; i < n_classes; i++) {
+        n_tables += classes[i]->n_tables;
+    }
+    return n_tables;
 }

@@ -5,13 +5,14 @@
 #ifndef FLOW_TABLES_H
 #define FLOW_TABLES_H 1
 
-/* The OpenFlow tables of the integration bridge that roam-agent owns.
+/* The OpenFlow tables of the integration bridge.
  *
- * Each table has a number and a name.  The agent writes the names into the
+ * Each table has a number and a name, and belongs to one pipeline feature
+ * (plugin.h), which declares it.  The agent writes the names into the
  * bridge's Flow_Table rows, so that operators can say
  * "ovs-ofctl --names dump-flows br-int table=l2_lookup".  The core pipeline
  * (DESIGN section 4) uses the tables below; the numbers in between are left
- * free for plugins, which own ranges of their own. */
+ * free for plugins. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,8 +31,7 @@ struct flow_table {
     const char *name;           /* Name written to Flow_Table. */
 };
 
-/* Returns the tables roam-agent owns, in increasing order of number, and
- * stores their number in '*n'. */
-const struct flow_table *flow_tables_get(size_t *n);
+/* Returns the number of tables that the known plugins declare. */
+size_t flow_tables_count(void);
 
 #endif /* agent/flow-tables.h */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow-tables.h"
+#include "plugin.h"
 #include "lib/vswitch-idl.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -89,6 +90,10 @@ create_bridge(const struct integration_bridge_ctx_in *ctx_in)
               ctx_in->bridge_name, ctx_in->datapath_type);
 }
 
+static bool name_tables(const struct integration_bridge_ctx_in *,
+                        const struct ovsrec_bridge *,
+                        const struct flow_table *, size_t n_tables);
+
 /* Sets the settings of an existing 'bridge' that the agent owns.  Returns
  * true if it changed anything. */
 static bool
@@ -114,8 +119,24 @@ update_bridge(const struct integration_bridge_ctx_in *ctx_in,
         changed = true;
     }
 
-    size_t n_tables;
-    const struct flow_table *tables = flow_tables_get(&n_tables);
+    size_t n_classes;
+    const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+    for (size_t c = 0; c < n_classes; c++) {
+        changed |= name_tables(ctx_in, bridge, classes[c]->tables,
+                               classes[c]->n_tables);
+    }
+    return changed;
+}
+
+/* Makes the Flow_Table rows of 'bridge' name the 'n_tables' 'tables'.
+ * Returns true if it changed anything. */
+static bool
+name_tables(const struct integration_bridge_ctx_in *ctx_in,
+            const struct ovsrec_bridge *bridge,
+            const struct flow_table *tables, size_t n_tables)
+{
+    bool changed = false;
+
     for (size_t i = 0; i < n_tables; i++) {
         const struct ovsrec_flow_table *ft = NULL;
         for (size_t j = 0; j < bridge->n_flow_tables; j++) {

@@ -21,6 +21,7 @@ local_config_init(struct local_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     sset_init(&cfg->encap_types);
+    sset_init(&cfg->plugins_disabled);
 }
 
 void
@@ -36,6 +37,7 @@ local_config_destroy(struct local_config *cfg)
         free(cfg->encap_iface);
         free(cfg->bridge);
         free(cfg->datapath_type);
+        sset_destroy(&cfg->plugins_disabled);
         memset(cfg, 0, sizeof *cfg);
     }
 }
@@ -53,6 +55,7 @@ local_config_clone(struct local_config *dst, const struct local_config *src)
     dst->bridge = nullable_xstrdup(src->bridge);
     dst->datapath_type = nullable_xstrdup(src->datapath_type);
     dst->heartbeat_interval = src->heartbeat_interval;
+    sset_clone(&dst->plugins_disabled, &src->plugins_disabled);
 }
 
 bool
@@ -68,7 +71,8 @@ local_config_equals(const struct local_config *a,
             && nullable_string_is_equal(a->encap_iface, b->encap_iface)
             && nullable_string_is_equal(a->bridge, b->bridge)
             && nullable_string_is_equal(a->datapath_type, b->datapath_type)
-            && a->heartbeat_interval == b->heartbeat_interval);
+            && a->heartbeat_interval == b->heartbeat_interval
+            && sset_equals(&a->plugins_disabled, &b->plugins_disabled));
 }
 
 static void OVS_PRINTF_FORMAT(3, 4)
@@ -352,6 +356,33 @@ parse_heartbeat_interval(const struct smap *ids, struct local_config *cfg,
     free(value);
 }
 
+/* Plugin names are checked against the known plugins by the agent, which
+ * knows them; here only their syntax. */
+static void
+parse_plugins_disabled(const struct smap *ids, struct local_config *cfg,
+                       struct shash *errors)
+{
+    char *value = get_trimmed(ids, LOCAL_CONFIG_PLUGINS_DISABLED);
+    if (!value) {
+        return;
+    }
+
+    char *save_ptr = NULL;
+    char *error = NULL;
+    for (char *name = strtok_r(value, ", ", &save_ptr); name && !error;
+         name = strtok_r(NULL, ", ", &save_ptr)) {
+        error = roam_validate_name("plugin", name);
+        if (!error) {
+            sset_add(&cfg->plugins_disabled, name);
+        }
+    }
+    if (error) {
+        add_validation_error(errors, LOCAL_CONFIG_PLUGINS_DISABLED, error);
+        sset_clear(&cfg->plugins_disabled);
+    }
+    free(value);
+}
+
 bool
 local_config_parse(const struct smap *ids, const char *default_hostname,
                    struct local_config *cfg, struct shash *errors)
@@ -370,6 +401,7 @@ local_config_parse(const struct smap *ids, const char *default_hostname,
     parse_bridge(ids, cfg, errors);
     parse_datapath_type(ids, cfg, errors);
     parse_heartbeat_interval(ids, cfg, errors);
+    parse_plugins_disabled(ids, cfg, errors);
 
     return shash_count(errors) == n_errors;
 }

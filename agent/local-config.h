@@ -31,6 +31,7 @@ struct smap;
 #define LOCAL_CONFIG_DATAPATH_TYPE      "roam-bridge-datapath-type"
 #define LOCAL_CONFIG_ZONE               "roam-zone"
 #define LOCAL_CONFIG_HEARTBEAT_INTERVAL "roam-heartbeat-interval"
+#define LOCAL_CONFIG_PLUGINS_DISABLED   "roam-plugins-disabled"
 
 /* Defaults for the optional keys. */
 #define LOCAL_CONFIG_DEFAULT_BRIDGE             "br-int"
@@ -54,6 +55,7 @@ struct local_config {
     char *bridge;               /* Integration bridge name. */
     char *datapath_type;        /* Integration bridge datapath type. */
     int heartbeat_interval;     /* Milliseconds between heartbeats. */
+    struct sset plugins_disabled; /* Names of plugins switched off. */
 };
 
 void local_config_init(struct local_config *);

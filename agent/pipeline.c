@@ -22,6 +22,7 @@
 #include "ovsdb/roam-idl.h"
 #include "ovsdb/roam-validate.h"
 #include "packets.h"
+#include "plugin.h"
 #include "tunnels.h"
 #include "util.h"
 
@@ -277,12 +278,12 @@ add_network_flows(const struct pipeline_network *net,
     ofpbuf_uninit(&remote);
 }
 
-void
-pipeline_run(const struct pipeline_ctx_in *ctx_in, struct flow_set *desired)
+static void
+pipeline_add_flows(const struct pipeline_ctx_in *ctx_in,
+                   struct flow_set *desired)
 {
     struct hmap networks = HMAP_INITIALIZER(&networks);
 
-    flow_set_clear(desired);
     add_default_flows(desired);
     if (!ctx_in->chassis) {
         hmap_destroy(&networks);
@@ -329,3 +330,19 @@ pipeline_run(const struct pipeline_ctx_in *ctx_in, struct flow_set *desired)
     }
     networks_destroy(&networks);
 }
+
+static const struct flow_table core_tables[] = {
+    { FLOW_TABLE_CLASSIFY, "classify" },
+    { FLOW_TABLE_L2_LOOKUP, "l2_lookup" },
+    { FLOW_TABLE_FLOOD, "flood" },
+    { FLOW_TABLE_OUTPUT, "output" },
+};
+
+const struct plugin_class pipeline_core_plugin = {
+    .name = "core",
+    .optional = false,
+    .tables = core_tables,
+    .n_tables = ARRAY_SIZE(core_tables),
+    .register_roam_idl = NULL,  /* binding registers Network and Port. */
+    .add_flows = pipeline_add_flows,
+};

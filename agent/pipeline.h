@@ -5,7 +5,8 @@
 #ifndef PIPELINE_H
 #define PIPELINE_H 1
 
-/* The core pipeline of the integration bridge (DESIGN section 4).
+/* The core pipeline of the integration bridge (DESIGN section 4), and the
+ * inputs that it and every plugin (plugin.h) compute their flows from.
  *
  * Computes, from the Roam database and the local VIFs and tunnels, the flows
  * of the core tables (flow-tables.h).  Registers hold what a packet is:
@@ -30,12 +31,13 @@
  * Network row it comes from. */
 
 struct binding_state;
+struct plugin_class;
 struct flow_set;
 struct ovsdb_idl;
 struct roamrec_chassis;
 struct shash;
 
-/* Inputs of pipeline_run(). */
+/* Inputs of the core pipeline and of every plugin. */
 struct pipeline_ctx_in {
     struct ovsdb_idl *roam_idl;             /* Networks and Ports. */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
@@ -44,7 +46,7 @@ struct pipeline_ctx_in {
                                              * name (tunnels.h). */
 };
 
-/* Replaces the contents of 'desired' by the pipeline's flows. */
-void pipeline_run(const struct pipeline_ctx_in *, struct flow_set *desired);
+/* The core pipeline as a plugin (plugin.h): its tables and flows. */
+extern const struct plugin_class pipeline_core_plugin;
 
 #endif /* agent/pipeline.h */

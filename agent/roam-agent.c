@@ -48,6 +48,7 @@
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "pipeline.h"
+#include "plugin.h"
 #include "openvswitch/poll-loop.h"
 #include "smap.h"
 #include "socket-util.h"
@@ -148,6 +149,7 @@ register_roam_idl(struct ovsdb_idl *roam_idl)
     ovsdb_idl_add_column(roam_idl, &roamrec_global_col_nb_cfg);
     chassis_register_roam_idl(roam_idl);
     binding_register_roam_idl(roam_idl);
+    plugin_register_roam_idl(roam_idl);
 }
 
 /* Logs what changed in the problems with the configuration: one line for
@@ -200,6 +202,23 @@ apply_config(struct agent *agent, const struct local_config *new)
     }
     if (old && !local_config_equals(old, new)) {
         VLOG_INFO("configuration changed");
+    }
+    if (!old || !sset_equals(&old->plugins_disabled, &new->plugins_disabled)) {
+        const char *name;
+        SSET_FOR_EACH (name, &new->plugins_disabled) {
+            const struct plugin_class *class = plugin_find(name);
+            if (!class) {
+                VLOG_WARN("Open_vSwitch external_ids:%s: there is no plugin "
+                          "named \"%s\"", LOCAL_CONFIG_PLUGINS_DISABLED, name);
+            } else if (!class->optional) {
+                VLOG_WARN("Open_vSwitch external_ids:%s: plugin \"%s\" "
+                          "cannot be disabled", LOCAL_CONFIG_PLUGINS_DISABLED,
+                          name);
+            } else {
+                VLOG_INFO("plugin %s disabled", name);
+            }
+        }
+        agent->recompute = true;
     }
 
     local_config_destroy(&agent->cfg);
@@ -448,7 +467,10 @@ agent_run(struct agent *agent)
         || ovs_seqno != agent->pipeline_ovs_seqno
         || ch_out.chassis != agent->pipeline_chassis) {
         long long int start = time_msec();
-        pipeline_run(&p_in, &agent->desired);
+        size_t n_classes;
+        const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+        plugin_run(classes, n_classes, &cfg->plugins_disabled, &p_in,
+                   &agent->desired);
         agent->pipeline_roam_seqno = roam_seqno;
         agent->pipeline_ovs_seqno = ovs_seqno;
         agent->pipeline_chassis = ch_out.chassis;
@@ -646,8 +668,7 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
         free(types);
 
         const struct ovsrec_bridge *br = agent->bridge;
-        size_t n_tables;
-        flow_tables_get(&n_tables);
+        size_t n_tables = flow_tables_count();
         ds_put_format(&s, "integration bridge: %s", cfg->bridge);
         if (br) {
             ds_put_format(&s, " (datapath %s, fail_mode %s, %"PRIuSIZE

@@ -156,6 +156,18 @@ check tb hv 1 ip addr add 192.0.2.204/32 dev tep0
 sleep 0.5
 expect_encaps hv1 "hv1,geneve,192.0.2.11"
 
+# --- roam-plugins-disabled: the core cannot be switched off ------------------
+flows_before=$(tb hv 2 ovs-ofctl dump-flows --no-stats br-int | sort)
+check ovs_set 2 roam-plugins-disabled=core,no-such-plugin
+wait_until grep -q 'roam-plugins-disabled: plugin "core" cannot be disabled' \
+    "$(agent_log 2)"
+wait_until grep -q 'roam-plugins-disabled: there is no plugin named "no-such-plugin"' \
+    "$(agent_log 2)"
+sleep 0.5
+assert_eq "$flows_before" "$(tb hv 2 ovs-ofctl dump-flows --no-stats br-int | sort)" \
+    "hv2's flows with roam-plugins-disabled=core"
+check ovs_remove 2 roam-plugins-disabled
+
 for k in 1 2 3; do
     agent_alive $k || fail "hv$k's agent died"
 done

@@ -336,6 +336,21 @@ white_space_around_values_is_ignored(void **state)
 }
 
 static void
+plugins_disabled_is_a_list_of_names(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_true(parse(f));
+    assert_true(sset_is_empty(&f->cfg.plugins_disabled));
+    smap_replace(&f->ids, "roam-plugins-disabled", "arp-responder, acl");
+    assert_true(parse(f));
+    assert_int_equal(sset_count(&f->cfg.plugins_disabled), 2);
+    assert_true(sset_contains(&f->cfg.plugins_disabled, "acl"));
+    smap_replace(&f->ids, "roam-plugins-disabled", "acl,\x01bad");
+    assert_only_error(f, "roam-plugins-disabled", "plugin");
+}
+
+static void
 clone_and_equals_agree(void **state)
 {
     struct fixture *f = *state;
@@ -379,6 +394,7 @@ main(void)
         TEST(heartbeat_interval_out_of_range_is_refused),
         TEST(every_bad_key_is_reported_at_once),
         TEST(white_space_around_values_is_ignored),
+        TEST(plugins_disabled_is_a_list_of_names),
         TEST(clone_and_equals_agree),
 #undef TEST
     };
