@@ -99,11 +99,16 @@ tcp_exchange b2 198.51.100.12 b1
 tcp_exchange r3 203.0.113.13 r1
 
 # --- Networks are isolated, ARP included -----------------------------------
-capture() {  # VM FILE FILTER...: tcpdump in VM's namespace, in the background
+# bg_tb ARGS...: roam-testbed in the background; its pid ($!) is that of the
+# command it runs, since roam-testbed execs it (tb, a function, would put a
+# subshell in between that a kill would not get past).
+bg_tb() {
+    "$TB" --dir "$TB_DIR" --prefix "$TB_PREFIX" "$@" >/dev/null 2>&1 &
+}
+capture() {  # VM FILE FILTER...: tcpdump in VM's namespace; prints its pid
     local vm=$1 file=$2
     shift 2
-    tb vm "$vm" timeout 20 tcpdump -i eth0 -n -l -U -w "$file" "$@" \
-        >/dev/null 2>&1 &
+    bg_tb vm "$vm" timeout 20 tcpdump -i eth0 -n -l -U -w "$file" "$@"
     echo $!
 }
 count_packets() {  # FILE [FILTER]
@@ -130,8 +135,8 @@ for vm in b2 b3 r1 r2 r3; do
     on_exit "kill ${pids[$vm]} 2>/dev/null"
 done
 for k in 2 3; do
-    tb hv $k timeout 20 tcpdump -i uplink -n -U -w "$TB_DIR/hv$k-geneve.pcap" \
-        "$geneve_vni_filter" >/dev/null 2>&1 &
+    bg_tb hv $k timeout 20 tcpdump -i uplink -n -U \
+        -w "$TB_DIR/hv$k-geneve.pcap" "$geneve_vni_filter"
     pids[hv$k]=$!
     on_exit "kill ${pids[hv$k]} 2>/dev/null"
 done
