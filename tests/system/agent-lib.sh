@@ -39,11 +39,7 @@ agent_pid() {
 }
 
 agent_alive() {
-    local pid stat
-    pid=$(agent_pid "$1" 2>/dev/null) || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" != Z ]
+    alive "$TB_DIR/hv$1/roam-agent.pid"
 }
 
 agent_status() {

@@ -23,6 +23,10 @@
 #                            once, before polling: poll a function instead.
 #   assert_eq EXP ACT WHAT   fail unless EXP = ACT
 #   skip MSG                 exit 77: run.sh reports SKIP
+#   alive PIDFILE            the process of PIDFILE runs (not a zombie)
+#   tcp_exchange VM ADDR CLIENT  a TCP round trip from VM CLIENT to a server
+#                            in VM on ADDR (ping alone does not show broken
+#                            checksums)
 #
 # Tests use "set -u" style robustness but not "set -e": use check.
 
@@ -119,6 +123,35 @@ wait_until() {
 
 assert_eq() {
     [ "$1" = "$2" ] || fail "$3: expected \"$1\", got \"$2\""
+}
+
+alive() {
+    local pid stat
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat:0:1}" != Z ]
+}
+
+tcp_exchange() {
+    local srv=$1 addr=$2 cli=$3 pid out
+    tb vm "$srv" timeout 10 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001)); s.listen(1)
+c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()' "$addr" &
+    pid=$!
+    out=$(tb vm "$cli" timeout 10 python3 -c '
+import socket, sys, time
+for i in range(50):
+    try:
+        s = socket.create_connection((sys.argv[1], 5001), timeout=3); break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+s.sendall(b"roam"); print(s.recv(100).decode())' "$addr" 2>&1)
+    wait $pid
+    assert_eq ROAM "$out" "TCP exchange $cli -> $srv ($addr)"
 }
 
 # A previous run of this test that was killed may have left its instance.

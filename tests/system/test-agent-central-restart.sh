@@ -28,11 +28,6 @@ pid_running() {
     stat=${stat##*) }
     [ "${stat:0:1}" != Z ]
 }
-alive() {
-    local pid
-    pid=$(cat "$1" 2>/dev/null) || return 1
-    pid_running "$pid"
-}
 agent_pid() { cat "$TB_DIR/hv$1/roam-agent.pid"; }
 agent_log() { echo "$TB_DIR/hv$1/roam-agent.log"; }
 agent_status() { tb hv "$1" ovs-appctl -t roam-agent status; }

@@ -11,15 +11,6 @@
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 
-# alive PIDFILE: the process of PIDFILE runs (a zombie does not count).
-alive() {
-    local pid stat
-    pid=$(cat "$1" 2>/dev/null) || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" != Z ]
-}
-
 member_ctl() { echo "$TB_DIR/central/roam$1.ctl"; }
 member_status() { ovs-appctl --timeout=5 -t "$(member_ctl "$1")" cluster/status Roam; }
 

@@ -8,15 +8,6 @@
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 
-# alive PIDFILE: the process of PIDFILE runs (a zombie does not count).
-alive() {
-    local pid stat
-    pid=$(cat "$1" 2>/dev/null) || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" != Z ]
-}
-
 # vsctl_get K ARGS...: "tb hv K ovs-vsctl get ARGS" without OVSDB quoting.
 vsctl_get() {
     local k=$1; shift
@@ -26,29 +17,6 @@ vsctl_get() {
 # instance_ns: this instance's namespaces.
 instance_ns() {
     ip netns list | awk '{print $1}' | grep "^$TB_PREFIX-" || true
-}
-
-# tcp_echo NS_SERVER ADDR NS_CLIENT: a TCP exchange (ping alone does not show
-# broken checksums).
-tcp_echo() {
-    local srv=$1 addr=$2 cli=$3 pid out
-    tb vm "$srv" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(10)
-c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()' "$addr" &
-    pid=$!
-    out=$(tb vm "$cli" python3 -c '
-import socket, sys, time
-for i in range(50):
-    try:
-        s = socket.create_connection((sys.argv[1], 5001), timeout=3); break
-    except ConnectionRefusedError:
-        time.sleep(0.1)
-s.sendall(b"roam"); print(s.recv(100).decode())' "$addr" 2>&1)
-    wait $pid
-    assert_eq ROAM "$out" "TCP echo $cli -> $srv ($addr)"
 }
 
 # --- 3 hypervisors, no agent ----------------------------------------------
@@ -105,7 +73,7 @@ tb hv 1 ethtool -k vm-vm1 | grep -q '^tx-checksumming: off' || fail "hv1: vm-vm1
 check tb hv 1 ovs-ofctl add-flow br-int actions=NORMAL
 check tb vm vm1 ping -c1 -W2 198.51.100.12
 if command -v python3 >/dev/null; then
-    tcp_echo vm2 198.51.100.12 vm1
+    tcp_exchange vm2 198.51.100.12 vm1
     echo "VMs on hv1 exchange TCP"
 fi
 
