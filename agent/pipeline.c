@@ -33,19 +33,12 @@ VLOG_DEFINE_THIS_MODULE(pipeline);
 #define PIPELINE_MFF_FROM_TUNNEL MFF_REG10
 #define PIPELINE_MFF_INPORT_KEY  MFF_REG14
 
-/* A Port of a local network, as the pipeline sees it. */
-struct pipeline_port {
-    struct ovs_list node;       /* In pipeline_network's 'ports'. */
-    const struct roamrec_port *row;
-    ofp_port_t local_ofport;    /* Its VIF if bound here, else OFPP_NONE. */
-};
-
 /* A network with at least one port bound here. */
 struct pipeline_network {
     struct hmap_node node;      /* In 'networks', by row pointer. */
     const struct roamrec_network *row;
-    struct ovs_list ports;      /* Its "struct pipeline_port"s. */
-    bool has_local_port;
+    struct pipeline_port *ports; /* All its ports, local or not. */
+    size_t n_ports, allocated_ports;
 };
 
 static struct pipeline_network *
@@ -68,7 +61,6 @@ network_get(struct hmap *networks, const struct roamrec_network *row)
     if (!net) {
         net = xzalloc(sizeof *net);
         net->row = row;
-        ovs_list_init(&net->ports);
         hmap_insert(networks, &net->node, hash_pointer(row, 0));
     }
     return net;
@@ -80,10 +72,7 @@ networks_destroy(struct hmap *networks)
     struct pipeline_network *net;
 
     HMAP_FOR_EACH_POP (net, node, networks) {
-        struct pipeline_port *port;
-        LIST_FOR_EACH_POP (port, node, &net->ports) {
-            free(port);
-        }
+        free(net->ports);
         free(net);
     }
     hmap_destroy(networks);
@@ -154,13 +143,13 @@ add_default_flows(struct flow_set *flows)
 
 /* The classify and l2_lookup flows of one port of a local network. */
 static void
-add_port_flows(const struct pipeline_network *net,
+add_port_flows(const struct roamrec_network *network,
                const struct pipeline_port *port, const struct shash *tunnels,
                struct flow_set *flows)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     const struct roamrec_port *row = port->row;
-    uint64_t vni = net->row->tunnel_key;
+    uint64_t vni = network->tunnel_key;
     uint64_t cookie = flow_set_cookie_from_uuid(&row->header_.uuid);
     struct ofpbuf ofpacts;
     struct match match;
@@ -209,19 +198,20 @@ add_port_flows(const struct pipeline_network *net,
                       ofpacts.data, ofpacts.size)) {
         VLOG_WARN_RL(&rl, "Port %s: mac: %s is also the MAC of another port "
                      "of network %s; only one of them receives its "
-                     "traffic", row->name, row->mac, net->row->name);
+                     "traffic", row->name, row->mac, network->name);
     }
     ofpbuf_uninit(&ofpacts);
 }
 
 /* The classify-from-tunnel and flood flows of a local network. */
 static void
-add_network_flows(const struct pipeline_network *net,
+add_network_flows(const struct roamrec_network *network,
+                  const struct pipeline_port *ports, size_t n_ports,
                   const struct roamrec_chassis *me,
                   const struct shash *tunnels, struct flow_set *flows)
 {
-    uint64_t vni = net->row->tunnel_key;
-    uint64_t cookie = flow_set_cookie_from_uuid(&net->row->header_.uuid);
+    uint64_t vni = network->tunnel_key;
+    uint64_t cookie = flow_set_cookie_from_uuid(&network->header_.uuid);
     struct ofpbuf local, remote;
     struct match match;
 
@@ -240,8 +230,8 @@ add_network_flows(const struct pipeline_network *net,
     ofpbuf_clear(&local);
     ofpbuf_init(&remote, 0);
     struct shash remote_chassis = SHASH_INITIALIZER(&remote_chassis);
-    const struct pipeline_port *port;
-    LIST_FOR_EACH (port, node, &net->ports) {
+    for (size_t i = 0; i < n_ports; i++) {
+        const struct pipeline_port *port = &ports[i];
         if (port->local_ofport != OFPP_NONE) {
             put_output(&local, port->local_ofport);
         } else if (port->row->chassis && port->row->chassis != me) {
@@ -297,7 +287,7 @@ pipeline_add_flows(const struct pipeline_ctx_in *ctx_in,
                                                       row->name);
         if (vif && vif->state == VIF_BOUND
             && row->chassis == ctx_in->chassis && row->network) {
-            network_get(&networks, row->network)->has_local_port = true;
+            network_get(&networks, row->network);
         }
     }
 
@@ -312,23 +302,37 @@ pipeline_add_flows(const struct pipeline_ctx_in *ctx_in,
         }
         const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
                                                       row->name);
-        struct pipeline_port *port = xmalloc(sizeof *port);
+        if (net->n_ports >= net->allocated_ports) {
+            net->ports = x2nrealloc(net->ports, &net->allocated_ports,
+                                    sizeof *net->ports);
+        }
+        struct pipeline_port *port = &net->ports[net->n_ports++];
         port->row = row;
         port->local_ofport = (vif && vif->state == VIF_BOUND
                               && row->chassis == ctx_in->chassis
                               ? vif->ofport : OFPP_NONE);
-        ovs_list_push_back(&net->ports, &port->node);
     }
 
     struct pipeline_network *net;
     HMAP_FOR_EACH (net, node, &networks) {
-        add_network_flows(net, ctx_in->chassis, ctx_in->tunnels, desired);
-        struct pipeline_port *port;
-        LIST_FOR_EACH (port, node, &net->ports) {
-            add_port_flows(net, port, ctx_in->tunnels, desired);
-        }
+        pipeline_add_network_flows(net->row, net->ports, net->n_ports,
+                                   ctx_in->chassis, ctx_in->tunnels,
+                                   desired);
     }
     networks_destroy(&networks);
+}
+
+void
+pipeline_add_network_flows(const struct roamrec_network *network,
+                           const struct pipeline_port *ports, size_t n_ports,
+                           const struct roamrec_chassis *me,
+                           const struct shash *tunnels,
+                           struct flow_set *desired)
+{
+    add_network_flows(network, ports, n_ports, me, tunnels, desired);
+    for (size_t i = 0; i < n_ports; i++) {
+        add_port_flows(network, &ports[i], tunnels, desired);
+    }
 }
 
 static const struct flow_table core_tables[] = {

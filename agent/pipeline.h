@@ -30,11 +30,16 @@
  * after classify includes metadata.  Each flow's cookie names the Port or
  * Network row it comes from. */
 
+#include <stddef.h>
+#include "openvswitch/types.h"
+
 struct binding_state;
 struct plugin_class;
 struct flow_set;
 struct ovsdb_idl;
 struct roamrec_chassis;
+struct roamrec_network;
+struct roamrec_port;
 struct shash;
 
 /* Inputs of the core pipeline and of every plugin. */
@@ -45,6 +50,23 @@ struct pipeline_ctx_in {
     const struct shash *tunnels;            /* "struct tunnel"s by chassis
                                              * name (tunnels.h). */
 };
+
+/* A Port of a local network, as the pipeline sees it. */
+struct pipeline_port {
+    const struct roamrec_port *row;
+    ofp_port_t local_ofport;    /* Its VIF if bound here, else OFPP_NONE. */
+};
+
+/* Adds to 'desired' the flows of the local network 'network' whose ports,
+ * local or not, are the 'n_ports' 'ports', on chassis 'me' with 'tunnels'
+ * ("struct tunnel"s by chassis name).  The core pipeline does this for each
+ * local network; it takes plain rows so that unit tests can call it. */
+void pipeline_add_network_flows(const struct roamrec_network *network,
+                                const struct pipeline_port *ports,
+                                size_t n_ports,
+                                const struct roamrec_chassis *me,
+                                const struct shash *tunnels,
+                                struct flow_set *desired);
 
 /* The core pipeline as a plugin (plugin.h): its tables and flows. */
 extern const struct plugin_class pipeline_core_plugin;

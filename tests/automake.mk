@@ -8,6 +8,7 @@
 UNIT_TESTS = \
 	tests/unit/test-flow-set \
 	tests/unit/test-local-config \
+	tests/unit/test-pipeline \
 	tests/unit/test-plugin \
 	tests/unit/test-validate
 check_PROGRAMS += $(UNIT_TESTS)
@@ -29,8 +30,19 @@ tests_unit_test_local_config_SOURCES = \
 tests_unit_test_local_config_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
 
-# The plugin registry names the core pipeline, which pulls in the modules
-# it uses.
+# The pipeline and the plugin registry (which names the core pipeline) pull
+# in the modules they use.
+tests_unit_test_pipeline_SOURCES = \
+	tests/unit/test-pipeline.c \
+	agent/binding.c \
+	agent/flow-set.c \
+	agent/flow-tables.c \
+	agent/pipeline.c \
+	agent/plugin.c \
+	agent/tunnels.c
+tests_unit_test_pipeline_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_pipeline_LDADD = $(UNIT_TEST_LDADD)
+
 tests_unit_test_plugin_SOURCES = \
 	tests/unit/test-plugin.c \
 	agent/binding.c \

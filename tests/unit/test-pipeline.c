@@ -1,0 +1,328 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+/* Unit tests for agent/pipeline: the core flows of one network, computed
+ * from hand-built rows.
+ *
+ * Network blue (VNI 1001) as seen from chassis hv1:
+ *   a  bound here, VIF ofport 5
+ *   b  bound to hv2 (tunnel ofport 7)
+ *   c  bound to hv3 (tunnel ofport 8)
+ *   d  bound nowhere
+ *   e  bound to hv2, with a MAC that is no MAC
+ *   f  bound to hv4, which has no tunnel (yet) */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent/flow-set.h"
+#include "agent/flow-tables.h"
+#include "agent/pipeline.h"
+#include "agent/tunnels.h"
+#include "byte-order.h"
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/shash.h"
+#include "ovsdb/roam-idl.h"
+#include "packets.h"
+
+static struct roamrec_chassis hv1, hv2, hv3, hv4;
+static struct roamrec_network blue;
+static struct roamrec_port ports[6];
+static struct pipeline_port view[6];
+static struct tunnel tunnel_hv2, tunnel_hv3;
+static struct shash tunnels;
+static struct flow_set flows;
+
+static void
+init_port(int i, const char *name, const char *mac,
+          struct roamrec_chassis *chassis, ofp_port_t local_ofport)
+{
+    memset(&ports[i], 0, sizeof ports[i]);
+    ports[i].header_.uuid.parts[0] = 0x100 + i;
+    ports[i].name = CONST_CAST(char *, name);
+    ports[i].mac = CONST_CAST(char *, mac);
+    ports[i].tunnel_key = i + 1;
+    ports[i].network = &blue;
+    ports[i].chassis = chassis;
+    view[i].row = &ports[i];
+    view[i].local_ofport = local_ofport;
+}
+
+static int
+setup(void **state OVS_UNUSED)
+{
+    hv1.name = "hv1";
+    hv2.name = "hv2";
+    hv3.name = "hv3";
+    hv4.name = "hv4";
+    memset(&blue, 0, sizeof blue);
+    blue.header_.uuid.parts[0] = 0xb1;
+    blue.name = "blue";
+    blue.tunnel_key = 1001;
+
+    init_port(0, "a", "00:00:5e:00:53:0a", &hv1, u16_to_ofp(5));
+    init_port(1, "b", "00:00:5e:00:53:0b", &hv2, OFPP_NONE);
+    init_port(2, "c", "00:00:5e:00:53:0c", &hv3, OFPP_NONE);
+    init_port(3, "d", "00:00:5e:00:53:0d", NULL, OFPP_NONE);
+    init_port(4, "e", "not-a-mac", &hv2, OFPP_NONE);
+    init_port(5, "f", "00:00:5e:00:53:0f", &hv4, OFPP_NONE);
+
+    tunnel_hv2 = (struct tunnel) { &hv2, "geneve", "192.0.2.12",
+                                   u16_to_ofp(7) };
+    tunnel_hv3 = (struct tunnel) { &hv3, "geneve", "192.0.2.13",
+                                   u16_to_ofp(8) };
+    shash_init(&tunnels);
+    shash_add(&tunnels, "hv2", &tunnel_hv2);
+    shash_add(&tunnels, "hv3", &tunnel_hv3);
+
+    flow_set_init(&flows);
+    pipeline_add_network_flows(&blue, view, ARRAY_SIZE(view), &hv1,
+                               &tunnels, &flows);
+    return 0;
+}
+
+static int
+teardown(void **state OVS_UNUSED)
+{
+    flow_set_destroy(&flows);
+    shash_destroy(&tunnels);
+    return 0;
+}
+
+/* Returns the actions of the flow with 'table', 'priority' and 'match' as
+ * ovs-ofctl would print them, or NULL if there is no such flow.  The caller
+ * frees the string. */
+static char *
+actions_of(uint8_t table, uint16_t priority, const struct match *match,
+           uint64_t *cookie)
+{
+    const struct flow_set_entry *e = flow_set_find(&flows, table, priority,
+                                                   match);
+    if (!e) {
+        return NULL;
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &s };
+    ofpacts_format(e->ofpacts, e->ofpacts_len, &fp);
+    if (cookie) {
+        *cookie = e->cookie;
+    }
+    return ds_steal_cstr(&s);
+}
+
+static void
+assert_actions(uint8_t table, uint16_t priority, const struct match *match,
+               const char *expected, uint64_t expected_cookie)
+{
+    uint64_t cookie = 0;
+    char *actions = actions_of(table, priority, match, &cookie);
+
+    if (!actions) {
+        fail_msg("table %d priority %d: expected a flow with actions %s, "
+                 "found none", table, priority, expected);
+    }
+    if (strcmp(actions, expected)) {
+        fail_msg("table %d priority %d: expected actions \"%s\", got \"%s\"",
+                 table, priority, expected, actions);
+    }
+    assert_int_equal(cookie, expected_cookie);
+    free(actions);
+}
+
+static void
+l2_match(struct match *match, const char *mac)
+{
+    struct eth_addr ea;
+
+    assert_true(eth_addr_from_string(mac, &ea));
+    match_init_catchall(match);
+    match_set_metadata(match, htonll(1001));
+    match_set_dl_dst(match, ea);
+}
+
+static uint64_t
+cookie_of_port(int i)
+{
+    return flow_set_cookie_from_uuid(&ports[i].header_.uuid);
+}
+
+static void
+local_vif_is_classified_into_its_network(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(5));
+    assert_actions(FLOW_TABLE_CLASSIFY, 100, &match,
+                   "set_field:0x3e9->metadata,set_field:0x1->reg14,"
+                   "set_field:0->reg10,goto_table:20", cookie_of_port(0));
+}
+
+static void
+tunnel_key_is_classified_into_its_network(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_tun_id(&match, htonll(1001));
+    assert_actions(FLOW_TABLE_CLASSIFY, 100, &match,
+                   "set_field:0x3e9->metadata,set_field:0->reg14,"
+                   "set_field:0x1->reg10,goto_table:20",
+                   flow_set_cookie_from_uuid(&blue.header_.uuid));
+}
+
+static void
+remote_vifs_get_no_classify_flow(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    for (int ofport = 6; ofport <= 8; ofport++) {
+        match_init_catchall(&match);
+        match_set_in_port(&match, u16_to_ofp(ofport));
+        assert_null(actions_of(FLOW_TABLE_CLASSIFY, 100, &match, NULL));
+    }
+}
+
+static void
+local_mac_goes_to_its_vif(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    l2_match(&match, "00:00:5e:00:53:0a");
+    assert_actions(FLOW_TABLE_L2_LOOKUP, 100, &match, "output:5",
+                   cookie_of_port(0));
+}
+
+static void
+remote_mac_goes_into_its_chassis_tunnel_with_the_vni(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    l2_match(&match, "00:00:5e:00:53:0b");
+    match_set_reg(&match, 10, 0);
+    assert_actions(FLOW_TABLE_L2_LOOKUP, 100, &match,
+                   "set_field:0x3e9->tun_id,output:7", cookie_of_port(1));
+
+    l2_match(&match, "00:00:5e:00:53:0c");
+    match_set_reg(&match, 10, 0);
+    assert_actions(FLOW_TABLE_L2_LOOKUP, 100, &match,
+                   "set_field:0x3e9->tun_id,output:8", cookie_of_port(2));
+}
+
+static void
+unbound_bad_or_tunnelless_ports_get_no_l2_flow(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    l2_match(&match, "00:00:5e:00:53:0d");
+    assert_null(actions_of(FLOW_TABLE_L2_LOOKUP, 100, &match, NULL));
+    match_set_reg(&match, 10, 0);
+    assert_null(actions_of(FLOW_TABLE_L2_LOOKUP, 100, &match, NULL));
+
+    l2_match(&match, "00:00:5e:00:53:0f");
+    match_set_reg(&match, 10, 0);
+    assert_null(actions_of(FLOW_TABLE_L2_LOOKUP, 100, &match, NULL));
+
+    /* Port e's MAC is invalid: only the other ports' l2 flows exist. */
+    size_t n_l2 = 0;
+    const struct flow_set_entry *e;
+    HMAP_FOR_EACH (e, node, &flows.flows) {
+        n_l2 += e->table_id == FLOW_TABLE_L2_LOOKUP;
+    }
+    assert_int_equal(n_l2, 3);
+}
+
+static void
+flood_from_vif_reaches_local_vifs_and_each_chassis_once(void **s OVS_UNUSED)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_metadata(&match, htonll(1001));
+    match_set_reg(&match, 10, 0);
+    /* hv2 has two ports (b, e) but gets one copy; hv4 has no tunnel. */
+    assert_actions(FLOW_TABLE_FLOOD, 100, &match,
+                   "output:5,set_field:0x3e9->tun_id,output:7,output:8",
+                   flow_set_cookie_from_uuid(&blue.header_.uuid));
+}
+
+static void
+flood_from_tunnel_never_goes_back_into_one(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_metadata(&match, htonll(1001));
+    match_set_reg(&match, 10, 1);
+    assert_actions(FLOW_TABLE_FLOOD, 100, &match, "output:5",
+                   flow_set_cookie_from_uuid(&blue.header_.uuid));
+}
+
+static void
+every_flow_after_classify_matches_the_network(void **state OVS_UNUSED)
+{
+    const struct flow_set_entry *e;
+
+    HMAP_FOR_EACH (e, node, &flows.flows) {
+        if (e->table_id != FLOW_TABLE_CLASSIFY) {
+            struct match match;
+            minimatch_expand(e->match, &match);
+            assert_int_equal(match.wc.masks.metadata, OVS_BE64_MAX);
+            assert_int_equal(ntohll(match.flow.metadata), 1001);
+        }
+    }
+}
+
+static void
+duplicate_mac_yields_one_flow(void **state OVS_UNUSED)
+{
+    /* A second local port with a's MAC. */
+    struct roamrec_port dup = ports[0];
+    struct pipeline_port dup_view = { &dup, u16_to_ofp(9) };
+    struct flow_set dup_flows;
+    struct match match;
+
+    dup.header_.uuid.parts[0] = 0x200;
+    dup.name = "a-again";
+    flow_set_init(&dup_flows);
+    pipeline_add_network_flows(&blue, view, 1, &hv1, &tunnels, &dup_flows);
+    pipeline_add_network_flows(&blue, &dup_view, 1, &hv1, &tunnels,
+                               &dup_flows);
+    l2_match(&match, "00:00:5e:00:53:0a");
+    assert_non_null(flow_set_find(&dup_flows, FLOW_TABLE_L2_LOOKUP, 100,
+                                  &match));
+    size_t n_l2 = 0;
+    const struct flow_set_entry *e;
+    HMAP_FOR_EACH (e, node, &dup_flows.flows) {
+        n_l2 += e->table_id == FLOW_TABLE_L2_LOOKUP;
+    }
+    assert_int_equal(n_l2, 1);
+    flow_set_destroy(&dup_flows);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(local_vif_is_classified_into_its_network),
+        cmocka_unit_test(tunnel_key_is_classified_into_its_network),
+        cmocka_unit_test(remote_vifs_get_no_classify_flow),
+        cmocka_unit_test(local_mac_goes_to_its_vif),
+        cmocka_unit_test(remote_mac_goes_into_its_chassis_tunnel_with_the_vni),
+        cmocka_unit_test(unbound_bad_or_tunnelless_ports_get_no_l2_flow),
+        cmocka_unit_test(flood_from_vif_reaches_local_vifs_and_each_chassis_once),
+        cmocka_unit_test(flood_from_tunnel_never_goes_back_into_one),
+        cmocka_unit_test(every_flow_after_classify_matches_the_network),
+        cmocka_unit_test(duplicate_mac_yields_one_flow),
+    };
+    return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
+}
