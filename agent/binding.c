@@ -305,6 +305,11 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         }
         if (vif->state == VIF_PENDING_CLAIM) {
             wrote |= try_claim(ctx_in, vif, port);
+        } else if (vif->state == VIF_BOUND_ELSEWHERE
+                   && port->chassis == ctx_in->chassis) {
+            /* Someone (the orchestrator, say) gave the binding back. */
+            VLOG_INFO("port %s is bound to this chassis again", port->name);
+            vif->state = VIF_BOUND;
         } else if (port->chassis != ctx_in->chassis) {
             if (vif->state == VIF_BOUND) {
                 VLOG_INFO("port %s is bound to %s now: this chassis stops "

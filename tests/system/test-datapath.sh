@@ -148,6 +148,26 @@ check ctl port-add blue b4 00:00:5e:00:53:b4 198.51.100.14/24
 wait_until port_up b4
 wait_until -t 15 ping_ok b4 198.51.100.11
 
+# --- A VIF whose Port is requested elsewhere gets no traffic -----------------
+check ctl port-add blue b5 00:00:5e:00:53:b5 198.51.100.15/24
+check ctl port-set-requested-chassis b5 hv2
+check tb vm-add b5 3 b5 00:00:5e:00:53:b5 198.51.100.15/24
+wait_until grep -q "VIF for port b5 .*requested_chassis names other chassis" \
+    "$(agent_log 3)"
+ping_fails b5 198.51.100.11 || fail "b5 reached b1 while requested on hv2"
+# ... until the orchestrator requests it here.
+check ctl port-set-requested-chassis b5 hv3
+wait_until port_on b5 hv3
+wait_until port_up b5
+wait_until -t 15 ping_ok b5 198.51.100.11
+# Bound elsewhere by force, then handed back: delivery follows the binding.
+check ctl set Port b5 chassis="$(row_uuid Chassis hv2)"
+wait_until grep -q "port b5 is bound to hv2 now" "$(agent_log 3)"
+ping_fails b5 198.51.100.11 || fail "b5 still reached b1 while bound to hv2"
+check ctl set Port b5 chassis="$(row_uuid Chassis hv3)"
+wait_until grep -q "port b5 is bound to this chassis again" "$(agent_log 3)"
+wait_until -t 15 ping_ok b5 198.51.100.11
+
 # --- Tunnels come and go with chassis ---------------------------------------
 check ctl -- --id=@e create Encap type=geneve ip=192.0.2.99 chassis_name=hv9 \
     -- create Chassis name=hv9 hostname=hv9 encaps=@e
