@@ -1,5 +1,6 @@
 # Set-up scripts and the netns testbed.
 EXTRA_DIST += \
+	scripts/bench-datapath.sh \
 	scripts/build-ovs.sh \
 	scripts/install-deps.sh \
 	scripts/demo.sh

@@ -1,0 +1,2090 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# bench-datapath.sh: the data path benchmark of issue 3 ("Demo and
+# benchmark").  Prints numbers, as min / median / max over repeated runs,
+# next to the targets; asserts nothing.  Exits non-zero only if the
+# benchmark itself could not run.
+#
+#   1. VIF plug -> first forwarded packet across hypervisors.  A VM sends a
+#      timestamped UDP datagram every 1 ms (static neighbour entry, so ARP
+#      plays no part) while it is not yet on br-int; the interval starts
+#      right before "ovs-vsctl add-port" and ends when the peer VM on hv1
+#      receives the first datagram.  Two variants: the network is new on the
+#      hypervisor (its first port there), or it already has a port there.
+#      Also printed: when vswitchd gave the interface its ofport (a monitor
+#      on the hypervisor's database) and when the VIF's first flow (table 0,
+#      in_port) appeared, which splits the time into vswitchd's and the
+#      agent's shares.
+#   2. Binding change -> flows in place on every other hypervisor:
+#      a) the Port's chassis written in the central database (alternating
+#         between two fake chassis), until every hypervisor's l2_lookup flow
+#         for that MAC outputs to the new chassis's tunnel;
+#      b) a VIF moved between hv2 and hv3 (unplug, then plug), timed from the
+#         plug until the other hypervisors output to the new one.
+#   3. Scale: 1,000 and then 5,000 remote ports (bound to a fake chassis) in
+#      one transaction, in a network that has a local VM on every
+#      hypervisor; time until the last flow change on every hypervisor (and
+#      the agents' nb_cfg acknowledgement), removal likewise; agent RSS and
+#      flow counts; agent CPU used in 10 s of idling (/proc/PID/schedstat);
+#      and, with the ports in place, scenario 2a's binding change for one of
+#      them.  Runs last: at 5,000 ports OVN stays busy for minutes (its runs
+#      give up after --ovn-timeout and are reported as "> N ms").
+#   4. Restarts with a 1 ms ping stream (ping -D): packets lost while an
+#      agent restarts (SIGTERM and SIGKILL, alternating hv1 and hv2); after
+#      an ovs-vswitchd restart, the longest gap and the time from the
+#      moment the underlay works again (br-phy has its address back) to the
+#      first reply.
+#   5. --vs-ovn: the same on an OVN deployment of the same testbed shape
+#      (roam-testbed --no-agent, plus OVN's NB/SB databases, ovn-northd and
+#      an ovn-controller per hypervisor), and Roam/OVN ratios.
+#
+# Flow changes are timed with "ovs-ofctl monitor" (OpenFlow flow monitors,
+# no polling): vswitchd reports a change once it is in its flow table.  For
+# thousands of flows the monitor's own output lags by a few tens of ms, so
+# the scale numbers are upper bounds; the agents' nb_cfg acknowledgements
+# are printed next to them.  Database writes are timed from the moment a
+# pre-connected JSON-RPC client sends the transaction.
+#
+# Usage: run as root with ROAM_SRCDIR and ROAM_BUILDDIR set (or from a
+# built tree), e.g.
+#     ROAM_SRCDIR=/work/main ROAM_BUILDDIR=/tmp/build sudo -E \
+#         scripts/bench-datapath.sh [--runs N] [--vs-ovn]
+# See --help for the options.  The measuring half is a Python 3 program
+# (write_bench_py, near the end of this file); it is written to the
+# benchmark's directory at start-up.
+
+set -u
+set -o pipefail
+
+PROG=bench-datapath
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+export ROAM_SRCDIR=${ROAM_SRCDIR:-$top}
+export ROAM_BUILDDIR=${ROAM_BUILDDIR:-$ROAM_SRCDIR}
+TESTBED=$ROAM_SRCDIR/scripts/roam-testbed
+
+RUNS=5
+HVS=3
+VS_OVN=0
+BENCH_DIR=${ROAM_BENCH_DIR:-/tmp/roam-bench}
+SCENARIOS="1 2 3 4"
+SIZES="1000,5000"
+SCALE_RUNS=
+OVN_BIG_RUNS=1
+OVN_TIMEOUT=100
+IDLE=10
+BACKENDS=
+HOLD=0
+
+usage() {
+    cat <<EOF
+usage: $PROG [OPTION...]
+
+Data path benchmark: Roam (and, with --vs-ovn, OVN) on the netns testbed.
+
+  --runs N            repetitions per scenario (at least 5; default $RUNS)
+  --hypervisors N     hypervisors (at least 3; default $HVS)
+  --vs-ovn            also run every scenario against OVN (installs Debian's
+                      ovn-central and ovn-host if missing); the same as
+                      --backends "roam ovn"
+  --backends LIST     which deployments to measure: "roam", "ovn" or both
+  --scenarios LIST    which scenarios, e.g. "1 3" (default "$SCENARIOS")
+  --sizes LIST        remote port counts for scenario 3 (default $SIZES)
+  --scale-runs N      runs per size in scenario 3 (default: --runs)
+  --ovn-big-runs N    OVN runs for sizes above 1,000 (default $OVN_BIG_RUNS:
+                      OVN needs minutes there)
+  --ovn-timeout SECS  give up on an OVN scale run after SECS s (default
+                      $OVN_TIMEOUT; reported as a lower bound)
+  --idle SECS         idle time for the agent CPU measurement (default $IDLE)
+  --hold SECS         keep each testbed up SECS s after its scenarios (to
+                      look around; "roam-testbed --dir DIR/roam status")
+  --dir DIR           working directory (default $BENCH_DIR, or
+                      \$ROAM_BENCH_DIR); testbed logs stay there
+  -h, --help          this help
+
+Needs root, Open vSwitch 3.1 (ovsdb-server, ovs-vswitchd), python3, and a
+built Roam (\$ROAM_BUILDDIR/agent/roam-agent, \$ROAM_BUILDDIR/ctl/roam-ctl).
+EOF
+}
+
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --runs) RUNS=${2:-}; shift ;;
+        --runs=*) RUNS=${1#*=} ;;
+        --hypervisors) HVS=${2:-}; shift ;;
+        --hypervisors=*) HVS=${1#*=} ;;
+        --vs-ovn) VS_OVN=1 ;;
+        --backends) BACKENDS=${2:-}; shift ;;
+        --backends=*) BACKENDS=${1#*=} ;;
+        --hold) HOLD=${2:-}; shift ;;
+        --hold=*) HOLD=${1#*=} ;;
+        --scenarios) SCENARIOS=${2:-}; shift ;;
+        --scenarios=*) SCENARIOS=${1#*=} ;;
+        --sizes) SIZES=${2:-}; shift ;;
+        --sizes=*) SIZES=${1#*=} ;;
+        --scale-runs) SCALE_RUNS=${2:-}; shift ;;
+        --scale-runs=*) SCALE_RUNS=${1#*=} ;;
+        --ovn-big-runs) OVN_BIG_RUNS=${2:-}; shift ;;
+        --ovn-big-runs=*) OVN_BIG_RUNS=${1#*=} ;;
+        --ovn-timeout) OVN_TIMEOUT=${2:-}; shift ;;
+        --ovn-timeout=*) OVN_TIMEOUT=${1#*=} ;;
+        --idle) IDLE=${2:-}; shift ;;
+        --idle=*) IDLE=${1#*=} ;;
+        --dir) BENCH_DIR=${2:-}; shift ;;
+        --dir=*) BENCH_DIR=${1#*=} ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown option \"$1\" (see --help)" ;;
+    esac
+    shift
+done
+[[ $RUNS =~ ^[0-9]+$ ]] && ((RUNS >= 5)) || die "--runs: a number, at least 5"
+[[ $HVS =~ ^[0-9]+$ ]] && ((HVS >= 3 && HVS <= 20)) || die "--hypervisors: 3 to 20"
+[[ $IDLE =~ ^[0-9]+$ ]] || die "--idle: seconds"
+[[ $HOLD =~ ^[0-9]+$ ]] || die "--hold: seconds"
+[[ $OVN_TIMEOUT =~ ^[0-9]+$ ]] && ((OVN_TIMEOUT >= 10)) || die "--ovn-timeout: at least 10 s"
+if [ -z "$BACKENDS" ]; then
+    BACKENDS=roam
+    [ "$VS_OVN" = 1 ] && BACKENDS="roam ovn"
+fi
+for b in $BACKENDS; do
+    case $b in roam | ovn) ;; *) die "--backends: roam and/or ovn, not \"$b\"" ;; esac
+done
+[[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes: e.g. 1000,5000"
+[[ $OVN_BIG_RUNS =~ ^[0-9]+$ ]] && ((OVN_BIG_RUNS >= 1)) || die "--ovn-big-runs: at least 1"
+SCALE_RUNS=${SCALE_RUNS:-$RUNS}
+[[ $SCALE_RUNS =~ ^[0-9]+$ ]] && ((SCALE_RUNS >= 1)) || die "--scale-runs: at least 1"
+for s in $SCENARIOS; do
+    [[ $s =~ ^[1-4]$ ]] || die "--scenarios: numbers 1 to 4, not \"$s\""
+done
+case $BENCH_DIR in /* ) ;; *) BENCH_DIR=$PWD/$BENCH_DIR ;; esac
+[ "$BENCH_DIR" != / ] || die "refusing to use / as the working directory"
+
+[ "$(id -u)" = 0 ] || die "must run as root (the testbed creates network namespaces)"
+for t in ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl ip ethtool python3 ping; do
+    command -v "$t" >/dev/null || die "$t not found"
+done
+[ -x "$TESTBED" ] || die "$TESTBED not found (set ROAM_SRCDIR)"
+[ -x "$ROAM_BUILDDIR/agent/roam-agent" ] \
+    || die "$ROAM_BUILDDIR/agent/roam-agent not found (set ROAM_BUILDDIR to a built tree)"
+[ -x "$ROAM_BUILDDIR/ctl/roam-ctl" ] || die "$ROAM_BUILDDIR/ctl/roam-ctl not found"
+
+# --------------------------------------------------------------------------
+# Output and time.
+
+now_us() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$((10#$t))"; }
+T0=$(now_us)
+# elapsed: seconds since the start, "123.4".
+elapsed() { local d=$(($(now_us) - T0)); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
+since() { local d=$(($(now_us) - $1)); printf '%d.%02d s' $((d / 1000000)) $((d % 1000000 / 10000)); }
+say() { printf '[%6ss] %s\n' "$(elapsed)" "$*"; }
+heading() { printf '\n[%6ss] === %s\n' "$(elapsed)" "$*"; }
+indent() { sed 's/^/    /'; }
+# ms_between T1 T2: T2 - T1 (epoch seconds with decimals) in ms, "12.3".
+ms_between() { python3 -c "import sys; print('%.3f' % ((float(sys.argv[2]) - float(sys.argv[1])) * 1000))" "$1" "$2"; }
+
+# poll SECS CMD...: runs CMD every 0.05 s until it succeeds; 1 on timeout.
+poll() {
+    local deadline=$(($(now_us) + $1 * 1000000))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        (($(now_us) < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+# --------------------------------------------------------------------------
+# State and cleanup.
+
+PREFIX=rb$$
+BE=                     # backend being measured: roam or ovn
+TB_DIR=
+TB_PREFIX=
+RESULTS=
+bg_pids=()              # background processes to kill at exit
+tb_dirs=()              # testbed instances to stop at exit
+ovn_dirs=()             # OVN control planes to stop at exit
+extra_ns=()             # namespaces created by hand (VMs being plugged)
+
+bg() {  # bg CMD...: runs CMD in the background; its pid in $BG_PID
+    "$@" &
+    BG_PID=$!
+    bg_pids+=("$BG_PID")
+}
+
+stop_pid() {  # stop_pid PID: SIGTERM, wait up to 2 s, then SIGKILL
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 40; i++)); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+        sleep 0.05
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# stop_pidfile FILE NAME: stops the process in FILE if its command line
+# names NAME.
+stop_pidfile() {
+    local pid i
+    [ -f "$1" ] || return 0
+    read -r pid < "$1" 2>/dev/null || return 0
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || { rm -f "$1"; return 0; }
+    kill "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        [ -d "/proc/$pid" ] || break
+        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
+        sleep 0.05
+    done
+    [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null \
+        && kill -9 "$pid" 2>/dev/null
+    rm -f "$1"
+}
+
+cleanup() {
+    local rc=$? pid d ns
+    trap - EXIT INT TERM
+    for pid in "${bg_pids[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${bg_pids[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    for ns in "${extra_ns[@]}"; do
+        [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+    done
+    for d in "${ovn_dirs[@]}"; do
+        ovn_stop "$d"
+    done
+    for d in "${tb_dirs[@]}"; do
+        if [ -f "$d/testbed.conf" ]; then
+            say "stopping the testbed in $d"
+            "$TESTBED" --dir "$d" stop 2>&1 | tail -n 1 | indent
+        fi
+    done
+    [ "$rc" = 0 ] || say "exiting with status $rc"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
+BENCH_PY=$BENCH_DIR/bench.py
+bench() { python3 "$BENCH_PY" "$@"; }
+# bench_long ARGS...: bench, in the background and waited for, so that a
+# signal to this script interrupts the wait and its cleanup stops it.
+bench_long() {
+    local pid rc
+    python3 "$BENCH_PY" "$@" &
+    pid=$!
+    bg_pids+=("$pid")
+    wait "$pid"
+    rc=$?
+    reap "$pid"
+    return "$rc"
+}
+
+# --------------------------------------------------------------------------
+# The testbed instance of the backend being measured.
+
+tb() { "$TESTBED" --dir "$TB_DIR" --prefix "$TB_PREFIX" "$@"; }
+hv_dir() { echo "$TB_DIR/hv$1"; }
+hv_ns() { echo "$TB_PREFIX-hv$1"; }
+vm_ns() { echo "$TB_PREFIX-vm-$1"; }
+hv_vsctl() {
+    local k=$1; shift
+    OVS_RUNDIR=$(hv_dir "$k") ovs-vsctl --db="unix:$(hv_dir "$k")/db.sock" --timeout=30 "$@"
+}
+hv_ofctl() {
+    local k=$1; shift
+    OVS_RUNDIR=$(hv_dir "$k") ovs-ofctl "$@"
+}
+hv_spec() { echo "hv$1:$(hv_dir "$1"):$(agent_pidfile "$1")"; }
+hv_specs() {  # --hv arguments for bench.py
+    local k
+    for ((k = 1; k <= HVS; k++)); do
+        printf -- '--hv\n%s\n' "$(hv_spec "$k")"
+    done
+}
+agent_pidfile() {
+    if [ "$BE" = roam ]; then
+        echo "$(hv_dir "$1")/roam-agent.pid"
+    else
+        echo "$(hv_dir "$1")/ovn-controller.pid"
+    fi
+}
+agent_name() { if [ "$BE" = roam ]; then echo roam-agent; else echo ovn-controller; fi; }
+result() { echo "$1 $2" >> "$RESULTS"; }
+
+# Addresses: documentation ranges only.  VM K (1..HVS) of network "warm"
+# sits on hv K; "cold" has only c1 on hv1; "scale" has sK on every hv K.
+warm_mac() { printf '00:00:5e:00:53:%02x' $((0x10 + $1)); }
+warm_ip() { echo "198.51.100.$((10 + $1))"; }
+scale_mac() { printf '00:00:5e:00:53:%02x' $((0x60 + $1)); }
+scale_ip() { echo "203.0.113.$((100 + $1))"; }
+COLD_MAC=00:00:5e:00:53:41 COLD_IP=203.0.113.11
+PW_MAC=00:00:5e:00:53:21 PW_IP=198.51.100.21        # plugged into warm
+PC_MAC=00:00:5e:00:53:42 PC_IP=203.0.113.22          # plugged into cold
+MV_MAC=00:00:5e:00:53:30                             # bound to fake chassis
+MVV_MAC=00:00:5e:00:53:31                            # moved between hvs
+FAKE_SCALE=fake1 FAKE_SCALE_IP=192.0.2.201
+FAKE_A=fakeA FAKE_A_IP=192.0.2.202
+FAKE_B=fakeB FAKE_B_IP=192.0.2.203
+
+# --------------------------------------------------------------------------
+# Backends.  Each provides: start, net_add NET KEY, port_add NET PORT MAC IP,
+# port_up PORT, port_unbound PORT, fake_chassis NAME IP, agent_stop K [kill],
+# agent_start K, agent_synced K.
+
+roam_start() {
+    local t
+    TB_DIR=$BENCH_DIR/roam TB_PREFIX=${PREFIX}r
+    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
+    rm -rf "$TB_DIR"
+    tb_dirs+=("$TB_DIR")
+    t=$(now_us)
+    tb start --hypervisors "$HVS" > "$BENCH_DIR/roam-start.log" 2>&1 \
+        || { indent < "$BENCH_DIR/roam-start.log"; die "the Roam testbed did not start"; }
+    roam_chassis_up() {
+        [ "$(tb ctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ]
+    }
+    poll 20 roam_chassis_up || die "the $HVS chassis did not register"
+    say "Roam testbed up: $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
+}
+roam_net_add() { tb ctl net-add "$1" "$2"; }
+roam_port_add() { tb ctl port-add "$1" "$2" "$3" "$4"; }
+roam_port_up() { [ "$(tb ctl get Port "$1" up 2>/dev/null)" = true ]; }
+roam_port_unbound() {
+    local c
+    c=$(tb ctl --bare --columns=chassis list Port "$1") || return 1
+    [ -z "$c" ]
+}
+roam_fake_chassis() {
+    tb ctl -- --id=@e create Encap type=geneve ip="$2" chassis_name="$1" \
+        -- create Chassis name="$1" hostname="$1" encaps=@e >/dev/null
+}
+roam_agent_stop() { tb agent-stop "$1" ${2:+--kill} >/dev/null 2>&1; }
+roam_agent_start() { tb agent-start "$1" >/dev/null 2>&1; }
+roam_agent_synced() {
+    tb hv "$1" ovs-appctl -t roam-agent status 2>/dev/null | grep -q "state: SYNCED"
+}
+roam_db() { echo "unix:$TB_DIR/central/roam.sock"; }
+
+be() { local f=$1; shift; "${BE}_$f" "$@"; }
+
+# --------------------------------------------------------------------------
+# The common set-up: networks, VMs, ports, fake chassis.
+#
+#   warm  (key 101): wK on hv K (every hv); ports pw (scenario 1, plugged on
+#                    hv2), mv (scenario 2a), mvv (scenario 2b)
+#   cold  (key 102): c1 on hv1 only; port pc (scenario 1, plugged on hv2)
+#   scale (key 103): sK on hv K (every hv); scenario 3 adds its ports here
+#   fake chassis: fakeA, fakeB (2a), fake1 (3)
+
+vm_add() {  # NAME HV NET MAC IP
+    be port_add "$3" "$1" "$4" "$5/24" >/dev/null || die "adding port $1"
+    tb vm-add "$1" "$2" "$1" "$4" "$5/24" >/dev/null 2>&1 || die "adding VM $1"
+}
+
+ping_ok() { tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
+setup() {
+    local k t port
+    t=$(now_us)
+    be net_add warm 101 >/dev/null || die "net warm"
+    be net_add cold 102 >/dev/null || die "net cold"
+    be net_add scale 103 >/dev/null || die "net scale"
+    for ((k = 1; k <= HVS; k++)); do
+        vm_add "w$k" "$k" warm "$(warm_mac "$k")" "$(warm_ip "$k")"
+        vm_add "s$k" "$k" scale "$(scale_mac "$k")" "$(scale_ip "$k")"
+    done
+    vm_add c1 1 cold "$COLD_MAC" "$COLD_IP"
+    be port_add warm pw "$PW_MAC" "$PW_IP/24" >/dev/null || die "port pw"
+    be port_add cold pc "$PC_MAC" "$PC_IP/24" >/dev/null || die "port pc"
+    be port_add warm mv "$MV_MAC" 198.51.100.30/24 >/dev/null || die "port mv"
+    be port_add warm mvv "$MVV_MAC" 198.51.100.31/24 >/dev/null || die "port mvv"
+    be fake_chassis "$FAKE_A" "$FAKE_A_IP" || die "fake chassis"
+    be fake_chassis "$FAKE_B" "$FAKE_B_IP" || die "fake chassis"
+    be fake_chassis "$FAKE_SCALE" "$FAKE_SCALE_IP" || die "fake chassis"
+    for port in c1 $(seq -f 'w%g' 1 "$HVS") $(seq -f 's%g' 1 "$HVS"); do
+        poll 20 be port_up "$port" || die "port $port did not come up"
+    done
+    say "networks warm, cold, scale; $((2 * HVS + 1)) VMs up ($(since "$t"))"
+    # Warm every tunnel: vswitchd drops the first packets to a new peer
+    # while it resolves it.
+    t=$(now_us)
+    local i j
+    for ((i = 1; i <= HVS; i++)); do
+        for ((j = 1; j <= HVS; j++)); do
+            [ $i = $j ] && continue
+            poll 20 ping_ok "w$i" "$(warm_ip "$j")" || die "w$i cannot ping w$j"
+        done
+    done
+    poll 20 ping_ok w2 "$(warm_ip 1)" || die "w2 cannot ping w1"
+    # Static neighbours for the streams of scenario 4.
+    tb vm w1 ip neigh replace "$(warm_ip 2)" lladdr "$(warm_mac 2)" dev eth0 nud permanent
+    tb vm w2 ip neigh replace "$(warm_ip 1)" lladdr "$(warm_mac 1)" dev eth0 nud permanent
+    say "tunnels warm: every hv pair pinged ($(since "$t"))"
+    # The two ends of scenario 2b's VIF on hv2 and hv3 (only its flows
+    # matter: no traffic).
+    for k in 2 3; do
+        ip -n "$(hv_ns $k)" link add mvvif type veth peer name mvvif-p \
+            && ip -n "$(hv_ns $k)" link set mvvif up \
+            && ip -n "$(hv_ns $k)" link set mvvif-p up || die "hv$k: mvvif"
+    done
+}
+
+# reap PID: waits for PID and forgets it.
+reap() {
+    local p keep=()
+    wait "$1" 2>/dev/null
+    for p in "${bg_pids[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    bg_pids=("${keep[@]}")
+}
+kill_bg() { stop_pid "$1"; reap "$1"; }
+
+# --------------------------------------------------------------------------
+# Scenario 1: VIF plug -> first forwarded packet across hypervisors.
+
+# plug_run VARIANT RUN: prints the plug-to-first-packet time in ms.
+plug_run() {
+    local variant=$1 run=$2 port mac ip peer peer_ip
+    if [ "$variant" = cold ]; then
+        port=pc mac=$PC_MAC ip=$PC_IP peer=c1 peer_ip=$COLD_IP
+    else
+        port=pw mac=$PW_MAC ip=$PW_IP peer=w1 peer_ip=$(warm_ip 1)
+    fi
+    local k=2 ns iface=vm-plug hns token=$variant$run label="run $run"
+    [ "$run" = 0 ] && label=warm-up
+    ns=$(vm_ns plug)
+    hns=$(hv_ns $k)
+    extra_ns+=("$ns")
+    ip netns add "$ns" && ip -n "$ns" link set lo up \
+        && ip link add name eth0 netns "$ns" address "$mac" type veth \
+               peer name "$iface" netns "$hns" \
+        || { echo "plug: creating the VM failed" >&2; echo FAIL; return 1; }
+    ip netns exec "$hns" sysctl -qw "net.ipv6.conf.$iface.disable_ipv6=1"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+    ip netns exec "$hns" ethtool -K "$iface" tx off >/dev/null 2>&1
+    ip -n "$ns" addr add "$ip/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$hns" link set "$iface" up
+    ip -n "$ns" neigh replace "$peer_ip" lladdr "$(tb_vm_mac "$peer")" dev eth0 nud permanent
+
+    local ready=$BENCH_DIR/plug.ready out=$BENCH_DIR/plug.out rpid spid
+    local iready=$BENCH_DIR/plug.iready iout=$BENCH_DIR/plug.iout ipid
+    rm -f "$ready" "$out" "$iready" "$iout"
+    bg ip netns exec "$(vm_ns "$peer")" python3 "$BENCH_PY" udp-recv "$peer_ip" 9000 \
+        "$ready" 10 "$token" > "$out"
+    rpid=$BG_PID
+    bg python3 "$BENCH_PY" iface-watch "$(hv_dir $k)" "$iface" "$iready" 10 > "$iout"
+    ipid=$BG_PID
+    poll 5 test -f "$ready" || { echo "plug: the receiver did not start" >&2; echo FAIL; return 1; }
+    poll 5 test -f "$iready" || { echo "plug: the interface watch did not start" >&2; echo FAIL; return 1; }
+    local sready=$BENCH_DIR/plug.sready
+    rm -f "$sready"
+    bg ip netns exec "$ns" python3 "$BENCH_PY" udp-send "$peer_ip" 9000 0.001 15 "$token" "$sready"
+    spid=$BG_PID
+    poll 5 test -f "$sready" || { echo "plug: the sender did not start" >&2; echo FAIL; return 1; }
+    sleep 0.05
+    local t0 t1
+    t0=$EPOCHREALTIME
+    hv_vsctl $k add-port br-int "$iface" -- set Interface "$iface" \
+        external_ids:iface-id="$port" >/dev/null
+    t1=$EPOCHREALTIME
+    reap "$rpid"
+    reap "$ipid"
+    kill_bg "$spid"
+    local arrival seq sent t_of t_fl
+    read -r arrival seq sent < "$out"
+    read -r t_of t_fl < "$iout"
+    local value='' of_ms='' agent_ms=''
+    if [ "$arrival" != timeout ] && [ -n "$arrival" ]; then
+        value=$(ms_between "$t0" "$arrival")
+        if [ "$t_of" != timeout ] && [ -n "$t_of" ]; then
+            of_ms=$(ms_between "$t0" "$t_of")
+            if [ "$t_fl" != timeout ] && [ -n "$t_fl" ]; then
+                agent_ms=$(ms_between "$t_of" "$t_fl")
+            fi
+        fi
+        printf '    %s (%s): first packet after %.1f ms (ofport assigned after %s ms, its flows on hv%d after %s ms, add-port returned after %.1f ms; datagram #%d, sent after %.1f ms)\n' \
+            "$label" "$variant" "$value" "$(fmt1 "$of_ms")" "$k" \
+            "$(fmt1 "$([ -n "$agent_ms" ] && ms_between "$t0" "$t_fl")")" \
+            "$(ms_between "$t0" "$t1")" "$seq" "$(ms_between "$t0" "$sent")" >&2
+    else
+        printf '    %s (%s): no packet within 10 s\n' "$label" "$variant" >&2
+    fi
+    # Unplug; wait for the release, so that the next run claims afresh.
+    hv_vsctl $k --if-exists del-port "$iface" >/dev/null
+    ip netns del "$ns"
+    poll 10 be port_unbound "$port" || echo "    warning: $port still bound 10 s after the unplug" >&2
+    sleep 0.2
+    echo "$value $of_ms $agent_ms"
+}
+fmt1() { if [ -n "$1" ]; then printf '%.1f' "$1"; else echo '?'; fi; }
+tb_vm_mac() {
+    case $1 in
+        c1) echo "$COLD_MAC" ;;
+        w*) warm_mac "${1#w}" ;;
+    esac
+}
+
+scenario_plug() {
+    local variant run v vof vag
+    heading "$BE 1: VIF plug -> first forwarded packet (hv2 -> hv1, 1 ms UDP stream)"
+    for variant in cold warm; do
+        for ((run = 0; run <= RUNS; run++)); do
+            v='' vof='' vag=''
+            read -r v vof vag < <(plug_run "$variant" "$run")
+            [ "$v" = FAIL ] && die "scenario 1 could not run"
+            if [ -z "$v" ]; then
+                result "plug.$variant.timeouts" 1
+            elif [ "$run" -gt 0 ]; then
+                result "plug.$variant" "$v"
+                [ -n "$vof" ] && result "plug.$variant.ofport" "$vof"
+                [ -n "$vag" ] && result "plug.$variant.agent" "$vag"
+            fi
+        done
+    done
+}
+
+# --------------------------------------------------------------------------
+# Scenario 2: binding change -> flows in place on every other hypervisor.
+
+scenario_bind() {
+    local watch_a match_a watch_b match_b db extra=()
+    heading "$BE 2a: binding written in the central DB (fakeA <-> fakeB) -> flows on all $HVS hvs"
+    if [ "$BE" = roam ]; then
+        db=$(roam_db)
+        watch_a="watch:table=20,!initial,dl_dst=$MV_MAC" match_a="dl_dst=$MV_MAC"
+        watch_b="watch:table=20,!initial,dl_dst=$MVV_MAC" match_b="dl_dst=$MVV_MAC"
+        extra=(--tunnel-fmt "roam-%s")
+    else
+        ovn_bind_args
+    fi
+    mapfile -t hvargs < <(hv_specs)
+    bench_long bind-change --db "$db" "${extra[@]}" --key mv --targets "$FAKE_A,$FAKE_B" \
+        --watch "$watch_a" --match "$match_a" "${hvargs[@]}" --runs "$RUNS" \
+        --results "$RESULTS" --key-prefix bind.db || die "scenario 2a failed"
+    heading "$BE 2b: VIF moved between hv2 and hv3 (unplug, plug) -> flows on the other hvs"
+    bench_long bind-change --move --iface mvvif --db "$db" "${extra[@]}" --key mvv \
+        --targets hv2,hv3 --watch "$watch_b" --match "$match_b" "${hvargs[@]}" \
+        --runs "$RUNS" --results "$RESULTS" --key-prefix bind.move \
+        || die "scenario 2b failed"
+}
+
+# --------------------------------------------------------------------------
+# Scenario 3: scale.
+
+scenario_scale() {
+    heading "$BE 3: remote ports bound to a fake chassis in one transaction (sizes $SIZES)"
+    mapfile -t hvargs < <(hv_specs)
+    if [ "$BE" = roam ]; then
+        bench_long scale --backend roam --db "$(roam_db)" --network scale \
+            --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" --runs "$SCALE_RUNS" \
+            --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
+    else
+        ovn_scale
+    fi
+}
+
+# --------------------------------------------------------------------------
+# Scenario 4: restarts under a 1 ms ping stream from w1 (hv1) to w2 (hv2).
+
+scenario_restart() {
+    local run k how f pid sent recv lost gap
+    heading "$BE 4a: $(agent_name) restart, 1 ms ping stream w1 (hv1) -> w2 (hv2)"
+    for ((run = 1; run <= RUNS; run++)); do
+        k=$(((run - 1) % 2 + 1))
+        how=
+        (((run - 1) / 2 % 2 == 1)) && how="kill"
+        f=$BENCH_DIR/$BE-agent-restart-$run.ping
+        bg tb vm w1 ping -D -i 0.001 -c 3000 -W 1 "$(warm_ip 2)" > "$f" 2>&1
+        pid=$BG_PID
+        sleep 1
+        be agent_stop "$k" $how || die "stopping hv$k's agent"
+        sleep 0.2
+        be agent_start "$k" || die "starting hv$k's agent"
+        reap "$pid"
+        read -r sent recv lost gap _ < <(bench ping-stats "$f")
+        printf '    run %d: hv%d %s, %s: %d sent, %d received, %d lost; longest gap %.1f ms\n' \
+            "$run" "$k" "$(agent_name)" "${how:-SIGTERM/exit}" "$sent" "$recv" "$lost" "$gap"
+        if [ "$sent" -lt 2000 ]; then
+            say "warning: the stream sent only $sent packets: run not counted"
+            continue
+        fi
+        result agent.lost "$lost"
+        result agent.gap "$gap"
+        poll 20 be agent_synced "$k" || say "warning: hv$k's agent not synced 20 s after its restart"
+    done
+
+    heading "$BE 4b: ovs-vswitchd restart, 1 ms ping stream w1 (hv1) -> w2 (hv2)"
+    local mon mpid t_r0 t_r1 t_phy t_start vpid back back_start
+    for ((run = 1; run <= RUNS; run++)); do
+        k=$(((run - 1) % 2 + 1))
+        f=$BENCH_DIR/$BE-ovs-restart-$run.ping
+        mon=$BENCH_DIR/$BE-ovs-restart-$run.addr
+        bg python3 "$BENCH_PY" stamp ip -n "$(hv_ns "$k")" monitor address > "$mon"
+        mpid=$BG_PID
+        bg tb vm w1 ping -D -i 0.001 -c 6000 -W 1 "$(warm_ip 2)" > "$f" 2>&1
+        pid=$BG_PID
+        sleep 1
+        t_r0=$EPOCHREALTIME
+        tb ovs-restart "$k" > "$BENCH_DIR/$BE-ovs-restart-$run.log" 2>&1 \
+            || { indent < "$BENCH_DIR/$BE-ovs-restart-$run.log"; die "hv$k: ovs-restart failed"; }
+        t_r1=$EPOCHREALTIME
+        vpid=$(cat "$(hv_dir "$k")/ovs-vswitchd.pid")
+        t_start=$(bench proc-start "$vpid")
+        reap "$pid"
+        kill_bg "$mpid"
+        t_phy=$(awk -v ip="$(printf '192.0.2.%d/24' $((10 + k)))" \
+                    '$0 ~ ip && $0 ~ /br-phy/ && $0 !~ /Deleted/ { t = $1 } END { print t }' "$mon")
+        [ -n "$t_phy" ] || t_phy=$t_r1
+        read -r sent recv lost gap _ _ back < <(bench ping-stats "$f" "$t_phy")
+        read -r _ _ _ _ _ _ back_start < <(bench ping-stats "$f" "$t_start")
+        printf '    run %d: hv%d: %d sent, %d received, %d lost; longest gap %.1f ms; back %.1f ms after br-phy got its address (%.1f ms after the new vswitchd started; ovs-restart took %.0f ms)\n' \
+            "$run" "$k" "$sent" "$recv" "$lost" "$gap" "$back" "$back_start" \
+            "$(ms_between "$t_r0" "$t_r1")"
+        result ovs.gap "$gap"
+        result ovs.lost "$lost"
+        if [ "${back%.*}" -ge 0 ] 2>/dev/null; then
+            result ovs.back "$back"
+            result ovs.back_start "$back_start"
+        else
+            result ovs.timeouts 1
+        fi
+        poll 20 be agent_synced "$k" || say "warning: hv$k's agent not synced 20 s after the restart"
+    done
+}
+
+# --------------------------------------------------------------------------
+# One backend: start, set up, run the scenarios, stop.
+
+run_backend() {
+    local s t
+    BE=$1
+    RESULTS=$BENCH_DIR/results-$BE.txt
+    rm -f "$RESULTS"
+    t=$(now_us)
+    heading "$BE: starting"
+    be start
+    setup
+    # Scenario 3 goes last: at 5,000 ports it leaves OVN busy for minutes.
+    for s in $(tr ' ' '\n' <<< "$SCENARIOS" | sed '/^$/d' | sort -u | sed 's/^3$/9/' \
+               | sort | sed 's/^9$/3/'); do
+        case $s in
+            1) scenario_plug ;;
+            2) scenario_bind ;;
+            3) scenario_scale ;;
+            4) scenario_restart ;;
+        esac
+    done
+    if [ "$HOLD" -gt 0 ]; then
+        say "holding the $BE testbed for $HOLD s: $TESTBED --dir $TB_DIR status"
+        sleep "$HOLD" & wait $!
+    fi
+    heading "$BE: done ($(since "$t")); stopping"
+    be stop_all
+}
+
+roam_stop_all() {
+    tb_stop
+}
+# tb_stop: stops the current testbed instance (no longer the trap's job).
+tb_stop() {
+    local d keep=()
+    "$TESTBED" --dir "$TB_DIR" stop > "$BENCH_DIR/$BE-stop.log" 2>&1 \
+        || say "warning: stopping the testbed in $TB_DIR failed (see $BENCH_DIR/$BE-stop.log)"
+    for d in "${tb_dirs[@]}"; do
+        [ "$d" = "$TB_DIR" ] || keep+=("$d")
+    done
+    tb_dirs=("${keep[@]}")
+}
+
+# --------------------------------------------------------------------------
+# OVN: the same testbed shape with "roam-testbed start --no-agent", plus
+# OVN's northbound and southbound ovsdb-servers and ovn-northd in the root
+# namespace (unix sockets in DIR/ovn) and an ovn-controller in every
+# hypervisor namespace.  OVN runs with its defaults (conditional
+# monitoring, no wait before clearing flows).
+
+OVN_NB_SCHEMA=/usr/share/ovn/ovn-nb.ovsschema
+OVN_SB_SCHEMA=/usr/share/ovn/ovn-sb.ovsschema
+
+ovn_install() {
+    local t missing=0 c
+    for c in ovn-northd ovn-controller ovn-nbctl ovn-sbctl; do
+        command -v "$c" >/dev/null || missing=1
+    done
+    [ -f "$OVN_NB_SCHEMA" ] && [ -f "$OVN_SB_SCHEMA" ] || missing=1
+    [ "$missing" = 0 ] && return 0
+    t=$(now_us)
+    say "installing ovn-central and ovn-host (apt-get)"
+    # Keep the packages' services from starting: we run our own daemons.
+    local policy=/usr/sbin/policy-rc.d made_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+    fi
+    if ! apt-get install -y --no-install-recommends ovn-central ovn-host \
+            > "$BENCH_DIR/apt.log" 2>&1; then
+        apt-get update > "$BENCH_DIR/apt-update.log" 2>&1
+        apt-get install -y --no-install-recommends ovn-central ovn-host \
+            > "$BENCH_DIR/apt.log" 2>&1
+    fi
+    local rc=$?
+    [ -n "$made_policy" ] && rm -f "$policy"
+    [ $rc = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
+    say "installed $(ovn-controller --version | head -n 1) ($(since "$t"))"
+}
+
+ovn_dir() { echo "$TB_DIR/ovn"; }
+nbctl() { ovn-nbctl --db="unix:$(ovn_dir)/nb.sock" --timeout=30 "$@"; }
+sbctl() { ovn-sbctl --db="unix:$(ovn_dir)/sb.sock" --timeout=30 "$@"; }
+ovn_env() { local d; d=$(ovn_dir); echo "OVN_RUNDIR=$d OVN_LOGDIR=$d OVN_DBDIR=$d OVS_RUNDIR=$d"; }
+
+# ovn_stop DIR: stops the daemons of the OVN deployment in DIR (the
+# testbed's directory) by pidfile; the testbed stops the rest.
+ovn_stop() {
+    local d=$1 h
+    for h in "$d"/hv[0-9]*; do
+        stop_pidfile "$h/ovn-controller.pid" ovn-controller
+    done
+    stop_pidfile "$d/ovn/northd.pid" ovn-northd
+    stop_pidfile "$d/ovn/nb.pid" ovsdb-server
+    stop_pidfile "$d/ovn/sb.pid" ovsdb-server
+}
+
+ovn_start_db() {  # NAME SCHEMA
+    local d
+    d=$(ovn_dir)
+    ovsdb-tool create "$d/$1.db" "$2" || return 1
+    # shellcheck disable=SC2046
+    env $(ovn_env) ovsdb-server "$d/$1.db" --remote="punix:$d/$1.sock" \
+        --pidfile="$d/$1.pid" --unixctl="$d/$1.ctl" --log-file="$d/$1.log" \
+        --detach --no-chdir 9>&- > "$d/$1.start.log" 2>&1 || return 1
+}
+
+ovn_controller_start() {  # K
+    local k=$1 d
+    d=$(hv_dir "$k")
+    ip netns exec "$(hv_ns "$k")" env OVS_RUNDIR="$d" OVN_RUNDIR="$d" OVN_LOGDIR="$d" \
+        ovn-controller "unix:$d/db.sock" --pidfile="$d/ovn-controller.pid" \
+        --log-file="$d/ovn-controller.log" --detach --no-chdir 9>&- > "$d/ovn-controller.start.log" 2>&1
+}
+ovn_controller_ctl() {  # K ARGS...
+    local k=$1; shift
+    # Its control socket is ovn-controller.PID.ctl in OVS_RUNDIR.
+    OVS_RUNDIR=$(hv_dir "$k") ovs-appctl --timeout=10 -t ovn-controller "$@"
+}
+
+ovn_start() {
+    local t k d
+    ovn_install || die "could not install OVN"
+    TB_DIR=$BENCH_DIR/ovn TB_PREFIX=${PREFIX}o
+    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
+    rm -rf "$TB_DIR"
+    tb_dirs+=("$TB_DIR")
+    ovn_dirs+=("$TB_DIR")
+    t=$(now_us)
+    tb start --hypervisors "$HVS" --no-agent > "$BENCH_DIR/ovn-start.log" 2>&1 \
+        || { indent < "$BENCH_DIR/ovn-start.log"; die "the OVN testbed did not start"; }
+    d=$(ovn_dir)
+    mkdir -p "$d"
+    ovn_start_db nb "$OVN_NB_SCHEMA" || die "OVN NB ovsdb-server did not start"
+    ovn_start_db sb "$OVN_SB_SCHEMA" || die "OVN SB ovsdb-server did not start"
+    nbctl init && sbctl init || die "ovn-nbctl/ovn-sbctl init failed"
+    # shellcheck disable=SC2046
+    env $(ovn_env) ovn-northd --ovnnb-db="unix:$d/nb.sock" --ovnsb-db="unix:$d/sb.sock" \
+        --pidfile="$d/northd.pid" --log-file="$d/northd.log" --unixctl="$d/northd.ctl" \
+        --detach --no-chdir 9>&- > "$d/northd.start.log" 2>&1 || die "ovn-northd did not start"
+    for ((k = 1; k <= HVS; k++)); do
+        hv_vsctl "$k" set Open_vSwitch . external_ids:ovn-remote="unix:$d/sb.sock" \
+            external_ids:ovn-encap-type=geneve \
+            external_ids:ovn-encap-ip="192.0.2.$((10 + k))" \
+            external_ids:ovn-bridge-datapath-type=netdev || die "hv$k: external_ids"
+        ovn_controller_start "$k" || die "hv$k: ovn-controller did not start"
+    done
+    ovn_chassis_up() {
+        [ "$(sbctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ] || return 1
+        local k
+        for ((k = 1; k <= HVS; k++)); do
+            hv_vsctl "$k" br-exists br-int || return 1
+        done
+    }
+    poll 30 ovn_chassis_up || die "the $HVS OVN chassis did not register"
+    say "OVN testbed up: $(ovn-controller --version | head -n 1), $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
+}
+ovn_net_add() { nbctl ls-add "$1"; }
+ovn_port_add() {  # NET PORT MAC IP/PLEN
+    nbctl lsp-add "$1" "$2" -- lsp-set-addresses "$2" "$3 ${4%/*}"
+}
+ovn_port_up() { [ "$(nbctl get Logical_Switch_Port "$1" up 2>/dev/null)" = true ]; }
+ovn_port_unbound() {
+    local c
+    c=$(sbctl --bare --columns=chassis find Port_Binding logical_port="$1") || return 1
+    [ -z "$c" ]
+}
+ovn_fake_chassis() { sbctl chassis-add "$1" geneve "$2"; }
+ovn_agent_stop() {  # K [kill]
+    if [ -n "${2:-}" ]; then
+        local pid
+        pid=$(cat "$(hv_dir "$1")/ovn-controller.pid") || return 1
+        kill -9 "$pid"
+        poll 5 eval "! kill -0 $pid" || return 1
+        rm -f "$(hv_dir "$1")/ovn-controller.pid"
+    else
+        # What "ovn-ctl restart_controller" does.
+        ovn_controller_ctl "$1" exit --restart >/dev/null
+        local pidfile
+        pidfile=$(hv_dir "$1")/ovn-controller.pid
+        poll 5 eval "! [ -e '$pidfile' ]" || return 1
+    fi
+}
+ovn_agent_start() { ovn_controller_start "$1"; }
+ovn_agent_synced() {
+    [ "$(ovn_controller_ctl "$1" connection-status 2>/dev/null)" = connected ]
+}
+# ovn_bind_args: scenario 2's arguments for OVN (sets the caller's db,
+# watch_a, match_a, watch_b, match_b, extra).  A port bound elsewhere gets a
+# flow "reg15=PORT_KEY,metadata=DATAPATH_KEY ... output:TUNNEL" (table 39 in
+# OVN 23.03).
+ovn_bind_args() {
+    local dk pk
+    dk=$(sbctl --bare --columns=tunnel_key find Datapath_Binding external_ids:name=warm)
+    db=unix:$(ovn_dir)/sb.sock
+    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mv)
+    watch_a=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
+    match_a=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
+    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mvv)
+    watch_b=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
+    match_b=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
+    extra=(--dbname OVN_Southbound --table Port_Binding --key-column logical_port
+           --tunnel-fmt "ovn-%s-0")
+}
+
+ovn_scale() {
+    bench_long scale --backend ovn --db "unix:$(ovn_dir)/nb.sock" --sb "unix:$(ovn_dir)/sb.sock" \
+        --network scale --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" \
+        --runs "$SCALE_RUNS" --runs-big "$OVN_BIG_RUNS" --timeout "$OVN_TIMEOUT" \
+        --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
+}
+
+ovn_stop_all() {
+    ovn_stop "$TB_DIR"
+    local d keep=()
+    for d in "${ovn_dirs[@]}"; do
+        [ "$d" = "$TB_DIR" ] || keep+=("$d")
+    done
+    ovn_dirs=("${keep[@]}")
+    tb_stop
+}
+
+
+# --------------------------------------------------------------------------
+# The measuring half, in Python 3.
+
+write_bench_py() {
+    cat > "$1" <<'BENCH_PY'
+#!/usr/bin/env python3
+# The measuring half of bench-datapath.sh (which writes this file and runs
+# it).  Subcommands:
+#   udp-recv ADDR PORT READY TIMEOUT TOKEN  first datagram's arrival -> stdout
+#   udp-send DST PORT INTERVAL DURATION TOKEN [READY]
+#                                           timestamped datagrams
+#   iface-watch RUNDIR IFACE READY TIMEOUT  when IFACE got its ofport, when
+#                                           its first table 0 flow appeared
+#   stamp CMD...                            CMD's output lines, time-stamped
+#   proc-start PID                          a process's start time
+#   ping-stats FILE [T_UP]                  analysis of a "ping -D" stream
+#   bind-change ...                         scenario 2 (see bind_change())
+#   scale ...                               scenario 3 (see scale())
+#   stats V...                              "min / median / max" of V...
+#   summary RESULTS [OVN_RESULTS]           the final table
+import argparse
+import codecs
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+
+def now():
+    return time.time()
+
+
+def ms(seconds):
+    return seconds * 1000.0
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# A minimal OVSDB JSON-RPC client: transact and monitor over one connection,
+# so that a measured interval starts when the transaction is sent, not when
+# a command-line tool has started up and fetched the schema.
+
+class Ovsdb:
+    def __init__(self, remote):
+        if not remote.startswith("unix:"):
+            raise SystemExit("bench.py: only unix: remotes (%s)" % remote)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(remote[5:])
+        self.wlock = threading.Lock()
+        self.cv = threading.Condition()
+        self.replies = {}
+        self.next_id = 1
+        self.update_cbs = {}
+        self.closed = False
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _send(self, obj):
+        data = json.dumps(obj).encode()
+        with self.wlock:
+            self.sock.sendall(data)
+
+    def _reader(self):
+        dec = json.JSONDecoder()
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        buf = ""
+        while True:
+            try:
+                data = self.sock.recv(1 << 20)
+            except OSError:
+                data = b""
+            if not data:
+                with self.cv:
+                    self.closed = True
+                    self.cv.notify_all()
+                return
+            buf += utf8.decode(data)
+            while True:
+                buf = buf.lstrip()
+                if not buf:
+                    break
+                try:
+                    obj, end = dec.raw_decode(buf)
+                except ValueError:
+                    break
+                buf = buf[end:]
+                self._handle(obj)
+
+    def _handle(self, obj):
+        method = obj.get("method")
+        if method == "echo":
+            self._send({"id": obj["id"], "result": obj["params"], "error": None})
+        elif method == "update":
+            mon_id, updates = obj["params"]
+            cb = self.update_cbs.get(json.dumps(mon_id))
+            if cb:
+                cb(updates)
+        elif method is None:
+            with self.cv:
+                self.replies[obj["id"]] = (now(), obj)
+                self.cv.notify_all()
+
+    def call(self, method, params, timeout=120):
+        with self.cv:
+            rid = self.next_id
+            self.next_id += 1
+        self._send({"id": rid, "method": method, "params": params})
+        deadline = now() + timeout
+        with self.cv:
+            while rid not in self.replies:
+                if self.closed:
+                    raise SystemExit("bench.py: OVSDB connection closed")
+                left = deadline - now()
+                if left <= 0:
+                    raise SystemExit("bench.py: OVSDB %s timed out" % method)
+                self.cv.wait(left)
+            t, reply = self.replies.pop(rid)
+        if reply.get("error"):
+            raise SystemExit("bench.py: OVSDB %s failed: %s" % (method, reply["error"]))
+        return t, reply["result"]
+
+    def transact(self, db, ops, timeout=120):
+        """Returns (time the reply arrived, results)."""
+        t, result = self.call("transact", [db] + ops, timeout)
+        for i, r in enumerate(result):
+            if r is not None and "error" in r:
+                raise SystemExit("bench.py: transaction failed at op %d: %s"
+                                 % (i, json.dumps(r)[:500]))
+        return t, result
+
+    def select(self, db, table, where, columns):
+        _, r = self.transact(db, [{"op": "select", "table": table,
+                                   "where": where, "columns": columns}])
+        return r[0]["rows"]
+
+    def monitor(self, db, mon_id, requests, cb):
+        """Calls cb(table_updates) with the initial contents, then with each
+        update."""
+        self.update_cbs[json.dumps(mon_id)] = cb
+        _, initial = self.call("monitor", [db, mon_id, requests])
+        cb(initial)
+
+
+def uuid_of(v):
+    """An OVSDB datum holding 0 or 1 uuid -> that uuid or None."""
+    if isinstance(v, list) and v and v[0] == "uuid":
+        return v[1]
+    if isinstance(v, list) and v and v[0] == "set" and v[1]:
+        return v[1][0][1]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# OpenFlow flow monitors: "ovs-ofctl monitor BRIDGE watch:..." in the
+# background, every output line stamped with the time it was read.  vswitchd
+# sends an update as soon as a flow table change (e.g. a committed bundle)
+# is in place, so this times changes without polling.
+
+class FlowMon:
+    def __init__(self, name, rundir, spec, bridge="br-int"):
+        self.name = name
+        self.events = []
+        self.lock = threading.Lock()
+        env = dict(os.environ, OVS_RUNDIR=rundir)
+        self.proc = subprocess.Popen(
+            ["ovs-ofctl", "monitor", bridge, spec],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.thread = threading.Thread(target=self._reader, daemon=True)
+        self.thread.start()
+        deadline = now() + 10
+        while not self.events:
+            if self.proc.poll() is not None or now() > deadline:
+                raise SystemExit("bench.py: ovs-ofctl monitor on %s failed: %s"
+                                 % (name, self.text()))
+            time.sleep(0.005)
+
+    def _reader(self):
+        fd = self.proc.stdout.fileno()
+        rest = b""
+        while True:
+            data = os.read(fd, 1 << 16)
+            t = now()
+            if not data:
+                return
+            lines = (rest + data).split(b"\n")
+            rest = lines.pop()
+            with self.lock:
+                for line in lines:
+                    self.events.append((t, line.decode(errors="replace")))
+
+    def since(self, t0):
+        with self.lock:
+            return [(t, l) for t, l in self.events if t >= t0]
+
+    def text(self):
+        with self.lock:
+            return "\n".join(l for _, l in self.events[-20:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class IfaceWatch:
+    """Watches a hypervisor's Open vSwitch database for the moment interface
+    IFACE gets an OpenFlow port number: when vswitchd has added it, and the
+    agent can first learn about it."""
+
+    def __init__(self, rundir, iface):
+        self.iface = iface
+        self.t_ofport = None
+        self.cv = threading.Condition()
+        self.db = Ovsdb("unix:%s/db.sock" % rundir)
+        self.rows = {}
+
+        def cb(updates):
+            t = now()
+            with self.cv:
+                for uuid, u in updates.get("Interface", {}).items():
+                    new = u.get("new")
+                    if new is None:
+                        self.rows.pop(uuid, None)
+                        continue
+                    row = self.rows.setdefault(uuid, {})
+                    row.update(new)
+                    of = row.get("ofport")
+                    if (row.get("name") == self.iface and isinstance(of, int)
+                            and of > 0 and self.t_ofport is None):
+                        self.t_ofport = t
+                self.cv.notify_all()
+        self.db.monitor("Open_vSwitch", ["ifw"], {"Interface": {
+            "columns": ["name", "ofport"]}}, cb)
+
+    def reset(self):
+        with self.cv:
+            self.t_ofport = None
+
+    def wait(self, timeout):
+        deadline = now() + timeout
+        with self.cv:
+            while self.t_ofport is None and now() < deadline:
+                self.cv.wait(0.1)
+            return self.t_ofport
+
+
+def iface_watch(a):
+    """Prints "T_OFPORT T_FLOW": when IFACE got an ofport and when the first
+    table 0 flow for that in_port appeared (the agent's flows for the VIF);
+    "timeout" for either that did not happen within TIMEOUT s.  Writes READY
+    once both monitors are in place."""
+    w = IfaceWatch(a.rundir, a.iface)
+    mon = FlowMon("hv", a.rundir, "watch:!initial,table=0")
+    t_start = now()
+    open(a.ready, "w").close()
+    t = w.wait(a.timeout)
+    t_flow = None
+    if t is not None:
+        ofport = int(w.db.select("Open_vSwitch", "Interface",
+                                 [["name", "==", a.iface]], ["ofport"])[0]["ofport"])
+        rx = re.compile(r"in_port=%d\b" % ofport)
+        deadline = t_start + a.timeout
+        while t_flow is None and now() < deadline:
+            for te, line in flow_events(mon.since(t_start)):
+                if rx.search(line) and "DELETED" not in line:
+                    t_flow = te
+                    break
+            else:
+                time.sleep(0.001)
+    mon.stop()
+    print("%s %s" % ("timeout" if t is None else "%.6f" % t,
+                     "timeout" if t_flow is None else "%.6f" % t_flow), flush=True)
+
+
+def flow_events(lines):
+    """Monitor lines that are flow changes (not headers)."""
+    return [(t, l) for t, l in lines if "event=" in l]
+
+
+def ofctl(rundir, *args, bridge="br-int"):
+    env = dict(os.environ, OVS_RUNDIR=rundir)
+    return subprocess.run(["ovs-ofctl"] + list(args[:1]) + [bridge] + list(args[1:]),
+                          env=env, capture_output=True, text=True, check=True).stdout
+
+
+def flow_count(rundir):
+    out = ofctl(rundir, "dump-aggregate")
+    m = re.search(r"flow_count=(\d+)", out)
+    return int(m.group(1)) if m else -1
+
+
+def vsctl(rundir, *args):
+    env = dict(os.environ, OVS_RUNDIR=rundir)
+    return subprocess.run(["ovs-vsctl", "--db=unix:%s/db.sock" % rundir,
+                           "--timeout=30"] + list(args),
+                          env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def pid_of(pidfile):
+    with open(pidfile) as f:
+        return int(f.read().strip())
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def cpu_ms(pid):
+    """CPU time used by PID so far, in ms: from /proc/PID/schedstat (ns)
+    when the kernel has it, else utime + stime (clock ticks)."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0]) / 1e6
+    except (OSError, ValueError, IndexError):
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------
+# Hypervisors as given on the command line: NAME:RUNDIR:PIDFILE (the agent's,
+# or ovn-controller's, pidfile).
+
+class Hv:
+    def __init__(self, spec):
+        self.name, self.rundir, self.pidfile = spec.split(":")
+
+    def agent_pid(self):
+        return pid_of(self.pidfile)
+
+
+# ---------------------------------------------------------------------------
+# Results: "KEY VALUE" lines appended to a file that the summary reads.
+
+class Results:
+    def __init__(self, path):
+        self.path = path
+
+    def add(self, key, value):
+        with open(self.path, "a") as f:
+            f.write("%s %s\n" % (key, value))
+
+
+def fmt_stats(values, unit="ms", digits=1):
+    if not values:
+        return "-"
+    return ("%.*f / %.*f / %.*f %s" % (digits, min(values), digits,
+                                         statistics.median(values), digits,
+                                         max(values), unit))
+
+
+# ---------------------------------------------------------------------------
+# Scenario 2: a binding change written to the central database, timed until
+# every hypervisor's flow for the port leads to the new chassis.
+
+def wait_flows(mons, want, match, t0, timeout):
+    """Waits until, on each hypervisor NAME of 'want', a flow change after t0
+    matches 'match' and contains want[NAME]; returns {NAME: time}."""
+    got = {}
+    deadline = t0 + timeout
+    while len(got) < len(want) and now() < deadline:
+        for h, w in want.items():
+            if h in got:
+                continue
+            for t, line in flow_events(mons[h].since(t0)):
+                if match.search(line) and w in line and "DELETED" not in line:
+                    got[h] = t
+                    break
+        time.sleep(0.001)
+    return got
+
+
+def bind_change(a):
+    """Binding changes: with --move, the VIF (interface --iface, the same
+    name on each hypervisor) is unplugged from one target hypervisor and
+    plugged into the other, timed from the plug; otherwise the binding
+    column is written directly, alternating between the target chassis
+    (fake chassis: no agent runs for them).  Timed until every other
+    hypervisor has the flow to the new chassis."""
+    hvs = [Hv(s) for s in a.hv]
+    by_name = {hv.name: hv for hv in hvs}
+    db = Ovsdb(a.db)
+    res = Results(a.results)
+    rows = db.select(a.dbname, a.chassis_table, [], ["_uuid", "name"])
+    chassis_uuid = {r["name"]: r["_uuid"][1] for r in rows}
+    targets = a.targets.split(",")
+    for c in targets:
+        if c not in chassis_uuid:
+            raise SystemExit("bench.py: no chassis %s" % c)
+    ofport = {}
+    for hv in hvs:
+        for c in targets:
+            if hv.name != c:
+                ofport[hv.name, c] = tunnel_ofport(hv, a, c)
+    mons = {hv.name: FlowMon(hv.name, hv.rundir, a.watch) for hv in hvs}
+    match = re.compile(a.match)
+    where = [[a.key_column, "==", a.key]]
+
+    def bound_to():
+        r = db.select(a.dbname, a.table, where, [a.column])
+        return uuid_of(r[0][a.column]) if r else None
+
+    ifw = {}
+    try:
+        if a.move:
+            for hv in hvs:
+                vsctl(hv.rundir, "--if-exists", "del-port", a.iface)
+            for c in targets:
+                ifw[c] = IfaceWatch(by_name[c].rundir, a.iface)
+        for run in range(a.runs + 1):  # run 0 is a warm-up, not counted
+            target = targets[run % len(targets)]
+            others = [hv for hv in hvs if hv.name != target]
+            want = {hv.name: "output:%d" % ofport[hv.name, target] for hv in others}
+            extra = ""
+            if a.move:
+                prev = targets[(run + 1) % len(targets)]
+                if run > 0:
+                    vsctl(by_name[prev].rundir, "del-port", a.iface)
+                deadline = now() + a.timeout
+                while bound_to() is not None:
+                    if now() > deadline:
+                        raise SystemExit("bench.py: %s still bound after the unplug"
+                                         % a.key)
+                    time.sleep(0.002)
+                time.sleep(a.pause)
+                ifw[target].reset()
+                t0 = now()
+                vsctl(by_name[target].rundir, "add-port", "br-int", a.iface, "--",
+                      "set", "Interface", a.iface,
+                      "external_ids:iface-id=%s" % a.key)
+                extra = "add-port returned after %.1f ms" % ms(now() - t0)
+            else:
+                t0 = now()
+                tc, _ = db.transact(a.dbname, [{
+                    "op": "update", "table": a.table, "where": where,
+                    "row": {a.column: ["uuid", chassis_uuid[target]]}}])
+                extra = "commit %.1f ms" % ms(tc - t0)
+            got = wait_flows(mons, want, match, t0, a.timeout)
+            if len(got) < len(want):
+                missing = [h for h in want if h not in got]
+                log("    run %d: TIMEOUT after %.0f s waiting for %s (want %s)"
+                    % (run, a.timeout, " ".join(missing), want))
+                for h in missing:
+                    log("      %s monitor: %s" % (h, mons[h].text()))
+                res.add(a.key_prefix + ".timeouts", 1)
+                continue
+            per = " ".join("%s %.1f" % (h, ms(got[h] - t0)) for h in sorted(got))
+            last = ms(max(got.values()) - t0)
+            t_of = ifw[target].wait(1) if a.move else None
+            if t_of is not None:
+                extra += ", ofport assigned after %.1f ms" % ms(t_of - t0)
+                if run > 0:
+                    res.add(a.key_prefix + ".ofport", "%.3f" % ms(max(got.values()) - t_of))
+            log("    %s: -> %s: last hv %.1f ms (%s; %s)"
+                % ("warm-up" if run == 0 else "run %d" % run, target, last, per, extra))
+            if run > 0:
+                res.add(a.key_prefix, "%.3f" % last)
+            if not a.move:
+                time.sleep(a.pause)
+    finally:
+        for m in mons.values():
+            m.stop()
+        if a.move:
+            for hv in hvs:
+                try:
+                    vsctl(hv.rundir, "--if-exists", "del-port", a.iface)
+                except subprocess.CalledProcessError:
+                    pass
+
+
+def tunnel_ofport(hv, a, chassis):
+    """The ofport of the tunnel to 'chassis' on 'hv': the Interface named
+    a.tunnel_fmt % chassis, or (OVN) the one whose remote_ip is the
+    chassis's encap address."""
+    deadline = now() + 10
+    while True:
+        if a.tunnel_by == "name":
+            name = a.tunnel_fmt % chassis
+        else:
+            ip = a.encap_ip[chassis]
+            out = vsctl(hv.rundir, "--bare", "--columns=name", "find",
+                        "Interface", "options:remote_ip=%s" % ip)
+            name = out.split("\n")[0].strip() if out else ""
+        if name:
+            try:
+                p = int(vsctl(hv.rundir, "get", "Interface", name, "ofport"))
+                if p > 0:
+                    return p
+            except (subprocess.CalledProcessError, ValueError):
+                pass
+        if now() > deadline:
+            raise SystemExit("bench.py: %s: no tunnel to %s" % (hv.name, chassis))
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------
+# Scenario 3: N remote ports bound to a fake chassis in one transaction.
+#
+# Roam: one transaction on the central database inserts N Port rows with
+# chassis set (and increments Global nb_cfg).  OVN: one transaction on the
+# northbound database inserts N Logical_Switch_Ports (and increments
+# NB_Global nb_cfg); as soon as ovn-northd has created their Port_Bindings,
+# one southbound transaction sets their chassis to the fake chassis, as the
+# fake chassis's ovn-controller would.  Converged = the last flow change on
+# any hypervisor (flow monitors); the agents' nb_cfg acknowledgement is the
+# end condition, after which the flows must stay quiet for a moment.
+
+class NbCfgWatch:
+    """Watches nb_cfg of the given chassis in TABLE (Chassis_Private)."""
+
+    def __init__(self, db, dbname, table, names):
+        self.names = set(names)
+        self.cfg = {}
+        self.ack_time = {}
+        self.cv = threading.Condition()
+        self.rows = {}
+
+        def cb(updates):
+            t = now()
+            with self.cv:
+                for uuid, u in updates.get(table, {}).items():
+                    new = u.get("new")
+                    if new is None:
+                        self.rows.pop(uuid, None)
+                        continue
+                    old = self.rows.get(uuid, {})
+                    old.update(new)
+                    self.rows[uuid] = old
+                    name = old.get("name")
+                    if name in self.names:
+                        self.cfg[name] = old.get("nb_cfg", 0)
+                        self.ack_time[name] = t
+                self.cv.notify_all()
+        db.monitor(dbname, ["nbcfg", table], {table: {"columns": ["name", "nb_cfg"]}}, cb)
+
+    def wait(self, target, timeout):
+        """Waits until every chassis acknowledged 'target'; returns the time of
+        the last acknowledgement, or None on timeout."""
+        deadline = now() + timeout
+        with self.cv:
+            while True:
+                if all(self.cfg.get(n, -1) >= target for n in self.names):
+                    return max(self.ack_time[n] for n in self.names)
+                left = deadline - now()
+                if left <= 0:
+                    return None
+                self.cv.wait(min(left, 0.5))
+
+
+def scale_mac(k):
+    return "02:5c:%02x:%02x:%02x:%02x" % (k >> 24 & 255, k >> 16 & 255, k >> 8 & 255, k & 255)
+
+
+def roam_scale_ops(a, n, network, chassis, base):
+    ops = []
+    for i in range(n):
+        k = base + i
+        ops.append({"op": "insert", "table": "Port", "row": {
+            "name": "scale%d" % k,
+            "network": ["uuid", network],
+            "mac": scale_mac(k),
+            "ips": "2001:db8:5ca1::%x/64" % k,
+            "tunnel_key": k,
+            "chassis": ["uuid", chassis]}})
+    return ops
+
+
+def ovn_scale_lsp_ops(a, n, switch, base):
+    ops = []
+    names = []
+    for i in range(n):
+        k = base + i
+        name = "scale%d" % k
+        names.append(["named-uuid", "lsp%d" % k])
+        ops.append({"op": "insert", "table": "Logical_Switch_Port",
+                    "uuid-name": "lsp%d" % k, "row": {
+                        "name": name,
+                        "addresses": "%s 2001:db8:5ca1::%x" % (scale_mac(k), k)}})
+    ops.append({"op": "mutate", "table": "Logical_Switch",
+                "where": [["_uuid", "==", ["uuid", switch]]],
+                "mutations": [["ports", "insert", ["set", names]]]})
+    return ops
+
+
+def bump_nb_cfg_ops(table):
+    return [{"op": "mutate", "table": table, "where": [],
+             "mutations": [["nb_cfg", "+=", 1]]},
+            {"op": "select", "table": table, "where": [], "columns": ["nb_cfg"]}]
+
+
+class PortBindingWatch:
+    """OVN: counts southbound Port_Bindings named scale*, to bind them as
+    soon as ovn-northd has created them all."""
+
+    def __init__(self, db):
+        self.cv = threading.Condition()
+        self.rows = {}
+
+        def cb(updates):
+            with self.cv:
+                for uuid, u in updates.get("Port_Binding", {}).items():
+                    new = u.get("new")
+                    if new is None:
+                        self.rows.pop(uuid, None)
+                    elif "logical_port" in new:
+                        self.rows[uuid] = new["logical_port"]
+                self.cv.notify_all()
+        db.monitor("OVN_Southbound", ["pb"], {"Port_Binding": {
+            "columns": ["logical_port"]}}, cb)
+
+    def wait_count(self, n, timeout):
+        deadline = now() + timeout
+        with self.cv:
+            while True:
+                uuids = [u for u, name in self.rows.items() if name.startswith("scale")]
+                if len(uuids) >= n:
+                    return now(), uuids
+                left = deadline - now()
+                if left <= 0:
+                    return None, uuids
+                self.cv.wait(min(left, 0.5))
+
+
+def scale_bind_probe(a, n, hvs, bdb, res):
+    """With n remote ports in the network: binding changes of one of them
+    (the first) between the fake chassis of scenario 2a, timed as there."""
+    port = "scale1000"
+    if a.backend == "roam":
+        dbname, table, keycol = "Roam", "Port", "name"
+        watch = "watch:table=20,!initial,dl_dst=%s" % scale_mac(1000)
+        match = "dl_dst=%s" % scale_mac(1000)
+        tfmt = "roam-%s"
+    else:
+        dbname, table, keycol = "OVN_Southbound", "Port_Binding", "logical_port"
+        pb = bdb.select(dbname, table, [[keycol, "==", port]], ["tunnel_key", "datapath"])
+        pk = pb[0]["tunnel_key"]
+        dk = bdb.select(dbname, "Datapath_Binding",
+                        [["_uuid", "==", pb[0]["datapath"]]], ["tunnel_key"])[0]["tunnel_key"]
+        watch = "watch:!initial,reg15=0x%x,metadata=0x%x" % (pk, dk)
+        match = "reg15=0x%x,metadata=0x%x[ ,]" % (pk, dk)
+        tfmt = "ovn-%s-0"
+    rows = bdb.select(dbname, "Chassis", [], ["_uuid", "name"])
+    chassis_uuid = {r["name"]: r["_uuid"][1] for r in rows}
+    targets = a.probe_targets.split(",")
+    t = argparse.Namespace(tunnel_by="name", tunnel_fmt=tfmt)
+    ofport = {(hv.name, c): tunnel_ofport(hv, t, c) for hv in hvs for c in targets}
+    mons = {hv.name: FlowMon(hv.name, hv.rundir, watch) for hv in hvs}
+    rx = re.compile(match)
+    values = []
+    try:
+        for run in range(a.probe_runs + 1):
+            target = targets[run % len(targets)]
+            want = {hv.name: "output:%d" % ofport[hv.name, target] for hv in hvs}
+            t0 = now()
+            bdb.transact(dbname, [{"op": "update", "table": table,
+                                   "where": [[keycol, "==", port]],
+                                   "row": {"chassis": ["uuid", chassis_uuid[target]]}}])
+            got = wait_flows(mons, want, rx, t0, a.timeout)
+            if len(got) < len(want):
+                log("    binding change with %d ports: TIMEOUT" % n)
+                res.add("bind.db.%d.timeouts" % n, 1)
+                break
+            if run > 0:
+                values.append(ms(max(got.values()) - t0))
+                res.add("bind.db.%d" % n, "%.3f" % values[-1])
+            time.sleep(0.1)
+    finally:
+        for m in mons.values():
+            m.stop()
+    if values:
+        log("    binding change of one port with %d remote ports in the network"
+            " -> flows on every hv: %s" % (n, fmt_stats(values)))
+
+
+def scale(a):
+    hvs = [Hv(s) for s in a.hv]
+    res = Results(a.results)
+    db = Ovsdb(a.db)
+    sb = Ovsdb(a.sb) if a.backend == "ovn" else None
+    if a.backend == "roam":
+        nets = db.select("Roam", "Network", [["name", "==", a.network]], ["_uuid"])
+        network = nets[0]["_uuid"][1]
+        ch = db.select("Roam", "Chassis", [["name", "==", a.fake]], ["_uuid"])
+        chassis = ch[0]["_uuid"][1]
+        watch = NbCfgWatch(db, "Roam", "Chassis_Private", [h.name for h in hvs])
+        dbname, global_table = "Roam", "Global"
+    else:
+        ls = db.select("OVN_Northbound", "Logical_Switch",
+                       [["name", "==", a.network]], ["_uuid"])
+        network = ls[0]["_uuid"][1]
+        ch = sb.select("OVN_Southbound", "Chassis", [["name", "==", a.fake]], ["_uuid"])
+        chassis = ch[0]["_uuid"][1]
+        watch = NbCfgWatch(sb, "OVN_Southbound", "Chassis_Private",
+                           [h.name for h in hvs])
+        pbw = PortBindingWatch(sb)
+        dbname, global_table = "OVN_Northbound", "NB_Global"
+    mons = {hv.name: FlowMon(hv.name, hv.rundir, "watch:!initial,!actions")
+            for hv in hvs}
+    sizes = [int(s) for s in a.sizes.split(",")]
+    runs = {n: (a.runs_big if n > 1000 and a.runs_big else a.runs) for n in sizes}
+
+    def converge(t0, target, what, timeout, bind=None):
+        """Waits for the acknowledgement of nb_cfg 'target' and for quiet
+        flow tables; returns (converged ms, ack ms) or None."""
+        t_bind = None
+        if bind is not None:
+            out = bind()
+            if out is None:
+                return None
+            t_bind, target = out
+        t_ack = watch.wait(target, timeout - (now() - t0))
+        if t_ack is None:
+            log("    %s: TIMEOUT after %.0f s (nb_cfg %d not acknowledged by all: %s)"
+                % (what, timeout, target, watch.cfg))
+            return None
+        wait_quiet(a, mons, t0, t_ack)
+        conv = {}
+        for hv in hvs:
+            ev = flow_events(mons[hv.name].since(t0))
+            conv[hv.name] = ev[-1][0] if ev else None
+        valid = [t for t in conv.values() if t is not None]
+        t_conv = max(valid) if valid else t_ack
+        late = ["%s +%.1f ms" % (h, ms(t - t_ack)) for h, t in sorted(conv.items())
+                if t is not None and t > t_ack + 0.0005]
+        if late:
+            log("    note: %s: last flow change seen after the nb_cfg acknowledgement: %s"
+                % (what, ", ".join(late)))
+        return ms(t_conv - t0), ms(t_ack - t0), t_bind
+
+    base_counts = {hv.name: flow_count(hv.rundir) for hv in hvs}
+    base_rss = {hv.name: rss_kb(hv.agent_pid()) for hv in hvs}
+    log("    before: flows %s; agent RSS %s"
+        % (" ".join("%s %d" % (h, c) for h, c in base_counts.items()),
+           " ".join("%s %.1f MB" % (h, r / 1024) for h, r in base_rss.items())))
+    res.add("scale.base_flows", max(base_counts.values()))
+    try:
+        for n in sizes:
+            for run in range(1, runs[n] + 1):
+                # --- add n ports in one transaction ---
+                if a.backend == "roam":
+                    ops = roam_scale_ops(a, n, network, chassis, 1000) \
+                        + bump_nb_cfg_ops(global_table)
+                    t0 = now()
+                    tc, r = db.transact(dbname, ops, timeout=a.timeout)
+                    bind = None
+                else:
+                    ops = ovn_scale_lsp_ops(a, n, network, 1000) + bump_nb_cfg_ops(global_table)
+                    t0 = now()
+                    tc, r = db.transact(dbname, ops, timeout=a.timeout)
+
+                    def bind(n=n, t0=t0):
+                        t_all, uuids = pbw.wait_count(n, a.timeout - (now() - t0))
+                        if t_all is None:
+                            log("    TIMEOUT: ovn-northd created %d of %d Port_Bindings"
+                                % (len(uuids), n))
+                            return None
+                        # What the fake chassis's ovn-controller would do:
+                        # claim them all in one transaction.
+                        sb.transact("OVN_Southbound", [{
+                            "op": "update", "table": "Port_Binding",
+                            "where": [["_uuid", "==", ["uuid", u]]],
+                            "row": {"chassis": ["uuid", chassis]}} for u in uuids],
+                            timeout=a.timeout)
+                        # The controllers may have acknowledged the first
+                        # nb_cfg before they saw the bindings: wait for a
+                        # later one.
+                        _, r2 = db.transact(dbname, bump_nb_cfg_ops(global_table))
+                        return t_all, r2[-1]["rows"][0]["nb_cfg"]
+                target = r[-1]["rows"][0]["nb_cfg"]
+                out = converge(t0, target, "%d ports, run %d" % (n, run), a.timeout, bind)
+                if out is None:
+                    res.add("scale.%d.timeouts" % n, 1)
+                    res.add("scale.%d.add.timeout" % n, "%.3f" % (a.timeout * 1000))
+                    t = now()
+                    if cleanup_scale(a, db, network, watch, mons, global_table,
+                                     dbname) is None:
+                        log("    the agents did not even acknowledge the removal of the"
+                            " ports within %.0f s" % a.timeout)
+                    else:
+                        log("    removed the ports again (%.0f s, the agents were busy)"
+                            % (now() - t))
+                    break
+                conv, ack, t_bind = out
+                counts = {hv.name: flow_count(hv.rundir) for hv in hvs}
+                rss = {hv.name: rss_kb(hv.agent_pid()) for hv in hvs}
+                extra = ""
+                if t_bind is not None:
+                    extra = "; northd created the bindings after %.0f ms" % ms(t_bind - t0)
+                log("    %d ports, run %d: converged %.1f ms (commit %.1f ms, all acked %.1f ms%s); "
+                    "flows %s; RSS %s"
+                    % (n, run, conv, ms(tc - t0), ack, extra,
+                       " ".join("%s %d" % (h, c) for h, c in counts.items()),
+                       " ".join("%s %.1f MB" % (h, v / 1024) for h, v in rss.items())))
+                res.add("scale.%d.add" % n, "%.3f" % conv)
+                res.add("scale.%d.flows" % n, max(counts.values()))
+                res.add("scale.%d.flows_added" % n,
+                        max(counts[h] - base_counts[h] for h in counts))
+                res.add("scale.%d.rss_mb" % n, "%.2f" % (max(rss.values()) / 1024))
+                if run == runs[n] and a.idle > 0:
+                    idle_cpu(a, hvs, res, n)
+                if run == runs[n] and a.probe_runs > 0:
+                    scale_bind_probe(a, n, hvs, db if a.backend == "roam" else sb, res)
+                # --- delete them in one transaction ---
+                out = cleanup_scale(a, db, network, watch, mons, global_table, dbname)
+                if out is None:
+                    res.add("scale.%d.timeouts" % n, 1)
+                    break
+                conv, ack, _ = out
+                counts = {hv.name: flow_count(hv.rundir) for hv in hvs}
+                log("    %d ports, run %d: removal converged %.1f ms (all acked %.1f ms); flows %s"
+                    % (n, run, conv, ack, " ".join("%s %d" % (h, c) for h, c in counts.items())))
+                res.add("scale.%d.del" % n, "%.3f" % conv)
+    finally:
+        for m in mons.values():
+            m.stop()
+
+
+def cleanup_scale(a, db, network, watch, mons, global_table, dbname):
+    """Deletes the scale ports in one transaction (with an nb_cfg increment)
+    and times it from the moment it is sent: (converged ms, acked ms, None),
+    or None on timeout."""
+    if a.backend == "roam":
+        rows = db.select("Roam", "Port", [["network", "==", ["uuid", network]]],
+                         ["_uuid", "name"])
+        ops = [{"op": "delete", "table": "Port",
+                "where": [["_uuid", "==", r["_uuid"]]]}
+               for r in rows if r["name"].startswith("scale")]
+    else:
+        rows = db.select("OVN_Northbound", "Logical_Switch_Port", [], ["_uuid", "name"])
+        uuids = [r["_uuid"] for r in rows if r["name"].startswith("scale")]
+        ops = [{"op": "mutate", "table": "Logical_Switch",
+                "where": [["_uuid", "==", ["uuid", network]]],
+                "mutations": [["ports", "delete", ["set", uuids]]]}]
+    t0 = now()
+    _, r = db.transact(dbname, ops + bump_nb_cfg_ops(global_table), timeout=a.timeout)
+    target = r[-1]["rows"][0]["nb_cfg"]
+    t_ack = watch.wait(target, a.timeout)
+    if t_ack is None:
+        log("    removal: TIMEOUT after %.0f s" % a.timeout)
+        return None
+    last = wait_quiet(a, mons, t0, t_ack)
+    return ms(last - t0), ms(t_ack - t0), None
+
+
+def wait_quiet(a, mons, t0, t_ack):
+    """Waits until no flow changed for a.quiet seconds on any hypervisor;
+    returns the time of the last change since t0 (at least t_ack)."""
+    while True:
+        last = t_ack
+        for m in mons.values():
+            ev = flow_events(m.since(t0))
+            if ev:
+                last = max(last, ev[-1][0])
+        if now() - last >= a.quiet:
+            return last
+        time.sleep(0.05)
+
+
+def idle_cpu(a, hvs, res, n):
+    pids = {hv.name: hv.agent_pid() for hv in hvs}
+    before = {h: cpu_ms(p) for h, p in pids.items()}
+    time.sleep(a.idle)
+    after = {h: cpu_ms(p) for h, p in pids.items()}
+    used = {h: after[h] - before[h] for h in pids}
+    log("    idle %d s with %d remote ports: agent CPU %s"
+        % (a.idle, n, " ".join("%s %.1f ms" % (h, v) for h, v in used.items())))
+    res.add("idle.%d.cpu_ms" % n, "%.1f" % max(used.values()))
+
+
+# ---------------------------------------------------------------------------
+# Small tools for the bash half.
+
+def udp_recv(a):
+    """Prints "ARRIVAL SEQ SENT" of the first datagram that carries TOKEN."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((a.addr, a.port))
+    open(a.ready, "w").close()
+    deadline = now() + a.timeout
+    while True:
+        left = deadline - now()
+        if left <= 0:
+            print("timeout", flush=True)
+            return
+        s.settimeout(left)
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        t = now()
+        f = data.decode(errors="replace").split()
+        if len(f) == 3 and f[0] == a.token:
+            print("%.6f %s %s" % (t, f[1], f[2]), flush=True)
+            return
+
+
+def udp_send(a):
+    """Sends "TOKEN SEQ TIME" every INTERVAL s for DURATION s; creates READY
+    after the first."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    end = now() + a.duration
+    seq = 0
+    while True:
+        t = now()
+        if t >= end:
+            break
+        seq += 1
+        try:
+            s.sendto(("%s %d %.6f" % (a.token, seq, t)).encode(), (a.dst, a.port))
+        except OSError:
+            pass
+        if seq == 1 and a.ready:
+            open(a.ready, "w").close()
+        time.sleep(a.interval)
+
+
+def stamp(a):
+    p = subprocess.Popen(a.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def term(signum, frame):
+        p.terminate()
+        p.wait()
+        os._exit(0)
+    signal.signal(signal.SIGTERM, term)
+    for line in p.stdout:
+        print("%.6f %s" % (now(), line.decode(errors="replace").rstrip()), flush=True)
+
+
+def ping_stats(a):
+    """Reads "ping -D" output: prints SENT RECEIVED LOST MAX_GAP_MS
+    GAP_START GAP_END FIRST_AFTER_MS (first reply at or after T_UP, in ms
+    after T_UP; -1 if none or no T_UP)."""
+    replies = []
+    sent = received = 0
+    for line in open(a.file):
+        m = re.match(r"\[(\d+\.\d+)\] .*icmp_seq=(\d+)", line)
+        if m:
+            replies.append((float(m.group(1)), int(m.group(2))))
+        m = re.match(r"(\d+) packets transmitted, (\d+) received", line)
+        if m:
+            sent, received = int(m.group(1)), int(m.group(2))
+    gap, gs, ge = 0.0, 0.0, 0.0
+    for (t1, _), (t2, _) in zip(replies, replies[1:]):
+        if t2 - t1 > gap:
+            gap, gs, ge = t2 - t1, t1, t2
+    first_after = -1.0
+    if a.t_up:
+        later = [t for t, _ in replies if t >= a.t_up]
+        if later:
+            first_after = ms(min(later) - a.t_up)
+    print("%d %d %d %.1f %.6f %.6f %.1f" % (sent, received, sent - received,
+                                            ms(gap), gs, ge, first_after))
+
+
+def proc_start(a):
+    """The start time of process PID, in epoch seconds (10 ms resolution)."""
+    with open("/proc/%d/stat" % a.pid) as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    boot = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    print("%.6f" % (boot + start_ticks / os.sysconf("SC_CLK_TCK")))
+
+
+def stats(a):
+    v = [float(x) for x in a.values]
+    print(fmt_stats(v, unit=a.unit, digits=a.digits))
+
+
+# ---------------------------------------------------------------------------
+# The summary table.
+
+ROWS = [
+    # key, label, unit, target, digits; "SCALE" expands into the rows of
+    # every size measured.
+    ("plug.cold", "VIF plug -> first packet, network new on the hv", "ms", "< 10 ms median", 1),
+    ("plug.cold.ofport", "  add-port -> ofport assigned (vswitchd)", "ms", "", 1),
+    ("plug.cold.agent", "  ofport assigned -> VIF's flows on hv2 (agent)", "ms", "", 1),
+    ("plug.warm", "VIF plug -> first packet, network already on hv", "ms", "< 10 ms median", 1),
+    ("plug.warm.ofport", "  add-port -> ofport assigned (vswitchd)", "ms", "", 1),
+    ("plug.warm.agent", "  ofport assigned -> VIF's flows on hv2 (agent)", "ms", "", 1),
+    ("bind.db", "binding change (DB write) -> flows on every hv", "ms", "< 10 ms median", 1),
+    ("bind.move", "VIF moved hv2 <-> hv3: plug -> flows on other hvs", "ms", "< 10 ms median", 1),
+    ("bind.move.ofport", "  ofport assigned -> flows on the other hvs", "ms", "", 1),
+    "SCALE",
+    ("agent.lost", "agent restart: packets lost (1 ms stream)", "pkts", "0", 0),
+    ("agent.gap", "agent restart: longest gap in replies", "ms", "", 1),
+    ("ovs.back", "vswitchd restart: traffic back after br-phy up", "ms", "< 200 ms", 1),
+    ("ovs.back_start", "vswitchd restart: back after vswitchd started", "ms", "", 1),
+    ("ovs.gap", "vswitchd restart: longest gap in replies", "ms", "", 1),
+    ("ovs.lost", "vswitchd restart: packets lost", "pkts", "", 0),
+]
+SCALE_TARGETS = {1000: ("< 300 ms", "< 15 MB"), 5000: ("< 1000 ms", "< 30 MB")}
+
+
+def scale_rows(sizes):
+    rows = []
+    for n in sizes:
+        conv, rss = SCALE_TARGETS.get(n, ("", ""))
+        rows += [
+            ("scale.%d.add" % n, "%s remote ports in one txn -> converged" % format(n, ","),
+             "ms", conv, 0),
+            ("scale.%d.del" % n, "%s remote ports deleted -> converged" % format(n, ","),
+             "ms", "", 0),
+            ("scale.%d.rss_mb" % n, "agent RSS at %s remote ports (max hv)" % format(n, ","),
+             "MB", rss, 1),
+            ("scale.%d.flows" % n, "flows per hv at %s remote ports (max hv)" % format(n, ","),
+             "", "", 0),
+            ("idle.%d.cpu_ms" % n, "agent CPU idle 10 s at %s remote ports (max hv)"
+             % format(n, ","), "ms", "0 ms", 1),
+            ("bind.db.%d" % n, "binding change with %s remote ports in the net"
+             % format(n, ","), "ms", "< 10 ms median", 1),
+        ]
+    return rows
+
+
+def read_results(path):
+    r = {}
+    if path and os.path.exists(path):
+        for line in open(path):
+            k, v = line.split()
+            r.setdefault(k, []).append(float(v))
+    return r
+
+
+def cell(src, key, unit, digits):
+    """min / median / max of key, or "> T (timed out)" for a scale size that
+    never converged; the median (or the lower bound) for ratios."""
+    v = src.get(key, [])
+    if v:
+        return fmt_stats(v, unit, digits), statistics.median(v), False
+    t = src.get(key + ".timeout")
+    if t:
+        return "> %.0f %s (timed out)" % (max(t), unit), max(t), True
+    return "-", None, False
+
+
+def summary(a):
+    roam = read_results(a.roam)
+    ovn = read_results(a.ovn) if a.ovn else None
+    w = 52
+    print("%-*s %-28s %-16s" % (w, "scenario (min / median / max)", "Roam", "target")
+          + ("  %-28s %s" % ("OVN", "Roam/OVN (median)") if ovn is not None else ""))
+    sizes = sorted({int(k.split(".")[1]) for src in (roam, ovn or {}) for k in src
+                    if re.match(r"(scale|idle)\.\d+\.", k)})
+    rows = []
+    for r in ROWS:
+        rows += scale_rows(sizes) if r == "SCALE" else [r]
+    for key, label, unit, target, digits in rows:
+        rtext, rmed, rlow = cell(roam, key, unit, digits)
+        line = "%-*s %-28s %-16s" % (w, label, rtext, target)
+        if ovn is not None:
+            otext, omed, olow = cell(ovn, key, unit, digits)
+            ratio = "-"
+            if rmed is not None and omed is not None and not rlow and omed > 0:
+                ratio = "%s%.3g" % ("< " if olow else "", rmed / omed)
+            line += "  %-28s %s" % (otext, ratio)
+        print(line)
+    for src, name in ((roam, "Roam"), (ovn or {}, "OVN")):
+        for k, v in sorted(src.items()):
+            if k.endswith(".timeouts"):
+                print("%s: %s: %d run(s) timed out" % (name, k[:-9], len(v)))
+
+
+def main():
+    p = argparse.ArgumentParser(prog="bench.py")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("udp-recv")
+    s.add_argument("addr"); s.add_argument("port", type=int)
+    s.add_argument("ready"); s.add_argument("timeout", type=float)
+    s.add_argument("token")
+    s.set_defaults(fn=udp_recv)
+
+    s = sub.add_parser("udp-send")
+    s.add_argument("dst"); s.add_argument("port", type=int)
+    s.add_argument("interval", type=float); s.add_argument("duration", type=float)
+    s.add_argument("token"); s.add_argument("ready", nargs="?")
+    s.set_defaults(fn=udp_send)
+
+    s = sub.add_parser("iface-watch")
+    s.add_argument("rundir"); s.add_argument("iface"); s.add_argument("ready")
+    s.add_argument("timeout", type=float)
+    s.set_defaults(fn=iface_watch)
+
+    s = sub.add_parser("stamp")
+    s.add_argument("cmd", nargs=argparse.REMAINDER)
+    s.set_defaults(fn=stamp)
+
+    s = sub.add_parser("ping-stats")
+    s.add_argument("file"); s.add_argument("t_up", type=float, nargs="?", default=0.0)
+    s.set_defaults(fn=ping_stats)
+
+    s = sub.add_parser("proc-start")
+    s.add_argument("pid", type=int)
+    s.set_defaults(fn=proc_start)
+
+    s = sub.add_parser("stats")
+    s.add_argument("--unit", default="ms"); s.add_argument("--digits", type=int, default=1)
+    s.add_argument("values", nargs="*")
+    s.set_defaults(fn=stats)
+
+    s = sub.add_parser("summary")
+    s.add_argument("roam"); s.add_argument("ovn", nargs="?")
+    s.set_defaults(fn=summary)
+
+    s = sub.add_parser("bind-change")
+    s.add_argument("--db", required=True)
+    s.add_argument("--dbname", default="Roam")
+    s.add_argument("--table", default="Port")
+    s.add_argument("--key-column", default="name")
+    s.add_argument("--key", required=True)
+    s.add_argument("--column", default="chassis")
+    s.add_argument("--chassis-table", default="Chassis")
+    s.add_argument("--targets", required=True, help="chassis names, alternated")
+    s.add_argument("--tunnel-by", choices=["name", "ip"], default="name")
+    s.add_argument("--tunnel-fmt", default="roam-%s")
+    s.add_argument("--encap-ip", action="append", default=[],
+                   help="CHASSIS=IP (with --tunnel-by ip)")
+    s.add_argument("--watch", required=True, help="ovs-ofctl monitor spec")
+    s.add_argument("--match", required=True, help="regex a flow event must match")
+    s.add_argument("--hv", action="append", required=True)
+    s.add_argument("--runs", type=int, default=5)
+    s.add_argument("--pause", type=float, default=0.2)
+    s.add_argument("--timeout", type=float, default=30)
+    s.add_argument("--results", required=True)
+    s.add_argument("--key-prefix", default="bind.db")
+    s.add_argument("--move", action="store_true",
+                   help="targets are hypervisors; unplug/plug --iface")
+    s.add_argument("--iface", default="mvvif")
+    s.set_defaults(fn=bind_change)
+
+    s = sub.add_parser("scale")
+    s.add_argument("--backend", choices=["roam", "ovn"], default="roam")
+    s.add_argument("--db", required=True, help="Roam central DB, or OVN NB")
+    s.add_argument("--sb", help="OVN SB")
+    s.add_argument("--network", required=True)
+    s.add_argument("--fake", required=True, help="the fake chassis's name")
+    s.add_argument("--hv", action="append", required=True)
+    s.add_argument("--sizes", default="1000,5000")
+    s.add_argument("--runs", type=int, default=5)
+    s.add_argument("--runs-big", type=int, default=0,
+                   help="runs for sizes over 1,000 (default: --runs)")
+    s.add_argument("--quiet", type=float, default=0.3)
+    s.add_argument("--timeout", type=float, default=60)
+    s.add_argument("--idle", type=float, default=10)
+    s.add_argument("--probe-runs", type=int, default=5,
+                   help="binding changes timed with the ports in place")
+    s.add_argument("--probe-targets", default="fakeA,fakeB")
+    s.add_argument("--results", required=True)
+    s.set_defaults(fn=scale)
+
+    a = p.parse_args()
+    # SIGTERM (the shell's cleanup) unwinds like an exception, so that the
+    # "finally" clauses stop the ovs-ofctl monitors this process started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    if getattr(a, "encap_ip", None) is not None:
+        a.encap_ip = dict(x.split("=", 1) for x in a.encap_ip)
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()
+BENCH_PY
+}
+
+# --------------------------------------------------------------------------
+# Main.
+
+write_bench_py "$BENCH_PY" || die "cannot write $BENCH_PY"
+say "bench-datapath: $HVS hypervisors, $RUNS runs, scenarios $SCENARIOS, backends $BACKENDS; dir $BENCH_DIR"
+say "roam-agent: $("$ROAM_BUILDDIR/agent/roam-agent" --version 2>/dev/null | head -n 1) ($ROAM_BUILDDIR); source $(git -C "$ROAM_SRCDIR" describe --always --dirty 2>/dev/null || echo "?")"
+say "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$BENCH_DIR"/results-*.txt
+for b in $BACKENDS; do
+    run_backend "$b"
+done
+
+heading "Summary (min / median / max over the runs)"
+if [[ " $BACKENDS " == *" ovn "* ]]; then
+    bench summary "$BENCH_DIR/results-roam.txt" "$BENCH_DIR/results-ovn.txt"
+else
+    bench summary "$BENCH_DIR/results-roam.txt"
+fi
+say "total time $(since "$T0")"
+exit 0
