@@ -32,25 +32,23 @@ tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
 
 # The pipeline and the plugin registry (which names the core pipeline) pull
 # in the modules they use.
-tests_unit_test_pipeline_SOURCES = \
-	tests/unit/test-pipeline.c \
+PIPELINE_TEST_SOURCES = \
 	agent/binding.c \
 	agent/flow-set.c \
 	agent/flow-tables.c \
 	agent/pipeline.c \
 	agent/plugin.c \
 	agent/tunnels.c
+
+tests_unit_test_pipeline_SOURCES = \
+	tests/unit/test-pipeline.c \
+	$(PIPELINE_TEST_SOURCES)
 tests_unit_test_pipeline_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(UNIT_TEST_LDADD)
 
 tests_unit_test_plugin_SOURCES = \
 	tests/unit/test-plugin.c \
-	agent/binding.c \
-	agent/flow-set.c \
-	agent/flow-tables.c \
-	agent/pipeline.c \
-	agent/plugin.c \
-	agent/tunnels.c
+	$(PIPELINE_TEST_SOURCES)
 tests_unit_test_plugin_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_plugin_LDADD = $(UNIT_TEST_LDADD)
 
