@@ -81,6 +81,8 @@ struct agent {
     bool have_cfg;
     struct shash cfg_errors;
     bool logged_no_ovs_row;
+    unsigned int config_ovs_seqno;      /* Local database contents the
+                                         * configuration was read from. */
 
     char *stale_system_id;              /* A previous system-id whose rows to
                                          * delete, or NULL. */
@@ -319,6 +321,7 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->ofctrl = ofctrl_create();
     flow_set_init(&agent->desired);
     agent->nb_cfg_seen = -1;
+    agent->config_ovs_seqno = UINT_MAX;
 
     agent->encap_iface = encap_iface_create();
 }
@@ -351,7 +354,12 @@ agent_run(struct agent *agent)
 
     const struct ovsrec_open_vswitch *ovs_row
         = ovsrec_open_vswitch_first(ovs_idl);
-    update_config(agent, ovs_row);
+    /* The keys can only have changed if the local database did. */
+    unsigned int config_seqno = ovsdb_idl_get_seqno(ovs_idl);
+    if (config_seqno != agent->config_ovs_seqno) {
+        update_config(agent, ovs_row);
+        agent->config_ovs_seqno = config_seqno;
+    }
 
     if (agent->encap_iface) {
         encap_iface_run(agent->encap_iface);
