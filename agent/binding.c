@@ -40,6 +40,7 @@ binding_register_roam_idl(struct ovsdb_idl *roam_idl)
     ovsdb_idl_add_column(roam_idl, &roamrec_port_col_tunnel_key);
     ovsdb_idl_add_column(roam_idl, &roamrec_port_col_requested_chassis);
     ovsdb_idl_add_column(roam_idl, &roamrec_port_col_chassis);
+    ovsdb_idl_add_column(roam_idl, &roamrec_port_col_additional_chassis);
     ovsdb_idl_add_column(roam_idl, &roamrec_port_col_up);
     /* Other chassis's ports going up and down need not wake this one. */
     ovsdb_idl_omit_alert(roam_idl, &roamrec_port_col_up);
@@ -334,6 +335,21 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         }
     }
     return wrote;
+}
+
+enum binding_role
+binding_get_role(const struct binding_state *state,
+                 const struct roamrec_port *port,
+                 const struct roamrec_chassis *me, ofp_port_t *ofport)
+{
+    const struct local_vif *vif = shash_find_data(&state->vifs, port->name);
+
+    if (vif && me && vif->state == VIF_BOUND && port->chassis == me) {
+        *ofport = vif->ofport;
+        return BINDING_ROLE_ACTIVE;
+    }
+    *ofport = OFPP_NONE;
+    return BINDING_ROLE_REMOTE;
 }
 
 void

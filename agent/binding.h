@@ -75,6 +75,24 @@ struct binding_state {
 void binding_state_init(struct binding_state *);
 void binding_state_destroy(struct binding_state *);
 
+/* What this chassis does for a Port, as the pipeline sees it. */
+enum binding_role {
+    BINDING_ROLE_REMOTE,        /* No VIF here serves it. */
+    BINDING_ROLE_ACTIVE,        /* Its VIF here sends and receives. */
+    BINDING_ROLE_STANDBY,       /* Its VIF here is the destination of a live
+                                 * migration that has not activated yet: it
+                                 * receives a copy of the port's traffic and
+                                 * may send only the activation (RARP). */
+};
+
+/* Returns what this chassis, 'me', does for 'port' according to 'state',
+ * and stores the VIF's OpenFlow port in '*ofport' (OFPP_NONE for
+ * BINDING_ROLE_REMOTE). */
+enum binding_role binding_get_role(const struct binding_state *state,
+                                   const struct roamrec_port *port,
+                                   const struct roamrec_chassis *me,
+                                   ofp_port_t *ofport);
+
 /* Inputs of binding_run(). */
 struct binding_ctx_in {
     struct ovsdb_idl_txn *roam_idl_txn;     /* NULL if no writes possible. */

@@ -12,13 +12,13 @@
 #include "byte-order.h"
 #include "flow-set.h"
 #include "flow-tables.h"
-#include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "ovsdb/roam-validate.h"
 #include "packets.h"
@@ -32,51 +32,6 @@ VLOG_DEFINE_THIS_MODULE(pipeline);
 #define PIPELINE_REG_FROM_TUNNEL 10
 #define PIPELINE_MFF_FROM_TUNNEL MFF_REG10
 #define PIPELINE_MFF_INPORT_KEY  MFF_REG14
-
-/* A network with at least one port bound here. */
-struct pipeline_network {
-    struct hmap_node node;      /* In 'networks', by row pointer. */
-    const struct roamrec_network *row;
-    struct pipeline_port *ports; /* All its ports, local or not. */
-    size_t n_ports, allocated_ports;
-};
-
-static struct pipeline_network *
-network_find(struct hmap *networks, const struct roamrec_network *row)
-{
-    struct pipeline_network *net;
-
-    HMAP_FOR_EACH_WITH_HASH (net, node, hash_pointer(row, 0), networks) {
-        if (net->row == row) {
-            return net;
-        }
-    }
-    return NULL;
-}
-
-static struct pipeline_network *
-network_get(struct hmap *networks, const struct roamrec_network *row)
-{
-    struct pipeline_network *net = network_find(networks, row);
-    if (!net) {
-        net = xzalloc(sizeof *net);
-        net->row = row;
-        hmap_insert(networks, &net->node, hash_pointer(row, 0));
-    }
-    return net;
-}
-
-static void
-networks_destroy(struct hmap *networks)
-{
-    struct pipeline_network *net;
-
-    HMAP_FOR_EACH_POP (net, node, networks) {
-        free(net->ports);
-        free(net);
-    }
-    hmap_destroy(networks);
-}
 
 static void
 put_load(struct ofpbuf *ofpacts, enum mf_field_id id, uint64_t value)
@@ -141,10 +96,42 @@ add_default_flows(struct flow_set *flows)
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Appends to 'ofpacts' the output into the tunnel of each chassis among
+ * 'port''s chassis and additional_chassis other than 'me', with the
+ * network's key 'vni'.  Returns how many. */
+static size_t
+put_port_tunnels(const struct roamrec_port *row,
+                 const struct roamrec_chassis *me, const struct shash *tunnels,
+                 uint64_t vni, struct ofpbuf *ofpacts)
+{
+    const struct roamrec_chassis *targets[2] = {
+        row->chassis,
+        row->additional_chassis,
+    };
+    size_t n = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
+        const struct roamrec_chassis *ch = targets[i];
+        if (!ch || ch == me || (i && ch == targets[0])) {
+            continue;
+        }
+        const struct tunnel *tunnel = shash_find_data(tunnels, ch->name);
+        if (tunnel && tunnel->ofport != OFPP_NONE) {
+            if (!n) {
+                put_load(ofpacts, MFF_TUN_ID, vni);
+            }
+            put_output(ofpacts, tunnel->ofport);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The classify and l2_lookup flows of one port of a local network. */
 static void
 add_port_flows(const struct roamrec_network *network,
-               const struct pipeline_port *port, const struct shash *tunnels,
+               const struct pipeline_port *port,
+               const struct roamrec_chassis *me, const struct shash *tunnels,
                struct flow_set *flows)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -155,14 +142,27 @@ add_port_flows(const struct roamrec_network *network,
     struct match match;
 
     ofpbuf_init(&ofpacts, 0);
-    if (port->local_ofport != OFPP_NONE) {
+    if (port->role == BINDING_ROLE_ACTIVE) {
         match_init_catchall(&match);
-        match_set_in_port(&match, port->local_ofport);
+        match_set_in_port(&match, port->ofport);
         put_load(&ofpacts, MFF_METADATA, vni);
         put_load(&ofpacts, PIPELINE_MFF_INPORT_KEY, row->tunnel_key);
         put_load(&ofpacts, PIPELINE_MFF_FROM_TUNNEL, 0);
         put_goto(&ofpacts, FLOW_TABLE_L2_LOOKUP);
         add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
+    } else if (port->role == BINDING_ROLE_STANDBY) {
+        /* Nothing from the VM goes anywhere before it is activated here,
+         * and its resumption announcement (RARP, as qemu sends it) is what
+         * activates it: the agent takes it as a packet-in. */
+        match_init_catchall(&match);
+        match_set_in_port(&match, port->ofport);
+        add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
+
+        match_set_dl_type(&match, htons(ETH_TYPE_RARP));
+        struct ofpact_controller *oc = ofpact_put_CONTROLLER(&ofpacts);
+        oc->max_len = UINT16_MAX;
+        oc->reason = OFPR_ACTION;
+        add_flow(flows, FLOW_TABLE_CLASSIFY, 110, cookie, &match, &ofpacts);
     }
 
     struct eth_addr mac;
@@ -175,27 +175,39 @@ add_port_flows(const struct roamrec_network *network,
         return;
     }
 
+    /* To the port's VIF here, if it has one, and, for packets that did not
+     * come from a tunnel, into the tunnel of every other chassis that
+     * serves it (two during a live migration).  A port with neither floods
+     * as unknown unicast. */
+    ofp_port_t local = (port->role != BINDING_ROLE_REMOTE
+                        ? port->ofport : OFPP_NONE);
+    ofpbuf_clear(&ofpacts);
+    if (local != OFPP_NONE) {
+        put_output(&ofpacts, local);
+    }
+    size_t n_local_actions = ofpacts.size;
+    size_t n_tunnels = put_port_tunnels(row, me, tunnels, vni, &ofpacts);
+
     match_init_catchall(&match);
     match_set_metadata(&match, htonll(vni));
     match_set_dl_dst(&match, mac);
-    ofpbuf_clear(&ofpacts);
-    if (port->local_ofport != OFPP_NONE) {
-        put_output(&ofpacts, port->local_ofport);
-    } else {
-        const struct tunnel *tunnel
-            = row->chassis ? shash_find_data(tunnels, row->chassis->name)
-                           : NULL;
-        if (!tunnel || tunnel->ofport == OFPP_NONE) {
-            /* Bound nowhere, or no tunnel yet: unknown unicast floods. */
-            ofpbuf_uninit(&ofpacts);
-            return;
+    bool unique = true;
+    if (!n_tunnels) {
+        if (local != OFPP_NONE) {
+            unique = flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie,
+                                  &match, ofpacts.data, ofpacts.size);
         }
+    } else {
         match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 0);
-        put_load(&ofpacts, MFF_TUN_ID, vni);
-        put_output(&ofpacts, tunnel->ofport);
+        unique = flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie,
+                              &match, ofpacts.data, ofpacts.size);
+        if (local != OFPP_NONE) {
+            match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 1);
+            flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie, &match,
+                         ofpacts.data, n_local_actions);
+        }
     }
-    if (!flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie, &match,
-                      ofpacts.data, ofpacts.size)) {
+    if (!unique) {
         VLOG_WARN_RL(&rl, "Port %s: mac: %s is also the MAC of another port "
                      "of network %s; only one of them receives its "
                      "traffic", row->name, row->mac, network->name);
@@ -232,10 +244,15 @@ add_network_flows(const struct roamrec_network *network,
     struct shash remote_chassis = SHASH_INITIALIZER(&remote_chassis);
     for (size_t i = 0; i < n_ports; i++) {
         const struct pipeline_port *port = &ports[i];
-        if (port->local_ofport != OFPP_NONE) {
-            put_output(&local, port->local_ofport);
-        } else if (port->row->chassis && port->row->chassis != me) {
-            shash_add_once(&remote_chassis, port->row->chassis->name,
+        const struct roamrec_port *row = port->row;
+        if (port->role != BINDING_ROLE_REMOTE) {
+            put_output(&local, port->ofport);
+        }
+        if (row->chassis && row->chassis != me) {
+            shash_add_once(&remote_chassis, row->chassis->name, NULL);
+        }
+        if (row->additional_chassis && row->additional_chassis != me) {
+            shash_add_once(&remote_chassis, row->additional_chassis->name,
                            NULL);
         }
     }
@@ -268,60 +285,6 @@ add_network_flows(const struct roamrec_network *network,
     ofpbuf_uninit(&remote);
 }
 
-static void
-pipeline_add_flows(const struct pipeline_ctx_in *ctx_in,
-                   struct flow_set *desired)
-{
-    struct hmap networks = HMAP_INITIALIZER(&networks);
-
-    add_default_flows(desired);
-    if (!ctx_in->chassis) {
-        hmap_destroy(&networks);
-        return;
-    }
-
-    /* The local networks: those of the VIFs bound here. */
-    const struct roamrec_port *row;
-    ROAMREC_PORT_FOR_EACH (row, ctx_in->roam_idl) {
-        const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
-                                                      row->name);
-        if (vif && vif->state == VIF_BOUND
-            && row->chassis == ctx_in->chassis && row->network) {
-            network_get(&networks, row->network);
-        }
-    }
-
-    /* Their ports, local or not. */
-    ROAMREC_PORT_FOR_EACH (row, ctx_in->roam_idl) {
-        struct pipeline_network *net = (row->network
-                                        ? network_find(&networks,
-                                                       row->network)
-                                        : NULL);
-        if (!net) {
-            continue;
-        }
-        const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
-                                                      row->name);
-        if (net->n_ports >= net->allocated_ports) {
-            net->ports = x2nrealloc(net->ports, &net->allocated_ports,
-                                    sizeof *net->ports);
-        }
-        struct pipeline_port *port = &net->ports[net->n_ports++];
-        port->row = row;
-        port->local_ofport = (vif && vif->state == VIF_BOUND
-                              && row->chassis == ctx_in->chassis
-                              ? vif->ofport : OFPP_NONE);
-    }
-
-    struct pipeline_network *net;
-    HMAP_FOR_EACH (net, node, &networks) {
-        pipeline_add_network_flows(net->row, net->ports, net->n_ports,
-                                   ctx_in->chassis, ctx_in->tunnels,
-                                   desired);
-    }
-    networks_destroy(&networks);
-}
-
 void
 pipeline_add_network_flows(const struct roamrec_network *network,
                            const struct pipeline_port *ports, size_t n_ports,
@@ -331,8 +294,52 @@ pipeline_add_network_flows(const struct roamrec_network *network,
 {
     add_network_flows(network, ports, n_ports, me, tunnels, desired);
     for (size_t i = 0; i < n_ports; i++) {
-        add_port_flows(network, &ports[i], tunnels, desired);
+        add_port_flows(network, &ports[i], me, tunnels, desired);
     }
+}
+
+struct ovsdb_idl_index *
+pipeline_port_index_create(struct ovsdb_idl *roam_idl)
+{
+    return ovsdb_idl_index_create1(roam_idl, &roamrec_port_col_network);
+}
+
+void
+pipeline_register_roam_idl(struct ovsdb_idl *roam_idl)
+{
+    /* binding.c adds the columns; the pipeline follows their changes. */
+    static const struct ovsdb_idl_column *const port_columns[] = {
+        &roamrec_port_col_name,
+        &roamrec_port_col_network,
+        &roamrec_port_col_mac,
+        &roamrec_port_col_tunnel_key,
+        &roamrec_port_col_chassis,
+        &roamrec_port_col_additional_chassis,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(port_columns); i++) {
+        ovsdb_idl_track_add_column(roam_idl, port_columns[i]);
+    }
+    ovsdb_idl_track_add_column(roam_idl, &roamrec_network_col_name);
+    ovsdb_idl_track_add_column(roam_idl, &roamrec_network_col_tunnel_key);
+}
+
+static void
+core_add_network_flows(const struct pipeline_ctx_in *ctx_in,
+                       const struct pipeline_network *network,
+                       struct flow_set *desired)
+{
+    add_network_flows(network->row, network->ports, network->n_ports,
+                      ctx_in->chassis, ctx_in->tunnels, desired);
+}
+
+static void
+core_add_port_flows(const struct pipeline_ctx_in *ctx_in,
+                    const struct pipeline_network *network,
+                    const struct pipeline_port *port,
+                    struct flow_set *desired)
+{
+    add_port_flows(network->row, port, ctx_in->chassis, ctx_in->tunnels,
+                   desired);
 }
 
 static const struct flow_table core_tables[] = {
@@ -347,6 +354,8 @@ const struct plugin_class pipeline_core_plugin = {
     .optional = false,
     .tables = core_tables,
     .n_tables = ARRAY_SIZE(core_tables),
-    .register_roam_idl = NULL,  /* binding registers Network and Port. */
-    .add_flows = pipeline_add_flows,
+    .register_roam_idl = pipeline_register_roam_idl,
+    .add_static_flows = add_default_flows,
+    .add_network_flows = core_add_network_flows,
+    .add_port_flows = core_add_port_flows,
 };

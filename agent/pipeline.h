@@ -31,12 +31,13 @@
  * Network row it comes from. */
 
 #include <stddef.h>
+#include "binding.h"
 #include "openvswitch/types.h"
 
-struct binding_state;
 struct plugin_class;
 struct flow_set;
 struct ovsdb_idl;
+struct ovsdb_idl_index;
 struct roamrec_chassis;
 struct roamrec_network;
 struct roamrec_port;
@@ -45,6 +46,8 @@ struct shash;
 /* Inputs of the core pipeline and of every plugin. */
 struct pipeline_ctx_in {
     struct ovsdb_idl *roam_idl;             /* Networks and Ports. */
+    struct ovsdb_idl_index *port_by_name;   /* binding_port_index_create() */
+    struct ovsdb_idl_index *port_by_network; /* pipeline_port_index_... */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
     const struct binding_state *binding;    /* Local VIFs. */
     const struct shash *tunnels;            /* "struct tunnel"s by chassis
@@ -54,13 +57,29 @@ struct pipeline_ctx_in {
 /* A Port of a local network, as the pipeline sees it. */
 struct pipeline_port {
     const struct roamrec_port *row;
-    ofp_port_t local_ofport;    /* Its VIF if bound here, else OFPP_NONE. */
+    enum binding_role role;     /* What this chassis does for it. */
+    ofp_port_t ofport;          /* Its VIF here, OFPP_NONE for
+                                 * BINDING_ROLE_REMOTE. */
 };
 
-/* Adds to 'desired' the flows of the local network 'network' whose ports,
- * local or not, are the 'n_ports' 'ports', on chassis 'me' with 'tunnels'
- * ("struct tunnel"s by chassis name).  The core pipeline does this for each
- * local network; it takes plain rows so that unit tests can call it. */
+/* A local network: one with a port whose VIF is here. */
+struct pipeline_network {
+    const struct roamrec_network *row;
+    const struct pipeline_port *ports; /* All its ports, local or not. */
+    size_t n_ports;
+};
+
+/* Creates the index of Ports by network that pipeline_ctx_in needs. */
+struct ovsdb_idl_index *pipeline_port_index_create(struct ovsdb_idl *);
+
+/* Adds what the pipeline reads, with change tracking, to 'roam_idl'. */
+void pipeline_register_roam_idl(struct ovsdb_idl *roam_idl);
+
+/* Adds to 'desired' the core flows of the local network 'network' whose
+ * ports, local or not, are the 'n_ports' 'ports', on chassis 'me' with
+ * 'tunnels' ("struct tunnel"s by chassis name): what the core plugin does
+ * for every local network.  It takes plain rows so that unit tests can call
+ * it. */
 void pipeline_add_network_flows(const struct roamrec_network *network,
                                 const struct pipeline_port *ports,
                                 size_t n_ports,

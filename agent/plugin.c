@@ -8,7 +8,8 @@
 
 #include <string.h>
 
-#include "flow-set.h"
+#include "dp-packet.h"
+#include "flow-tables.h"
 #include "pipeline.h"
 #include "sset.h"
 #include "util.h"
@@ -47,18 +48,53 @@ plugin_register_roam_idl(struct ovsdb_idl *roam_idl)
     }
 }
 
-void
-plugin_run(const struct plugin_class *const *classes, size_t n,
-           const struct sset *disabled, const struct pipeline_ctx_in *ctx_in,
-           struct flow_set *desired)
+const struct plugin_class *
+plugin_find_by_table(const struct plugin_class *const *classes, size_t n,
+                     uint8_t table_id)
 {
-    flow_set_clear(desired);
     for (size_t i = 0; i < n; i++) {
-        const struct plugin_class *class = classes[i];
-        if (class->optional && disabled
-            && sset_contains(disabled, class->name)) {
-            continue;
+        for (size_t j = 0; j < classes[i]->n_tables; j++) {
+            if (classes[i]->tables[j].id == table_id) {
+                return classes[i];
+            }
         }
-        class->add_flows(ctx_in, desired);
     }
+    return NULL;
+}
+
+bool
+plugin_is_enabled(const struct plugin_class *class,
+                  const struct sset *disabled)
+{
+    return !class->optional || !disabled
+           || !sset_contains(disabled, class->name);
+}
+
+void
+plugin_ctx_out_init(struct plugin_ctx_out *ctx_out)
+{
+    ovs_list_init(&ctx_out->packets);
+}
+
+void
+plugin_ctx_out_destroy(struct plugin_ctx_out *ctx_out)
+{
+    struct plugin_packet_out *po;
+
+    LIST_FOR_EACH_POP (po, list_node, &ctx_out->packets) {
+        dp_packet_delete(po->packet);
+        free(po);
+    }
+}
+
+void
+plugin_queue_packet(struct plugin_ctx_out *ctx_out, struct dp_packet *packet,
+                    ofp_port_t in_port, uint8_t table_id)
+{
+    struct plugin_packet_out *po = xmalloc(sizeof *po);
+
+    po->packet = packet;
+    po->in_port = in_port;
+    po->table_id = table_id;
+    ovs_list_push_back(&ctx_out->packets, &po->list_node);
 }

@@ -30,6 +30,7 @@
 #include "chassis.h"
 #include "command-line.h"
 #include "daemon.h"
+#include "desired-flows.h"
 #include "dirs.h"
 #include "encap-iface.h"
 #include "fatal-signal.h"
@@ -93,19 +94,19 @@ struct agent {
 
     struct binding_state binding;       /* Local VIFs. */
     struct ovsdb_idl_index *port_by_name;
+    struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
-    struct flow_set desired;            /* Flows the pipeline wants. */
+    struct desired_flows desired;       /* Flows the pipeline wants. */
     uint64_t put_seqno;                 /* Sequence number of the last
                                          * ofctrl_put(). */
 
     /* What the desired flows were computed from, to skip the computation
-     * when nothing changed; 'recompute' forces it ("recompute" command). */
+     * when nothing changed; 'recompute' forces a full one ("recompute"
+     * command, configuration changes). */
     unsigned int pipeline_roam_seqno;
     unsigned int pipeline_ovs_seqno;
     const struct roamrec_chassis *pipeline_chassis;
     bool recompute;
-    unsigned long long int n_recomputes;
-    long long int last_recompute_msec;
 
     /* Global nb_cfg: the last value seen with the databases settled, and
      * the ofctrl_put() after which the switch has everything it asks. */
@@ -319,7 +320,9 @@ agent_init(struct agent *agent, char *ovs_remote)
 
     binding_state_init(&agent->binding);
     agent->ofctrl = ofctrl_create();
-    flow_set_init(&agent->desired);
+    agent->port_by_network
+        = pipeline_port_index_create(agent->roam_loop.idl);
+    desired_flows_init(&agent->desired);
     agent->nb_cfg_seen = -1;
     agent->config_ovs_seqno = UINT_MAX;
 
@@ -334,7 +337,7 @@ agent_destroy(struct agent *agent)
     encap_iface_destroy(agent->encap_iface);
     binding_state_destroy(&agent->binding);
     ofctrl_destroy(agent->ofctrl);
-    flow_set_destroy(&agent->desired);
+    desired_flows_destroy(&agent->desired);
     local_config_destroy(&agent->cfg);
     shash_destroy_free_data(&agent->cfg_errors);
     free(agent->stale_system_id);
@@ -460,6 +463,8 @@ agent_run(struct agent *agent)
 
     struct pipeline_ctx_in p_in = {
         .roam_idl = roam_idl,
+        .port_by_name = agent->port_by_name,
+        .port_by_network = agent->port_by_network,
         .chassis = ch_out.chassis,
         .binding = &agent->binding,
         .tunnels = &tunnels,
@@ -467,24 +472,38 @@ agent_run(struct agent *agent)
     /* Every input of the pipeline comes from the two databases (the VIFs'
      * states and the tunnels' ofports follow from their contents), so
      * unchanged sequence numbers mean unchanged flows: the common case of
-     * a wake-up for a heartbeat costs nothing. */
+     * a wake-up for a heartbeat costs nothing.  A reconnection to the
+     * central database may have lost deletions: compute everything again
+     * after one. */
+    if (!ovsdb_idl_is_connected(roam_idl)) {
+        desired_flows_invalidate(&agent->desired);
+    }
     unsigned int roam_seqno = ovsdb_idl_get_seqno(roam_idl);
     unsigned int ovs_seqno = ovsdb_idl_get_seqno(ovs_idl);
     if (agent->recompute || binding_changed || tunnels_changed
         || roam_seqno != agent->pipeline_roam_seqno
         || ovs_seqno != agent->pipeline_ovs_seqno
         || ch_out.chassis != agent->pipeline_chassis) {
-        long long int start = time_msec();
-        size_t n_classes;
-        const struct plugin_class *const *classes = plugin_get_all(&n_classes);
-        plugin_run(classes, n_classes, &cfg->plugins_disabled, &p_in,
-                   &agent->desired);
+        if (agent->recompute || !ch_out.chassis) {
+            desired_flows_invalidate(&agent->desired);
+        }
+        if (ch_out.chassis) {
+            size_t n_classes;
+            struct desired_flows_ctx_in df_in = {
+                .pipeline = &p_in,
+                .classes = plugin_get_all(&n_classes),
+                .disabled = &cfg->plugins_disabled,
+            };
+            df_in.n_classes = n_classes;
+            desired_flows_run(&df_in, &agent->desired);
+        }
+        /* The changes are in the flows now (or, without a chassis, the next
+         * computation is a full one). */
+        ovsdb_idl_track_clear(roam_idl);
         agent->pipeline_roam_seqno = roam_seqno;
         agent->pipeline_ovs_seqno = ovs_seqno;
         agent->pipeline_chassis = ch_out.chassis;
         agent->recompute = false;
-        agent->n_recomputes++;
-        agent->last_recompute_msec = time_msec() - start;
     }
     tunnels_clear(&tunnels);
     shash_destroy(&tunnels);
@@ -498,7 +517,7 @@ agent_run(struct agent *agent)
                      && ovsdb_idl_has_ever_connected(ovs_idl));
     if (complete) {
         agent->put_seqno++;
-        ofctrl_put(agent->ofctrl, &agent->desired, agent->put_seqno);
+        ofctrl_put(agent->ofctrl, &agent->desired.flows, agent->put_seqno);
     }
     if (complete && ofctrl_is_synced(agent->ofctrl)) {
         /* The flows of newly bound ports went out with this put. */
@@ -716,9 +735,8 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);
-    ds_put_format(&s, "desired flows: %"PRIuSIZE" (computed %llu times, "
-                  "last in %lld ms)\n", flow_set_count(&agent->desired),
-                  agent->n_recomputes, agent->last_recompute_msec);
+    ds_put_cstr(&s, "desired flows: ");
+    desired_flows_format(&agent->desired, &s);
     /* ofctrl's lines, indented under a heading. */
     struct ds of_status = DS_EMPTY_INITIALIZER;
     ofctrl_format_status(agent->ofctrl, &of_status);
@@ -763,7 +781,7 @@ agent_unixctl_dump_desired_flows(struct unixctl_conn *conn,
     struct svec lines = SVEC_EMPTY_INITIALIZER;
     const struct flow_set_entry *entry;
 
-    HMAP_FOR_EACH (entry, node, &agent->desired.flows) {
+    HMAP_FOR_EACH (entry, node, &agent->desired.flows.flows) {
         struct ofputil_flow_stats fs = {
             .table_id = entry->table_id,
             .priority = entry->priority,

@@ -72,7 +72,7 @@ done
 # --- A forced recompute changes nothing -------------------------------------
 flows_before=$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)
 recomputes() {
-    agent_status 1 | sed -n 's/.*computed \([0-9]*\) times.*/\1/p'
+    agent_status 1 | sed -n 's/.*(\([0-9]*\) full computations.*/\1/p'
 }
 n=$(recomputes)
 check tb hv 1 ovs-appctl -t roam-agent recompute

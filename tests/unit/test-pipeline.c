@@ -54,7 +54,9 @@ init_port(int i, const char *name, const char *mac,
     ports[i].network = &blue;
     ports[i].chassis = chassis;
     view[i].row = &ports[i];
-    view[i].local_ofport = local_ofport;
+    view[i].role = (local_ofport != OFPP_NONE ? BINDING_ROLE_ACTIVE
+                    : BINDING_ROLE_REMOTE);
+    view[i].ofport = local_ofport;
 }
 
 static int

@@ -1,0 +1,578 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#include <config.h>
+
+#include "desired-flows.h"
+
+#include <stdint.h>
+
+#include "binding.h"
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/roam-idl.h"
+#include "pipeline.h"
+#include "plugin.h"
+#include "timeval.h"
+#include "tunnels.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(desired_flows);
+
+/* A set of row UUIDs, optionally with a row for each. */
+struct df_row {
+    struct hmap_node node;      /* By uuid_hash(&uuid). */
+    struct uuid uuid;
+    const void *row;            /* The row, or NULL if it is gone. */
+};
+
+/* A port whose flows are in the desired flows: 'row' is its network. */
+struct df_port {
+    struct df_row row;          /* 'uuid' is the port's. */
+    struct uuid network;
+};
+
+/* A local VIF as the flows last saw it. */
+struct df_vif {
+    struct uuid port;
+    struct uuid network;
+    enum binding_role role;
+    ofp_port_t ofport;
+};
+
+static struct df_row *
+df_row_find(const struct hmap *set, const struct uuid *uuid)
+{
+    struct df_row *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, uuid_hash(uuid), set) {
+        if (uuid_equals(&r->uuid, uuid)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Adds 'uuid' to 'set' unless it is there; records 'row' if not NULL. */
+static void
+df_row_add(struct hmap *set, const struct uuid *uuid, const void *row)
+{
+    struct df_row *r = df_row_find(set, uuid);
+    if (!r) {
+        r = xzalloc(sizeof *r);
+        r->uuid = *uuid;
+        hmap_insert(set, &r->node, uuid_hash(uuid));
+    }
+    if (row) {
+        r->row = row;
+    }
+}
+
+static void
+df_row_set_clear(struct hmap *set)
+{
+    struct df_row *r;
+
+    HMAP_FOR_EACH_POP (r, node, set) {
+        free(r);
+    }
+}
+
+static void
+df_vifs_clear(struct shash *vifs)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, vifs) {
+        free(node->data);
+    }
+    shash_clear(vifs);
+}
+
+void
+desired_flows_init(struct desired_flows *df)
+{
+    memset(df, 0, sizeof *df);
+    flow_set_init(&df->flows);
+    hmap_init(&df->local_networks);
+    hmap_init(&df->port_networks);
+    shash_init(&df->vifs);
+    shash_init(&df->tunnel_ports);
+    sset_init(&df->enabled);
+}
+
+void
+desired_flows_destroy(struct desired_flows *df)
+{
+    if (df) {
+        flow_set_destroy(&df->flows);
+        df_row_set_clear(&df->local_networks);
+        hmap_destroy(&df->local_networks);
+        df_row_set_clear(&df->port_networks);
+        hmap_destroy(&df->port_networks);
+        df_vifs_clear(&df->vifs);
+        shash_destroy(&df->vifs);
+        shash_destroy(&df->tunnel_ports);
+        sset_destroy(&df->enabled);
+    }
+}
+
+void
+desired_flows_invalidate(struct desired_flows *df)
+{
+    df->valid = false;
+}
+
+/* The views of the inputs that force a full computation when they change. */
+
+static void
+collect_vifs(const struct pipeline_ctx_in *p, struct shash *vifs)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &p->binding->vifs) {
+        const struct roamrec_port *row
+            = binding_lookup_port(p->port_by_name, node->name);
+        if (!row || !row->network) {
+            continue;
+        }
+        ofp_port_t ofport;
+        enum binding_role role = binding_get_role(p->binding, row,
+                                                  p->chassis, &ofport);
+        if (role == BINDING_ROLE_REMOTE) {
+            continue;
+        }
+        struct df_vif *vif = xmalloc(sizeof *vif);
+        vif->port = row->header_.uuid;
+        vif->network = row->network->header_.uuid;
+        vif->role = role;
+        vif->ofport = ofport;
+        shash_add(vifs, node->name, vif);
+    }
+}
+
+static bool
+df_vif_equal(const struct df_vif *a, const struct df_vif *b)
+{
+    return (a && b
+            && uuid_equals(&a->port, &b->port)
+            && uuid_equals(&a->network, &b->network)
+            && a->role == b->role && a->ofport == b->ofport);
+}
+
+static void
+collect_tunnel_ports(const struct shash *tunnels, struct shash *ports)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, tunnels) {
+        const struct tunnel *tunnel = node->data;
+        shash_add(ports, node->name,
+                  (void *) (uintptr_t) ofp_to_u16(tunnel->ofport));
+    }
+}
+
+static bool
+tunnel_ports_equal(const struct shash *a, const struct shash *b)
+{
+    struct shash_node *node;
+
+    if (shash_count(a) != shash_count(b)) {
+        return false;
+    }
+    SHASH_FOR_EACH (node, a) {
+        struct shash_node *other = shash_find(b, node->name);
+        if (!other || other->data != node->data) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+collect_enabled(const struct desired_flows_ctx_in *ctx_in, struct sset *out)
+{
+    for (size_t i = 0; i < ctx_in->n_classes; i++) {
+        if (plugin_is_enabled(ctx_in->classes[i], ctx_in->disabled)) {
+            sset_add(out, ctx_in->classes[i]->name);
+        }
+    }
+}
+
+/* Computing flows. */
+
+static void
+make_pipeline_port(const struct pipeline_ctx_in *p,
+                   const struct roamrec_port *row,
+                   struct pipeline_port *port)
+{
+    port->row = row;
+    port->role = binding_get_role(p->binding, row, p->chassis,
+                                  &port->ofport);
+}
+
+/* Fills 'ports' with every port of 'network'; the caller frees it. */
+static size_t
+collect_network_ports(const struct pipeline_ctx_in *p,
+                      const struct roamrec_network *network,
+                      struct pipeline_port **portsp)
+{
+    struct roamrec_port *target
+        = roamrec_port_index_init_row(p->port_by_network);
+    struct pipeline_port *ports = NULL;
+    size_t n = 0, allocated = 0;
+    const struct roamrec_port *row;
+
+    roamrec_port_index_set_network(target, network);
+    ROAMREC_PORT_FOR_EACH_EQUAL (row, target, p->port_by_network) {
+        if (n >= allocated) {
+            ports = x2nrealloc(ports, &allocated, sizeof *ports);
+        }
+        make_pipeline_port(p, row, &ports[n++]);
+    }
+    roamrec_port_index_destroy_row(target);
+    *portsp = ports;
+    return n;
+}
+
+static void
+add_network_flows(const struct desired_flows_ctx_in *ctx_in,
+                  const struct pipeline_network *network,
+                  struct flow_set *flows)
+{
+    for (size_t i = 0; i < ctx_in->n_classes; i++) {
+        const struct plugin_class *class = ctx_in->classes[i];
+        if (class->add_network_flows
+            && plugin_is_enabled(class, ctx_in->disabled)) {
+            class->add_network_flows(ctx_in->pipeline, network, flows);
+        }
+    }
+}
+
+static void
+add_port_flows(const struct desired_flows_ctx_in *ctx_in,
+               const struct pipeline_network *network,
+               const struct pipeline_port *port, struct flow_set *flows)
+{
+    for (size_t i = 0; i < ctx_in->n_classes; i++) {
+        const struct plugin_class *class = ctx_in->classes[i];
+        if (class->add_port_flows
+            && plugin_is_enabled(class, ctx_in->disabled)) {
+            class->add_port_flows(ctx_in->pipeline, network, port, flows);
+        }
+    }
+}
+
+static void
+record_port(struct desired_flows *df, const struct uuid *port,
+            const struct uuid *network)
+{
+    struct df_port *dp = xzalloc(sizeof *dp);
+    dp->row.uuid = *port;
+    dp->network = *network;
+    hmap_insert(&df->port_networks, &dp->row.node, uuid_hash(port));
+}
+
+static void
+forget_port(struct desired_flows *df, const struct uuid *port)
+{
+    struct df_row *r = df_row_find(&df->port_networks, port);
+    if (r) {
+        hmap_remove(&df->port_networks, &r->node);
+        free(CONTAINER_OF(r, struct df_port, row));
+    }
+    flow_set_remove_cookie(&df->flows, flow_set_cookie_from_uuid(port));
+}
+
+/* Adds every flow of local network 'row' and of its ports. */
+static void
+add_whole_network(const struct desired_flows_ctx_in *ctx_in,
+                  const struct roamrec_network *row, struct desired_flows *df)
+{
+    struct pipeline_network network = { .row = row };
+    struct pipeline_port *ports;
+
+    network.n_ports = collect_network_ports(ctx_in->pipeline, row, &ports);
+    network.ports = ports;
+    add_network_flows(ctx_in, &network, &df->flows);
+    for (size_t i = 0; i < network.n_ports; i++) {
+        add_port_flows(ctx_in, &network, &ports[i], &df->flows);
+        record_port(df, &ports[i].row->header_.uuid, &row->header_.uuid);
+    }
+    free(ports);
+}
+
+static void
+compute_local_networks(const struct shash *vifs, struct hmap *networks)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, vifs) {
+        const struct df_vif *vif = node->data;
+        df_row_add(networks, &vif->network, NULL);
+    }
+}
+
+static void
+run_full(const struct desired_flows_ctx_in *ctx_in, struct desired_flows *df)
+{
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+
+    flow_set_clear(&df->flows);
+    df_row_set_clear(&df->port_networks);
+    for (size_t i = 0; i < ctx_in->n_classes; i++) {
+        const struct plugin_class *class = ctx_in->classes[i];
+        if (class->add_static_flows
+            && plugin_is_enabled(class, ctx_in->disabled)) {
+            class->add_static_flows(&df->flows);
+        }
+    }
+
+    struct df_row *r;
+    HMAP_FOR_EACH (r, node, &df->local_networks) {
+        const struct roamrec_network *row
+            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
+        if (row) {
+            add_whole_network(ctx_in, row, df);
+        }
+    }
+}
+
+/* Marks the port 'uuid' ('row', or NULL if it is gone) and its old and new
+ * networks as needing their flows again. */
+static void
+mark_port(struct desired_flows *df, const struct uuid *uuid,
+          const struct roamrec_port *row, struct hmap *dirty_ports,
+          struct hmap *dirty_networks)
+{
+    df_row_add(dirty_ports, uuid, row);
+
+    const struct df_row *r = df_row_find(&df->port_networks, uuid);
+    if (r) {
+        const struct df_port *dp = CONTAINER_OF(r, struct df_port, row);
+        df_row_add(dirty_networks, &dp->network, NULL);
+    }
+    if (row && row->network) {
+        df_row_add(dirty_networks, &row->network->header_.uuid,
+                   row->network);
+    }
+}
+
+static void
+run_incremental(const struct desired_flows_ctx_in *ctx_in,
+                const struct shash *old_vifs, const struct hmap *old_networks,
+                struct desired_flows *df)
+{
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+    struct hmap dirty_ports = HMAP_INITIALIZER(&dirty_ports);
+    struct hmap dirty_networks = HMAP_INITIALIZER(&dirty_networks);
+    struct hmap whole_networks = HMAP_INITIALIZER(&whole_networks);
+    struct shash_node *node;
+    struct df_row *r;
+
+    /* Local VIFs whose role changed, or that came or went. */
+    SHASH_FOR_EACH (node, &df->vifs) {
+        const struct df_vif *new = node->data;
+        const struct df_vif *old = shash_find_data(old_vifs, node->name);
+        if (!df_vif_equal(old, new)) {
+            mark_port(df, &new->port,
+                      roamrec_port_get_for_uuid(p->roam_idl, &new->port),
+                      &dirty_ports, &dirty_networks);
+        }
+    }
+    SHASH_FOR_EACH (node, old_vifs) {
+        const struct df_vif *old = node->data;
+        const struct df_vif *new = shash_find_data(&df->vifs, node->name);
+        if (!df_vif_equal(old, new)) {
+            mark_port(df, &old->port,
+                      roamrec_port_get_for_uuid(p->roam_idl, &old->port),
+                      &dirty_ports, &dirty_networks);
+            df_row_add(&dirty_networks, &old->network, NULL);
+        }
+    }
+
+    /* Networks that became local get all their flows; those that are no
+     * longer local lose them. */
+    HMAP_FOR_EACH (r, node, &df->local_networks) {
+        if (!df_row_find(old_networks, &r->uuid)) {
+            df_row_add(&whole_networks, &r->uuid, NULL);
+        }
+    }
+    HMAP_FOR_EACH (r, node, old_networks) {
+        if (!df_row_find(&df->local_networks, &r->uuid)) {
+            struct df_row *pr;
+            HMAP_FOR_EACH_SAFE (pr, node, &df->port_networks) {
+                struct df_port *dp = CONTAINER_OF(pr, struct df_port, row);
+                if (uuid_equals(&dp->network, &r->uuid)) {
+                    forget_port(df, &pr->uuid);
+                }
+            }
+            flow_set_remove_cookie(&df->flows,
+                                   flow_set_cookie_from_uuid(&r->uuid));
+        }
+    }
+
+    /* What the central database changed. */
+    const struct roamrec_network *network;
+    ROAMREC_NETWORK_FOR_EACH_TRACKED (network, p->roam_idl) {
+        if (!roamrec_network_is_deleted(network)
+            && df_row_find(&df->local_networks, &network->header_.uuid)) {
+            df_row_add(&whole_networks, &network->header_.uuid, NULL);
+        }
+    }
+    const struct roamrec_port *port;
+    ROAMREC_PORT_FOR_EACH_TRACKED (port, p->roam_idl) {
+        mark_port(df, &port->header_.uuid,
+                  roamrec_port_is_deleted(port) ? NULL : port,
+                  &dirty_ports, &dirty_networks);
+    }
+
+    /* Whole networks: every port, and the network. */
+    HMAP_FOR_EACH (r, node, &whole_networks) {
+        const struct roamrec_network *row
+            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
+        if (!row) {
+            continue;
+        }
+        struct roamrec_port *target
+            = roamrec_port_index_init_row(p->port_by_network);
+        roamrec_port_index_set_network(target, row);
+        ROAMREC_PORT_FOR_EACH_EQUAL (port, target, p->port_by_network) {
+            df_row_add(&dirty_ports, &port->header_.uuid, port);
+        }
+        roamrec_port_index_destroy_row(target);
+        df_row_add(&dirty_networks, &r->uuid, row);
+    }
+
+    /* The flows of each changed port, if its network is local. */
+    HMAP_FOR_EACH (r, node, &dirty_ports) {
+        forget_port(df, &r->uuid);
+        port = r->row;
+        if (!port || !port->network
+            || !df_row_find(&df->local_networks,
+                            &port->network->header_.uuid)) {
+            continue;
+        }
+        struct pipeline_network net = { .row = port->network };
+        struct pipeline_port pp;
+        make_pipeline_port(p, port, &pp);
+        add_port_flows(ctx_in, &net, &pp, &df->flows);
+        record_port(df, &port->header_.uuid, &port->network->header_.uuid);
+    }
+
+    /* The network flows of each network whose ports changed. */
+    HMAP_FOR_EACH (r, node, &dirty_networks) {
+        flow_set_remove_cookie(&df->flows,
+                               flow_set_cookie_from_uuid(&r->uuid));
+        if (!df_row_find(&df->local_networks, &r->uuid)) {
+            continue;
+        }
+        const struct roamrec_network *row
+            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
+        if (!row) {
+            continue;
+        }
+        struct pipeline_network net = { .row = row };
+        struct pipeline_port *ports;
+        net.n_ports = collect_network_ports(p, row, &ports);
+        net.ports = ports;
+        add_network_flows(ctx_in, &net, &df->flows);
+        free(ports);
+    }
+
+    df_row_set_clear(&dirty_ports);
+    hmap_destroy(&dirty_ports);
+    df_row_set_clear(&dirty_networks);
+    hmap_destroy(&dirty_networks);
+    df_row_set_clear(&whole_networks);
+    hmap_destroy(&whole_networks);
+}
+
+/* Returns true if every Port row is new: the IDL reloaded the database
+ * (after a reconnection that could not resume), and rows deleted meanwhile
+ * left no trace in the tracked changes. */
+static bool
+ports_reloaded(struct ovsdb_idl *idl)
+{
+    size_t n_new = 0, n_tracked = 0;
+    const struct roamrec_port *port;
+
+    ROAMREC_PORT_FOR_EACH_TRACKED (port, idl) {
+        n_tracked++;
+        n_new += roamrec_port_is_new(port);
+    }
+    if (!n_tracked || n_new != n_tracked) {
+        return false;
+    }
+    size_t n_rows = 0;
+    ROAMREC_PORT_FOR_EACH (port, idl) {
+        if (++n_rows > n_new) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
+                  struct desired_flows *df)
+{
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+    long long int start = time_msec();
+
+    /* The inputs other than the tracked changes. */
+    struct shash old_vifs = SHASH_INITIALIZER(&old_vifs);
+    shash_swap(&old_vifs, &df->vifs);
+    collect_vifs(p, &df->vifs);
+
+    struct hmap old_networks = HMAP_INITIALIZER(&old_networks);
+    hmap_swap(&old_networks, &df->local_networks);
+    compute_local_networks(&df->vifs, &df->local_networks);
+
+    struct shash tunnel_ports = SHASH_INITIALIZER(&tunnel_ports);
+    collect_tunnel_ports(p->tunnels, &tunnel_ports);
+
+    struct sset enabled = SSET_INITIALIZER(&enabled);
+    collect_enabled(ctx_in, &enabled);
+
+    bool full = (!df->valid
+                 || !uuid_equals(&df->chassis, &p->chassis->header_.uuid)
+                 || !tunnel_ports_equal(&tunnel_ports, &df->tunnel_ports)
+                 || !sset_equals(&enabled, &df->enabled)
+                 || ports_reloaded(p->roam_idl));
+    if (full) {
+        run_full(ctx_in, df);
+        df->n_full++;
+    } else {
+        run_incremental(ctx_in, &old_vifs, &old_networks, df);
+        df->n_incremental++;
+    }
+    df->valid = true;
+    df->chassis = p->chassis->header_.uuid;
+    shash_swap(&tunnel_ports, &df->tunnel_ports);
+    shash_destroy(&tunnel_ports);
+    sset_swap(&enabled, &df->enabled);
+    sset_destroy(&enabled);
+    df_vifs_clear(&old_vifs);
+    shash_destroy(&old_vifs);
+    df_row_set_clear(&old_networks);
+    hmap_destroy(&old_networks);
+
+    df->last_full = full;
+    df->last_msec = time_msec() - start;
+}
+
+void
+desired_flows_format(const struct desired_flows *df, struct ds *s)
+{
+    ds_put_format(s, "%"PRIuSIZE" flows for %"PRIuSIZE" local "
+                  "networks (%llu full computations, %llu incremental; "
+                  "last %s, %lld ms)\n",
+                  flow_set_count(&df->flows),
+                  hmap_count(&df->local_networks), df->n_full,
+                  df->n_incremental,
+                  df->last_full ? "full" : "incremental", df->last_msec);
+}
