@@ -1,3 +1,10 @@
-# Optional pipeline features (DESIGN section 4).  The plugin interface and
-# the first plugins arrive with the data path.
+# Optional pipeline features (DESIGN section 4).  Their sources are part of
+# roam-agent; agent/automake.mk, included before this file, starts the list.
+#
+# announce-packets: the RARP, gratuitous ARPs and unsolicited neighbor
+# advertisements that announce a port after it moved here.
+agent_roam_agent_SOURCES += \
+	plugins/announce-packets.c \
+	plugins/announce-packets.h
+
 EXTRA_DIST += plugins/README.md

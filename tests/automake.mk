@@ -6,6 +6,7 @@
 # options to the system test runner.
 
 UNIT_TESTS = \
+	tests/unit/test-announce-packets \
 	tests/unit/test-flow-set \
 	tests/unit/test-local-config \
 	tests/unit/test-pipeline \
@@ -15,6 +16,13 @@ check_PROGRAMS += $(UNIT_TESTS)
 
 UNIT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_TEST_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(CMOCKA_LIBS)
+
+tests_unit_test_announce_packets_SOURCES = \
+	tests/unit/test-announce-packets.c \
+	plugins/announce-packets.c \
+	plugins/announce-packets.h
+tests_unit_test_announce_packets_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_announce_packets_LDADD = $(UNIT_TEST_LDADD)
 
 tests_unit_test_flow_set_SOURCES = \
 	tests/unit/test-flow-set.c \
@@ -34,6 +42,7 @@ tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
 # in the modules they use.
 PIPELINE_TEST_SOURCES = \
 	agent/binding.c \
+	agent/desired-flows.c \
 	agent/flow-set.c \
 	agent/flow-tables.c \
 	agent/pipeline.c \
