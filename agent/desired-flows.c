@@ -29,10 +29,19 @@ struct df_row {
     const void *row;            /* The row, or NULL if it is gone. */
 };
 
-/* A port whose flows are in the desired flows: 'row' is its network. */
+/* A local network whose flows are in the desired flows. */
+struct df_network {
+    struct df_row row;          /* 'uuid' is the network's. */
+    struct shash chassis_refs;  /* Other chassis with ports in it: name to
+                                 * number of ports (as uintptr_t). */
+};
+
+/* A port whose flows are in the desired flows. */
 struct df_port {
     struct df_row row;          /* 'uuid' is the port's. */
     struct uuid network;
+    struct sset chassis;        /* What it adds to its network's
+                                 * 'chassis_refs'. */
 };
 
 /* A local VIF as the flows last saw it. */
@@ -92,6 +101,8 @@ df_vifs_clear(struct shash *vifs)
     shash_clear(vifs);
 }
 
+static void forget_everything(struct desired_flows *);
+
 void
 desired_flows_init(struct desired_flows *df)
 {
@@ -109,9 +120,8 @@ desired_flows_destroy(struct desired_flows *df)
 {
     if (df) {
         flow_set_destroy(&df->flows);
-        df_row_set_clear(&df->local_networks);
+        forget_everything(df);
         hmap_destroy(&df->local_networks);
-        df_row_set_clear(&df->port_networks);
         hmap_destroy(&df->port_networks);
         df_vifs_clear(&df->vifs);
         shash_destroy(&df->vifs);
@@ -214,99 +224,206 @@ make_pipeline_port(const struct pipeline_ctx_in *p,
                                   &port->ofport);
 }
 
-/* Fills 'ports' with every port of 'network'; the caller frees it. */
-static size_t
-collect_network_ports(const struct pipeline_ctx_in *p,
-                      const struct roamrec_network *network,
-                      struct pipeline_port **portsp)
+static struct df_network *
+df_network_find(const struct desired_flows *df, const struct uuid *uuid)
 {
-    struct roamrec_port *target
-        = roamrec_port_index_init_row(p->port_by_network);
-    struct pipeline_port *ports = NULL;
-    size_t n = 0, allocated = 0;
-    const struct roamrec_port *row;
-
-    roamrec_port_index_set_network(target, network);
-    ROAMREC_PORT_FOR_EACH_EQUAL (row, target, p->port_by_network) {
-        if (n >= allocated) {
-            ports = x2nrealloc(ports, &allocated, sizeof *ports);
-        }
-        make_pipeline_port(p, row, &ports[n++]);
-    }
-    roamrec_port_index_destroy_row(target);
-    *portsp = ports;
-    return n;
+    struct df_row *r = df_row_find(&df->local_networks, uuid);
+    return r ? CONTAINER_OF(r, struct df_network, row) : NULL;
 }
 
 static void
-add_network_flows(const struct desired_flows_ctx_in *ctx_in,
-                  const struct pipeline_network *network,
-                  struct flow_set *flows)
+df_network_destroy(struct desired_flows *df, struct df_network *net)
 {
-    for (size_t i = 0; i < ctx_in->n_classes; i++) {
-        const struct plugin_class *class = ctx_in->classes[i];
-        if (class->add_network_flows
-            && plugin_is_enabled(class, ctx_in->disabled)) {
-            class->add_network_flows(ctx_in->pipeline, network, flows);
+    hmap_remove(&df->local_networks, &net->row.node);
+    shash_destroy(&net->chassis_refs);
+    free(net);
+}
+
+/* Adds 'n' (1 or -1) to the count of 'name' in 'net'.  Returns true if the
+ * set of names changed. */
+static bool
+df_network_ref(struct df_network *net, const char *name, int n)
+{
+    struct shash_node *node = shash_find(&net->chassis_refs, name);
+    uintptr_t count = node ? (uintptr_t) node->data : 0;
+
+    count += n;
+    if (!count) {
+        shash_delete(&net->chassis_refs, node);
+        return true;
+    } else if (!node) {
+        shash_add(&net->chassis_refs, name, (void *) count);
+        return true;
+    }
+    node->data = (void *) count;
+    return false;
+}
+
+/* Removes the flows of port 'uuid' and what it added to its network.
+ * Marks the network in 'dirty_networks' if its set of chassis changed. */
+static void
+forget_port(struct desired_flows *df, const struct uuid *uuid,
+            struct hmap *dirty_networks)
+{
+    struct df_row *r = df_row_find(&df->port_networks, uuid);
+    if (r) {
+        struct df_port *dp = CONTAINER_OF(r, struct df_port, row);
+        struct df_network *net = df_network_find(df, &dp->network);
+        const char *name;
+
+        SSET_FOR_EACH (name, &dp->chassis) {
+            if (net && df_network_ref(net, name, -1) && dirty_networks) {
+                df_row_add(dirty_networks, &dp->network, NULL);
+            }
         }
+        hmap_remove(&df->port_networks, &r->node);
+        sset_destroy(&dp->chassis);
+        free(dp);
+    }
+    flow_set_remove_cookie(&df->flows, flow_set_cookie_from_uuid(uuid));
+}
+
+/* Frees every record of what the flows were computed from. */
+static void
+forget_everything(struct desired_flows *df)
+{
+    struct df_row *r;
+
+    HMAP_FOR_EACH_SAFE (r, node, &df->port_networks) {
+        forget_port(df, &r->uuid, NULL);
+    }
+    HMAP_FOR_EACH_SAFE (r, node, &df->local_networks) {
+        df_network_destroy(df, CONTAINER_OF(r, struct df_network, row));
     }
 }
 
+/* Adds the flows of 'row', a port of local network 'net', and records what
+ * it adds to the network.  Marks the network in 'dirty_networks' if its set
+ * of chassis changed. */
 static void
-add_port_flows(const struct desired_flows_ctx_in *ctx_in,
-               const struct pipeline_network *network,
-               const struct pipeline_port *port, struct flow_set *flows)
+add_port(const struct desired_flows_ctx_in *ctx_in,
+         const struct roamrec_port *row, struct df_network *net,
+         struct desired_flows *df, struct hmap *dirty_networks)
 {
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+    struct pipeline_network network = { .row = row->network };
+    struct pipeline_port port;
+
+    make_pipeline_port(p, row, &port);
     for (size_t i = 0; i < ctx_in->n_classes; i++) {
         const struct plugin_class *class = ctx_in->classes[i];
         if (class->add_port_flows
             && plugin_is_enabled(class, ctx_in->disabled)) {
-            class->add_port_flows(ctx_in->pipeline, network, port, flows);
+            class->add_port_flows(p, &network, &port, &df->flows);
+        }
+    }
+
+    struct df_port *dp = xzalloc(sizeof *dp);
+    dp->row.uuid = row->header_.uuid;
+    dp->network = net->row.uuid;
+    sset_init(&dp->chassis);
+    pipeline_port_add_remote_chassis(row, p->chassis, &dp->chassis);
+    hmap_insert(&df->port_networks, &dp->row.node,
+                uuid_hash(&dp->row.uuid));
+
+    const char *name;
+    SSET_FOR_EACH (name, &dp->chassis) {
+        if (df_network_ref(net, name, 1) && dirty_networks) {
+            df_row_add(dirty_networks, &net->row.uuid, NULL);
         }
     }
 }
 
+/* Replaces the network flows of local network 'net'. */
 static void
-record_port(struct desired_flows *df, const struct uuid *port,
-            const struct uuid *network)
+add_network(const struct desired_flows_ctx_in *ctx_in,
+            const struct df_network *net, struct desired_flows *df)
 {
-    struct df_port *dp = xzalloc(sizeof *dp);
-    dp->row.uuid = *port;
-    dp->network = *network;
-    hmap_insert(&df->port_networks, &dp->row.node, uuid_hash(port));
-}
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+    const struct roamrec_network *row
+        = roamrec_network_get_for_uuid(p->roam_idl, &net->row.uuid);
 
-static void
-forget_port(struct desired_flows *df, const struct uuid *port)
-{
-    struct df_row *r = df_row_find(&df->port_networks, port);
-    if (r) {
-        hmap_remove(&df->port_networks, &r->node);
-        free(CONTAINER_OF(r, struct df_port, row));
+    flow_set_remove_cookie(&df->flows,
+                           flow_set_cookie_from_uuid(&net->row.uuid));
+    if (!row) {
+        return;
     }
-    flow_set_remove_cookie(&df->flows, flow_set_cookie_from_uuid(port));
-}
 
-/* Adds every flow of local network 'row' and of its ports. */
-static void
-add_whole_network(const struct desired_flows_ctx_in *ctx_in,
-                  const struct roamrec_network *row, struct desired_flows *df)
-{
-    struct pipeline_network network = { .row = row };
-    struct pipeline_port *ports;
-
-    network.n_ports = collect_network_ports(ctx_in->pipeline, row, &ports);
-    network.ports = ports;
-    add_network_flows(ctx_in, &network, &df->flows);
-    for (size_t i = 0; i < network.n_ports; i++) {
-        add_port_flows(ctx_in, &network, &ports[i], &df->flows);
-        record_port(df, &ports[i].row->header_.uuid, &row->header_.uuid);
+    /* Its local ports, from the VIFs. */
+    struct pipeline_port *locals = xmalloc(MAX(shash_count(&df->vifs), 1)
+                                           * sizeof *locals);
+    size_t n_locals = 0;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &df->vifs) {
+        const struct df_vif *vif = node->data;
+        const struct roamrec_port *port;
+        if (uuid_equals(&vif->network, &net->row.uuid)
+            && (port = roamrec_port_get_for_uuid(p->roam_idl, &vif->port))) {
+            locals[n_locals++] = (struct pipeline_port) {
+                .row = port, .role = vif->role, .ofport = vif->ofport,
+            };
+        }
     }
-    free(ports);
+
+    struct sset remote_chassis = SSET_INITIALIZER(&remote_chassis);
+    SHASH_FOR_EACH (node, &net->chassis_refs) {
+        sset_add(&remote_chassis, node->name);
+    }
+
+    struct pipeline_network network = {
+        .row = row,
+        .local_ports = locals,
+        .n_local_ports = n_locals,
+        .remote_chassis = &remote_chassis,
+    };
+    for (size_t i = 0; i < ctx_in->n_classes; i++) {
+        const struct plugin_class *class = ctx_in->classes[i];
+        if (class->add_network_flows
+            && plugin_is_enabled(class, ctx_in->disabled)) {
+            class->add_network_flows(p, &network, &df->flows);
+        }
+    }
+    sset_destroy(&remote_chassis);
+    free(locals);
 }
 
+static struct df_network *
+add_local_network(struct desired_flows *df, const struct uuid *uuid)
+{
+    struct df_network *net = xzalloc(sizeof *net);
+    net->row.uuid = *uuid;
+    shash_init(&net->chassis_refs);
+    hmap_insert(&df->local_networks, &net->row.node, uuid_hash(uuid));
+    return net;
+}
+
+/* Adds the flows of every port of local network 'net' to 'df'. */
 static void
-compute_local_networks(const struct shash *vifs, struct hmap *networks)
+add_network_ports(const struct desired_flows_ctx_in *ctx_in,
+                  struct df_network *net, struct desired_flows *df,
+                  struct hmap *dirty_networks)
+{
+    const struct pipeline_ctx_in *p = ctx_in->pipeline;
+    const struct roamrec_network *row
+        = roamrec_network_get_for_uuid(p->roam_idl, &net->row.uuid);
+    if (!row) {
+        return;
+    }
+
+    struct roamrec_port *target
+        = roamrec_port_index_init_row(p->port_by_network);
+    const struct roamrec_port *port;
+    roamrec_port_index_set_network(target, row);
+    ROAMREC_PORT_FOR_EACH_EQUAL (port, target, p->port_by_network) {
+        forget_port(df, &port->header_.uuid, dirty_networks);
+        add_port(ctx_in, port, net, df, dirty_networks);
+    }
+    roamrec_port_index_destroy_row(target);
+}
+
+/* The UUIDs of the local networks: those of the local VIFs. */
+static void
+collect_local_networks(const struct shash *vifs, struct hmap *networks)
 {
     struct shash_node *node;
 
@@ -317,12 +434,11 @@ compute_local_networks(const struct shash *vifs, struct hmap *networks)
 }
 
 static void
-run_full(const struct desired_flows_ctx_in *ctx_in, struct desired_flows *df)
+run_full(const struct desired_flows_ctx_in *ctx_in,
+         const struct hmap *local_networks, struct desired_flows *df)
 {
-    const struct pipeline_ctx_in *p = ctx_in->pipeline;
-
+    forget_everything(df);
     flow_set_clear(&df->flows);
-    df_row_set_clear(&df->port_networks);
     for (size_t i = 0; i < ctx_in->n_classes; i++) {
         const struct plugin_class *class = ctx_in->classes[i];
         if (class->add_static_flows
@@ -332,39 +448,19 @@ run_full(const struct desired_flows_ctx_in *ctx_in, struct desired_flows *df)
     }
 
     struct df_row *r;
+    HMAP_FOR_EACH (r, node, local_networks) {
+        add_network_ports(ctx_in, add_local_network(df, &r->uuid), df,
+                          NULL);
+    }
     HMAP_FOR_EACH (r, node, &df->local_networks) {
-        const struct roamrec_network *row
-            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
-        if (row) {
-            add_whole_network(ctx_in, row, df);
-        }
-    }
-}
-
-/* Marks the port 'uuid' ('row', or NULL if it is gone) and its old and new
- * networks as needing their flows again. */
-static void
-mark_port(struct desired_flows *df, const struct uuid *uuid,
-          const struct roamrec_port *row, struct hmap *dirty_ports,
-          struct hmap *dirty_networks)
-{
-    df_row_add(dirty_ports, uuid, row);
-
-    const struct df_row *r = df_row_find(&df->port_networks, uuid);
-    if (r) {
-        const struct df_port *dp = CONTAINER_OF(r, struct df_port, row);
-        df_row_add(dirty_networks, &dp->network, NULL);
-    }
-    if (row && row->network) {
-        df_row_add(dirty_networks, &row->network->header_.uuid,
-                   row->network);
+        add_network(ctx_in, CONTAINER_OF(r, struct df_network, row), df);
     }
 }
 
 static void
 run_incremental(const struct desired_flows_ctx_in *ctx_in,
-                const struct shash *old_vifs, const struct hmap *old_networks,
-                struct desired_flows *df)
+                const struct shash *old_vifs,
+                const struct hmap *local_networks, struct desired_flows *df)
 {
     const struct pipeline_ctx_in *p = ctx_in->pipeline;
     struct hmap dirty_ports = HMAP_INITIALIZER(&dirty_ports);
@@ -373,114 +469,94 @@ run_incremental(const struct desired_flows_ctx_in *ctx_in,
     struct shash_node *node;
     struct df_row *r;
 
-    /* Local VIFs whose role changed, or that came or went. */
+    /* Local VIFs whose role changed, or that came or went: their ports'
+     * flows, and their networks' (which list the local VIFs). */
     SHASH_FOR_EACH (node, &df->vifs) {
         const struct df_vif *new = node->data;
         const struct df_vif *old = shash_find_data(old_vifs, node->name);
         if (!df_vif_equal(old, new)) {
-            mark_port(df, &new->port,
-                      roamrec_port_get_for_uuid(p->roam_idl, &new->port),
-                      &dirty_ports, &dirty_networks);
+            df_row_add(&dirty_ports, &new->port,
+                       roamrec_port_get_for_uuid(p->roam_idl, &new->port));
+            df_row_add(&dirty_networks, &new->network, NULL);
         }
     }
     SHASH_FOR_EACH (node, old_vifs) {
         const struct df_vif *old = node->data;
         const struct df_vif *new = shash_find_data(&df->vifs, node->name);
         if (!df_vif_equal(old, new)) {
-            mark_port(df, &old->port,
-                      roamrec_port_get_for_uuid(p->roam_idl, &old->port),
-                      &dirty_ports, &dirty_networks);
+            df_row_add(&dirty_ports, &old->port,
+                       roamrec_port_get_for_uuid(p->roam_idl, &old->port));
             df_row_add(&dirty_networks, &old->network, NULL);
         }
     }
 
-    /* Networks that became local get all their flows; those that are no
-     * longer local lose them. */
-    HMAP_FOR_EACH (r, node, &df->local_networks) {
-        if (!df_row_find(old_networks, &r->uuid)) {
-            df_row_add(&whole_networks, &r->uuid, NULL);
-        }
-    }
-    HMAP_FOR_EACH (r, node, old_networks) {
-        if (!df_row_find(&df->local_networks, &r->uuid)) {
+    /* Networks that are no longer local lose their flows; those that
+     * became local get all of them. */
+    HMAP_FOR_EACH_SAFE (r, node, &df->local_networks) {
+        if (!df_row_find(local_networks, &r->uuid)) {
             struct df_row *pr;
             HMAP_FOR_EACH_SAFE (pr, node, &df->port_networks) {
                 struct df_port *dp = CONTAINER_OF(pr, struct df_port, row);
                 if (uuid_equals(&dp->network, &r->uuid)) {
-                    forget_port(df, &pr->uuid);
+                    forget_port(df, &pr->uuid, NULL);
                 }
             }
             flow_set_remove_cookie(&df->flows,
                                    flow_set_cookie_from_uuid(&r->uuid));
+            df_network_destroy(df, CONTAINER_OF(r, struct df_network, row));
+        }
+    }
+    HMAP_FOR_EACH (r, node, local_networks) {
+        if (!df_network_find(df, &r->uuid)) {
+            add_local_network(df, &r->uuid);
+            df_row_add(&whole_networks, &r->uuid, NULL);
         }
     }
 
-    /* What the central database changed. */
+    /* What the central database changed.  (A Network's change also shows
+     * up as a change of each of its Ports.) */
     const struct roamrec_network *network;
     ROAMREC_NETWORK_FOR_EACH_TRACKED (network, p->roam_idl) {
         if (!roamrec_network_is_deleted(network)
-            && df_row_find(&df->local_networks, &network->header_.uuid)) {
+            && df_network_find(df, &network->header_.uuid)) {
             df_row_add(&whole_networks, &network->header_.uuid, NULL);
         }
     }
     const struct roamrec_port *port;
     ROAMREC_PORT_FOR_EACH_TRACKED (port, p->roam_idl) {
-        mark_port(df, &port->header_.uuid,
-                  roamrec_port_is_deleted(port) ? NULL : port,
-                  &dirty_ports, &dirty_networks);
+        df_row_add(&dirty_ports, &port->header_.uuid,
+                   roamrec_port_is_deleted(port) ? NULL : port);
     }
 
     /* Whole networks: every port, and the network. */
     HMAP_FOR_EACH (r, node, &whole_networks) {
-        const struct roamrec_network *row
-            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
-        if (!row) {
-            continue;
-        }
-        struct roamrec_port *target
-            = roamrec_port_index_init_row(p->port_by_network);
-        roamrec_port_index_set_network(target, row);
-        ROAMREC_PORT_FOR_EACH_EQUAL (port, target, p->port_by_network) {
-            df_row_add(&dirty_ports, &port->header_.uuid, port);
-        }
-        roamrec_port_index_destroy_row(target);
-        df_row_add(&dirty_networks, &r->uuid, row);
+        add_network_ports(ctx_in, df_network_find(df, &r->uuid), df, NULL);
+        df_row_add(&dirty_networks, &r->uuid, NULL);
     }
 
     /* The flows of each changed port, if its network is local. */
     HMAP_FOR_EACH (r, node, &dirty_ports) {
-        forget_port(df, &r->uuid);
         port = r->row;
-        if (!port || !port->network
-            || !df_row_find(&df->local_networks,
-                            &port->network->header_.uuid)) {
-            continue;
+        forget_port(df, &r->uuid, &dirty_networks);
+        struct df_network *net = (port && port->network
+                                  ? df_network_find(
+                                        df, &port->network->header_.uuid)
+                                  : NULL);
+        if (net) {
+            add_port(ctx_in, port, net, df, &dirty_networks);
         }
-        struct pipeline_network net = { .row = port->network };
-        struct pipeline_port pp;
-        make_pipeline_port(p, port, &pp);
-        add_port_flows(ctx_in, &net, &pp, &df->flows);
-        record_port(df, &port->header_.uuid, &port->network->header_.uuid);
     }
 
-    /* The network flows of each network whose ports changed. */
+    /* The network flows of each network whose local ports or set of
+     * chassis changed. */
     HMAP_FOR_EACH (r, node, &dirty_networks) {
-        flow_set_remove_cookie(&df->flows,
-                               flow_set_cookie_from_uuid(&r->uuid));
-        if (!df_row_find(&df->local_networks, &r->uuid)) {
-            continue;
+        struct df_network *net = df_network_find(df, &r->uuid);
+        if (net) {
+            add_network(ctx_in, net, df);
+        } else {
+            flow_set_remove_cookie(&df->flows,
+                                   flow_set_cookie_from_uuid(&r->uuid));
         }
-        const struct roamrec_network *row
-            = roamrec_network_get_for_uuid(p->roam_idl, &r->uuid);
-        if (!row) {
-            continue;
-        }
-        struct pipeline_network net = { .row = row };
-        struct pipeline_port *ports;
-        net.n_ports = collect_network_ports(p, row, &ports);
-        net.ports = ports;
-        add_network_flows(ctx_in, &net, &df->flows);
-        free(ports);
     }
 
     df_row_set_clear(&dirty_ports);
@@ -528,9 +604,8 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
     shash_swap(&old_vifs, &df->vifs);
     collect_vifs(p, &df->vifs);
 
-    struct hmap old_networks = HMAP_INITIALIZER(&old_networks);
-    hmap_swap(&old_networks, &df->local_networks);
-    compute_local_networks(&df->vifs, &df->local_networks);
+    struct hmap local_networks = HMAP_INITIALIZER(&local_networks);
+    collect_local_networks(&df->vifs, &local_networks);
 
     struct shash tunnel_ports = SHASH_INITIALIZER(&tunnel_ports);
     collect_tunnel_ports(p->tunnels, &tunnel_ports);
@@ -544,10 +619,10 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
                  || !sset_equals(&enabled, &df->enabled)
                  || ports_reloaded(p->roam_idl));
     if (full) {
-        run_full(ctx_in, df);
+        run_full(ctx_in, &local_networks, df);
         df->n_full++;
     } else {
-        run_incremental(ctx_in, &old_vifs, &old_networks, df);
+        run_incremental(ctx_in, &old_vifs, &local_networks, df);
         df->n_incremental++;
     }
     df->valid = true;
@@ -558,8 +633,8 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
     sset_destroy(&enabled);
     df_vifs_clear(&old_vifs);
     shash_destroy(&old_vifs);
-    df_row_set_clear(&old_networks);
-    hmap_destroy(&old_networks);
+    df_row_set_clear(&local_networks);
+    hmap_destroy(&local_networks);
 
     df->last_full = full;
     df->last_msec = time_msec() - start;

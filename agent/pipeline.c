@@ -10,6 +10,7 @@
 
 #include "binding.h"
 #include "byte-order.h"
+#include "flow.h"
 #include "flow-set.h"
 #include "flow-tables.h"
 #include "openvswitch/match.h"
@@ -23,6 +24,7 @@
 #include "ovsdb/roam-validate.h"
 #include "packets.h"
 #include "plugin.h"
+#include "sset.h"
 #include "tunnels.h"
 #include "util.h"
 
@@ -215,15 +217,23 @@ add_port_flows(const struct roamrec_network *network,
     ofpbuf_uninit(&ofpacts);
 }
 
-/* The classify-from-tunnel and flood flows of a local network. */
+static int
+compare_ofports(const void *a_, const void *b_)
+{
+    const struct pipeline_port *a = a_;
+    const struct pipeline_port *b = b_;
+    uint16_t pa = ofp_to_u16(a->ofport), pb = ofp_to_u16(b->ofport);
+
+    return pa < pb ? -1 : pa > pb;
+}
+
+/* The classify-from-tunnel and flood flows of local network 'network'. */
 static void
-add_network_flows(const struct roamrec_network *network,
-                  const struct pipeline_port *ports, size_t n_ports,
-                  const struct roamrec_chassis *me,
+add_network_flows(const struct pipeline_network *network,
                   const struct shash *tunnels, struct flow_set *flows)
 {
-    uint64_t vni = network->tunnel_key;
-    uint64_t cookie = flow_set_cookie_from_uuid(&network->header_.uuid);
+    uint64_t vni = network->row->tunnel_key;
+    uint64_t cookie = flow_set_cookie_from_uuid(&network->row->header_.uuid);
     struct ofpbuf local, remote;
     struct match match;
 
@@ -238,29 +248,23 @@ add_network_flows(const struct roamrec_network *network,
     add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &local);
 
     /* Flooding: every local VIF (OpenFlow drops the copy for the input
-     * port), and one copy per remote chassis with a port in the network. */
+     * port), in a fixed order, and one copy per remote chassis with a port
+     * in the network. */
     ofpbuf_clear(&local);
-    ofpbuf_init(&remote, 0);
-    struct shash remote_chassis = SHASH_INITIALIZER(&remote_chassis);
-    for (size_t i = 0; i < n_ports; i++) {
-        const struct pipeline_port *port = &ports[i];
-        const struct roamrec_port *row = port->row;
-        if (port->role != BINDING_ROLE_REMOTE) {
-            put_output(&local, port->ofport);
-        }
-        if (row->chassis && row->chassis != me) {
-            shash_add_once(&remote_chassis, row->chassis->name, NULL);
-        }
-        if (row->additional_chassis && row->additional_chassis != me) {
-            shash_add_once(&remote_chassis, row->additional_chassis->name,
-                           NULL);
-        }
+    struct pipeline_port *locals = xmemdup(network->local_ports,
+                                           network->n_local_ports
+                                           * sizeof *locals);
+    qsort(locals, network->n_local_ports, sizeof *locals, compare_ofports);
+    for (size_t i = 0; i < network->n_local_ports; i++) {
+        put_output(&local, locals[i].ofport);
     }
-    const struct shash_node **sorted = shash_sort(&remote_chassis);
+    free(locals);
+
+    ofpbuf_init(&remote, 0);
+    const char **sorted = sset_sort(network->remote_chassis);
     bool key_set = false;
-    for (size_t i = 0; i < shash_count(&remote_chassis); i++) {
-        const struct tunnel *tunnel = shash_find_data(tunnels,
-                                                      sorted[i]->name);
+    for (size_t i = 0; i < sset_count(network->remote_chassis); i++) {
+        const struct tunnel *tunnel = shash_find_data(tunnels, sorted[i]);
         if (tunnel && tunnel->ofport != OFPP_NONE) {
             if (!key_set) {
                 put_load(&remote, MFF_TUN_ID, vni);
@@ -270,7 +274,6 @@ add_network_flows(const struct roamrec_network *network,
         }
     }
     free(sorted);
-    shash_destroy(&remote_chassis);
 
     match_init_catchall(&match);
     match_set_metadata(&match, htonll(vni));
@@ -286,16 +289,45 @@ add_network_flows(const struct roamrec_network *network,
 }
 
 void
-pipeline_add_network_flows(const struct roamrec_network *network,
+pipeline_port_add_remote_chassis(const struct roamrec_port *row,
+                                 const struct roamrec_chassis *me,
+                                 struct sset *names)
+{
+    if (row->chassis && row->chassis != me) {
+        sset_add(names, row->chassis->name);
+    }
+    if (row->additional_chassis && row->additional_chassis != me) {
+        sset_add(names, row->additional_chassis->name);
+    }
+}
+
+void
+pipeline_add_network_flows(const struct roamrec_network *row,
                            const struct pipeline_port *ports, size_t n_ports,
                            const struct roamrec_chassis *me,
                            const struct shash *tunnels,
                            struct flow_set *desired)
 {
-    add_network_flows(network, ports, n_ports, me, tunnels, desired);
+    struct sset remote_chassis = SSET_INITIALIZER(&remote_chassis);
+    struct pipeline_port *locals = xmalloc(MAX(n_ports, 1) * sizeof *locals);
+    struct pipeline_network network = {
+        .row = row,
+        .local_ports = locals,
+        .remote_chassis = &remote_chassis,
+    };
+
     for (size_t i = 0; i < n_ports; i++) {
-        add_port_flows(network, &ports[i], me, tunnels, desired);
+        if (ports[i].role != BINDING_ROLE_REMOTE) {
+            locals[network.n_local_ports++] = ports[i];
+        }
+        pipeline_port_add_remote_chassis(ports[i].row, me, &remote_chassis);
     }
+    add_network_flows(&network, tunnels, desired);
+    for (size_t i = 0; i < n_ports; i++) {
+        add_port_flows(row, &ports[i], me, tunnels, desired);
+    }
+    free(locals);
+    sset_destroy(&remote_chassis);
 }
 
 struct ovsdb_idl_index *
@@ -328,8 +360,7 @@ core_add_network_flows(const struct pipeline_ctx_in *ctx_in,
                        const struct pipeline_network *network,
                        struct flow_set *desired)
 {
-    add_network_flows(network->row, network->ports, network->n_ports,
-                      ctx_in->chassis, ctx_in->tunnels, desired);
+    add_network_flows(network, ctx_in->tunnels, desired);
 }
 
 static void

@@ -42,6 +42,7 @@ struct roamrec_chassis;
 struct roamrec_network;
 struct roamrec_port;
 struct shash;
+struct sset;
 
 /* Inputs of the core pipeline and of every plugin. */
 struct pipeline_ctx_in {
@@ -65,9 +66,19 @@ struct pipeline_port {
 /* A local network: one with a port whose VIF is here. */
 struct pipeline_network {
     const struct roamrec_network *row;
-    const struct pipeline_port *ports; /* All its ports, local or not. */
-    size_t n_ports;
+    const struct pipeline_port *local_ports; /* Its ports with a VIF here
+                                              * (any order). */
+    size_t n_local_ports;
+    const struct sset *remote_chassis; /* Names of the other chassis with a
+                                        * port in it (as chassis or
+                                        * additional_chassis). */
 };
+
+/* Adds to 'names' the chassis other than 'me' that serve 'port': its chassis
+ * and additional_chassis. */
+void pipeline_port_add_remote_chassis(const struct roamrec_port *port,
+                                      const struct roamrec_chassis *me,
+                                      struct sset *names);
 
 /* Creates the index of Ports by network that pipeline_ctx_in needs. */
 struct ovsdb_idl_index *pipeline_port_index_create(struct ovsdb_idl *);

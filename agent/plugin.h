@@ -40,7 +40,7 @@
 struct dp_packet;
 struct flow_set;
 struct flow_table;
-struct ofputil_packet_in;
+struct ofctrl_packet_in;
 struct ovsdb_idl;
 struct pipeline_ctx_in;
 struct pipeline_network;
@@ -76,14 +76,16 @@ struct plugin_class {
      * NULL. */
     void (*add_static_flows)(struct flow_set *desired);
 
-    /* Adds the flows of local network 'network' (whose 'ports' are all
-     * set), with the network's cookie.  May be NULL. */
+    /* Adds the flows of local network 'network', with the network's
+     * cookie.  They may depend on the network's row, its local ports and
+     * the set of remote chassis with ports in it (a feature that needs
+     * every port walks ctx_in's port_by_network index).  May be NULL. */
     void (*add_network_flows)(const struct pipeline_ctx_in *ctx_in,
                               const struct pipeline_network *network,
                               struct flow_set *desired);
 
-    /* Adds the flows of 'port', a port of local network 'network' (whose
-     * 'ports' may be empty), with the port's cookie.  May be NULL. */
+    /* Adds the flows of 'port', a port of local network 'network' (only
+     * whose 'row' is set), with the port's cookie.  May be NULL. */
     void (*add_port_flows)(const struct pipeline_ctx_in *ctx_in,
                            const struct pipeline_network *network,
                            const struct pipeline_port *port,
@@ -105,7 +107,7 @@ struct plugin_class {
      * NULL. */
     void (*handle_packet_in)(void *state,
                              const struct pipeline_ctx_in *ctx_in,
-                             const struct ofputil_packet_in *pin,
+                             const struct ofctrl_packet_in *pin,
                              struct plugin_ctx_out *ctx_out);
 };
 
