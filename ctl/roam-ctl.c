@@ -393,9 +393,18 @@ Port commands:\n\
                               where PORT should run: none, one chassis, or\n\
                               two during a live migration\n\
 \n\
+Live migration commands:\n\
+  port-migrate PORT CHASSIS   start moving bound PORT live to CHASSIS (with\n\
+                              --wait=hv: until every live chassis is ready)\n\
+  port-migrate-finish PORT    end PORT's migration: request only the chassis\n\
+                              it is bound to now\n\
+  migration-list [PORT]       print the ports' moves, oldest first, with the\n\
+                              milliseconds each step took\n\
+\n\
 Command options (before the command name or after its arguments):\n\
   --may-exist                 net-add, port-add: no error if it exists\n\
-  --if-exists                 net-del, port-del: no error if it is missing\n\
+  --if-exists                 net-del, port-del, port-migrate-finish: no\n\
+                              error if it is missing\n\
   --mtu=MTU                   net-add: the network's MTU (68-65535)\n\
 \n\
 %s\
@@ -947,6 +956,38 @@ show_chassis(struct ctl_context *ctx, const struct chassis_view *view,
     }
 }
 
+/* Returns true if 'chassis' is nonnull and named 'name'. */
+static bool
+chassis_is_named(const struct roamrec_chassis *chassis, const char *name)
+{
+    return chassis && !strcmp(chassis->name, name);
+}
+
+/* If 'port' is in a live migration, appends to 's' a line for "show" that
+ * says from where to where and how far it got. */
+static void
+put_migration_state(struct ds *s, const struct roamrec_port *port)
+{
+    if (port->n_requested_chassis == MAX_REQUESTED_CHASSIS) {
+        const char *src = port->requested_chassis[0];
+        const char *dst = port->requested_chassis[1];
+
+        ds_put_format(s, "        migrating: %s -> %s, ", src, dst);
+        if (chassis_is_named(port->chassis, dst)) {
+            ds_put_format(s, "active on %s (port-migrate-finish ends it)\n",
+                          dst);
+        } else if (chassis_is_named(port->additional_chassis, dst)) {
+            ds_put_format(s, "%s ready, waiting for the VM to resume "
+                          "there\n", dst);
+        } else {
+            ds_put_format(s, "waiting for %s to bind the port\n", dst);
+        }
+    } else if (port->additional_chassis) {
+        ds_put_format(s, "        migrating: ended, %s not yet released\n",
+                      port->additional_chassis->name);
+    }
+}
+
 /* Appends 'network' and the 'n' ports in 'ports' (which are in 'network') to
  * the output of "show". */
 static void
@@ -986,6 +1027,7 @@ show_network(struct ctl_context *ctx, const struct roamrec_network *network,
             ds_put_format(s, "        additional_chassis: %s\n",
                           port->additional_chassis->name);
         }
+        put_migration_state(s, port);
         if (port->n_up) {
             ds_put_format(s, "        up: %s\n",
                           port->up[0] ? "true" : "false");
@@ -1504,6 +1546,285 @@ cmd_port_set_requested_chassis(struct ctl_context *ctx)
     }
 }
 
+/* Live migration commands. */
+
+/* Returns the chassis named 'name', or NULL if there is none. */
+static const struct roamrec_chassis *
+chassis_lookup(struct ctl_context *ctx, const char *name)
+{
+    const struct roamrec_chassis *chassis;
+
+    ROAMREC_CHASSIS_FOR_EACH (chassis, ctx->idl) {
+        if (!strcmp(chassis->name, name)) {
+            return chassis;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the Chassis_Private row of 'chassis', or NULL if it has none.  A
+ * row belongs to 'chassis' if it refers to it or, referring to no chassis,
+ * has its name (as "show" judges it). */
+static const struct roamrec_chassis_private *
+chassis_private_lookup(struct ctl_context *ctx,
+                       const struct roamrec_chassis *chassis)
+{
+    const struct roamrec_chassis_private *cp;
+
+    ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, ctx->idl) {
+        if (cp->chassis
+            ? cp->chassis == chassis
+            : !strcmp(cp->name, chassis->name)) {
+            return cp;
+        }
+    }
+    return NULL;
+}
+
+static void
+pre_port_migrate(struct ctl_context *ctx)
+{
+    pre_networks_and_ports(ctx);
+    add_table(ctx->idl, &roamrec_table_chassis_private);
+    report_error(ctx, roam_validate_name("chassis", ctx->argv[2]));
+
+    /* Wait even if the port is already migrating to the same chassis: a
+     * previous attempt may have given up waiting, and the caller wants to
+     * know that the destination is ready now. */
+    if (wait_type == ROAM_CTL_WAIT_HV) {
+        force_wait = true;
+    }
+}
+
+static void
+cmd_port_migrate(struct ctl_context *ctx)
+{
+    const char *to = ctx->argv[2];
+    const struct roamrec_chassis *destination;
+    const struct roamrec_port *port;
+
+    if (report_error(ctx, roam_validate_name("chassis", to))) {
+        return;
+    }
+    port = port_lookup(ctx, ctx->argv[1], true);
+    if (!port) {
+        return;
+    }
+    if (!port->chassis) {
+        ctl_error(ctx, "port \"%s\" is not bound to any chassis, so there "
+                  "is no running virtual machine to migrate live (for a "
+                  "cold start on \"%s\", use port-set-requested-chassis "
+                  "%s %s)", port->name, to, port->name, to);
+        return;
+    }
+
+    const char *from = port->chassis->name;
+    if (!strcmp(from, to)) {
+        ctl_error(ctx, "port \"%s\" is already bound to chassis \"%s\" (a "
+                  "live migration needs another chassis as destination)",
+                  port->name, to);
+        return;
+    }
+
+    destination = chassis_lookup(ctx, to);
+    if (!destination) {
+        ctl_error(ctx, "chassis \"%s\" does not exist (no Chassis row of "
+                  "that name: its roam-agent has not registered it)", to);
+        return;
+    }
+
+    /* --wait=hv waits only for live chassis: for a dead destination it would
+     * return at once, although nothing is ready there. */
+    if (wait_type == ROAM_CTL_WAIT_HV) {
+        const struct roamrec_chassis_private *cp;
+        long long int now = time_wall_msec();
+
+        cp = chassis_private_lookup(ctx, destination);
+        if (!cp || !chassis_is_alive(cp, now)) {
+            struct ds liveness = DS_EMPTY_INITIALIZER;
+
+            put_liveness(&liveness, cp, now);
+            ctl_error(ctx, "chassis \"%s\" is %s, so --wait=hv cannot wait "
+                      "for it to get ready for port \"%s\"", to,
+                      ds_cstr(&liveness), port->name);
+            ds_destroy(&liveness);
+            return;
+        }
+    }
+
+    const char *requested[] = { from, to };
+    roamrec_port_set_requested_chassis(port, requested,
+                                       ARRAY_SIZE(requested));
+}
+
+static void
+cmd_port_migrate_finish(struct ctl_context *ctx)
+{
+    bool must_exist = !shash_find(&ctx->options, "--if-exists");
+    const struct roamrec_port *port;
+
+    port = port_lookup(ctx, ctx->argv[1], must_exist);
+    if (!port || port->n_requested_chassis < MAX_REQUESTED_CHASSIS) {
+        /* Not migrating: nothing to end. */
+        return;
+    }
+
+    /* Whether the migration succeeded or failed, the port is where its
+     * virtual machine runs now. */
+    if (port->chassis) {
+        const char *name = port->chassis->name;
+        roamrec_port_set_requested_chassis(port, &name, 1);
+    } else {
+        roamrec_port_set_requested_chassis(port, NULL, 0);
+    }
+}
+
+static void
+pre_migration_list(struct ctl_context *ctx)
+{
+    add_table(ctx->idl, &roamrec_table_migration);
+}
+
+/* Returns the first time stamp of 'm' (the time of the move, for ordering),
+ * or LLONG_MAX if it has none. */
+static long long int
+migration_time(const struct roamrec_migration *m)
+{
+    return (m->n_detected ? m->detected[0]
+            : m->n_claimed ? m->claimed[0]
+            : m->n_activated ? m->activated[0]
+            : LLONG_MAX);
+}
+
+/* Orders Migration rows by time, then port name, then UUID. */
+static int
+compare_migrations(const void *a_, const void *b_)
+{
+    const struct roamrec_migration *const *a = a_;
+    const struct roamrec_migration *const *b = b_;
+    long long int ta = migration_time(*a);
+    long long int tb = migration_time(*b);
+
+    if (ta != tb) {
+        return ta < tb ? -1 : 1;
+    }
+    int cmp = strcmp((*a)->port, (*b)->port);
+    return cmp ? cmp : uuid_compare_3way(&(*a)->header_.uuid,
+                                         &(*b)->header_.uuid);
+}
+
+/* Returns wall-clock time 'ms' (milliseconds since the epoch) as an ISO 8601
+ * UTC time with milliseconds, e.g. "2026-01-02T03:04:05.678Z", for the caller
+ * to free. */
+static char *
+format_wall_time(long long int ms)
+{
+    struct tm_msec tm;
+    char s[64];
+
+    if (ms >= 0
+        && strftime_msec(s, sizeof s, "%Y-%m-%dT%H:%M:%S.###Z",
+                         gmtime_msec(ms, &tm))) {
+        return xstrdup(s);
+    }
+    return xasprintf("%lld", ms);
+}
+
+/* Returns the number of milliseconds from time stamp 'from' to 'to' (each an
+ * optional column: 'n_from' and 'n_to' are 0 or 1), or "-" if either is
+ * missing, for the caller to free. */
+static char *
+format_step(const int64_t *from, size_t n_from,
+            const int64_t *to, size_t n_to)
+{
+    return (n_from && n_to
+            ? xasprintf("%"PRId64, to[0] - from[0])
+            : xstrdup("-"));
+}
+
+/* Adds to 'table' a cell with the text 'text', which it takes over. */
+static void
+add_cell_nocopy(struct table *table, char *text)
+{
+    table_add_cell(table)->text = text;
+}
+
+static void
+cmd_migration_list(struct ctl_context *ctx)
+{
+    const char *port_name = ctx->argc > 1 ? ctx->argv[1] : NULL;
+    const struct roamrec_migration **rows = NULL;
+    const struct roamrec_migration *m;
+    size_t n = 0, allocated = 0;
+
+    ROAMREC_MIGRATION_FOR_EACH (m, ctx->idl) {
+        if (!port_name || !strcmp(m->port, port_name)) {
+            if (n >= allocated) {
+                rows = x2nrealloc(rows, &allocated, sizeof *rows);
+            }
+            rows[n++] = m;
+        }
+    }
+    if (n) {
+        qsort(rows, n, sizeof *rows, compare_migrations);
+    }
+
+    struct table *table = xmalloc(sizeof *table);
+    table_init(table);
+    table_add_column(table, "time");
+    table_add_column(table, "port");
+    table_add_column(table, "kind");
+    table_add_column(table, "from");
+    table_add_column(table, "to");
+    table_add_column(table, "detect->claim ms");
+    table_add_column(table, "claim->activate ms");
+    table_add_column(table, "total ms");
+    for (size_t i = 0; i < n; i++) {
+        const int64_t *first;
+        size_t n_first;
+
+        m = rows[i];
+        if (m->n_detected) {
+            first = m->detected;
+            n_first = m->n_detected;
+        } else {
+            first = m->claimed;
+            n_first = m->n_claimed;
+        }
+
+        table_add_row(table);
+        add_cell_nocopy(table, (n_first || m->n_activated
+                                ? format_wall_time(migration_time(m))
+                                : xstrdup("-")));
+        add_cell_nocopy(table, xstrdup(m->port));
+        add_cell_nocopy(table, xstrdup(m->kind));
+        add_cell_nocopy(table, xstrdup(m->from_chassis && m->from_chassis[0]
+                                       ? m->from_chassis : "-"));
+        add_cell_nocopy(table, xstrdup(m->to_chassis));
+        add_cell_nocopy(table, format_step(m->detected, m->n_detected,
+                                           m->claimed, m->n_claimed));
+        add_cell_nocopy(table, format_step(m->claimed, m->n_claimed,
+                                           m->activated, m->n_activated));
+        add_cell_nocopy(table, format_step(first, n_first,
+                                           m->activated, m->n_activated));
+    }
+    free(rows);
+
+    /* The generic commands' default format, "list", spreads each row over
+     * many lines; a log reads better as a table.  Other formats (--format,
+     * --bare) apply as given. */
+    if (table_style.format == TF_LIST) {
+        struct table_style style = table_style;
+
+        style.format = TF_TABLE;
+        table_format(table, &style, &ctx->output);
+        table_destroy(table);
+        free(table);
+    } else {
+        ctx->table = table;
+    }
+}
+
 /* Running the commands. */
 
 static void
@@ -1857,6 +2178,14 @@ static const struct ctl_command_syntax roam_ctl_commands[] = {
     {"port-set-requested-chassis", 1, INT_MAX, "PORT [CHASSIS]...",
      pre_port_set_requested_chassis, cmd_port_set_requested_chassis, NULL,
      "", RW},
+
+    /* Live migration commands. */
+    {"port-migrate", 2, 2, "PORT CHASSIS", pre_port_migrate,
+     cmd_port_migrate, NULL, "", RW},
+    {"port-migrate-finish", 1, 1, "PORT", pre_networks_and_ports,
+     cmd_port_migrate_finish, NULL, "--if-exists", RW},
+    {"migration-list", 0, 1, "[PORT]", pre_migration_list,
+     cmd_migration_list, NULL, "", RO},
 
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, RO},
 };

@@ -5,3 +5,7 @@ EXTRA_DIST += \
 	scripts/install-deps.sh \
 	scripts/demo.sh
 dist_bin_SCRIPTS += scripts/roam-testbed
+
+# The libvirt qemu hook: operators link it as /etc/libvirt/hooks/qemu or
+# into /etc/libvirt/hooks/qemu.d/ (see README.md).
+dist_pkgdata_SCRIPTS = scripts/roam-libvirt-hook

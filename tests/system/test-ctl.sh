@@ -468,6 +468,186 @@ if ctl --wait=hv --timeout=1 sync; then
     fail "--wait=hv sync with a live chassis behind: expected a timeout, got exit 0"
 fi
 
+# --- Live migration: port-migrate -----------------------------------------
+
+# expect_lacks DESCRIPTION NEEDLE HAYSTACK
+expect_lacks() {
+    n_checks=$((n_checks + 1))
+    case $3 in
+        *"$2"*) fail "$1: expected output without \"$2\", got \"$3\"" ;;
+    esac
+}
+
+# Ports are bound by agents; here the test binds them itself.
+hv1_uuid=$("$CTL_BIN" get Chassis hv1 _uuid)
+hvfake_uuid=$("$CTL_BIN" get Chassis hvfake _uuid)
+ok "bind vm2 to hv1" set Port vm2 chassis="$hv1_uuid"
+expect_eq "vm2's requested chassis before port-migrate" '[]' \
+    "$("$CTL_BIN" get Port vm2 requested_chassis)"
+
+refused "port-migrate of a port that does not exist" '"noport"' \
+    port-migrate noport hvfake
+refused "port-migrate of an unbound port" \
+    "use port-set-requested-chassis vm4 hvfake" port-migrate vm4 hvfake
+expect_contains "port-migrate of an unbound port" \
+    'port "vm4" is not bound to any chassis' "$err"
+refused "port-migrate to the chassis the port is bound to" \
+    'port "vm2" is already bound to chassis "hv1"' port-migrate vm2 hv1
+refused "port-migrate to a chassis that does not exist" \
+    'chassis "hv9" does not exist' port-migrate vm2 hv9
+refused "port-migrate to a malformed chassis name" '"hv 9"' \
+    port-migrate vm2 "hv 9"
+refused "port-migrate without a chassis" "port-migrate" port-migrate vm2
+ok "age the fake chassis's heartbeat" \
+    set Chassis_Private hvfake heartbeat=$(( $(now_ms) - 60000 ))
+refused "port-migrate --wait=hv to a dead chassis" \
+    'chassis "hvfake" is dead (heartbeat' --wait=hv port-migrate vm2 hvfake
+
+ok "port-migrate" port-migrate vm2 hvfake
+expect_eq "vm2's requested chassis after port-migrate" '[hv1, hvfake]' \
+    "$("$CTL_BIN" get Port vm2 requested_chassis)"
+ok "show while the destination has not bound the port" show blue
+expect_contains "show" "        requested_chassis: hv1 hvfake
+        chassis: hv1
+        migrating: hv1 -> hvfake, waiting for hvfake to bind the port" "$out"
+ok "destination binds as additional chassis" \
+    set Port vm2 additional_chassis="$hvfake_uuid"
+ok "show while the destination is ready" show blue
+expect_contains "show" "        additional_chassis: hvfake
+        migrating: hv1 -> hvfake, hvfake ready, waiting for the VM to resume \
+there" "$out"
+ok "destination activates" \
+    set Port vm2 chassis="$hvfake_uuid" additional_chassis=[]
+ok "show once the destination is active" show blue
+expect_contains "show" \
+    "        migrating: hv1 -> hvfake, active on hvfake (port-migrate-finish \
+ends it)" "$out"
+ok "port-list during a migration" port-list blue
+expect_contains "port-list during a migration" \
+    "requested_chassis=hv1,hvfake chassis=hvfake up=" "$out"
+
+# --- Live migration: port-migrate-finish ---------------------------------
+
+ok "port-migrate-finish after a successful migration" port-migrate-finish vm2
+expect_eq "vm2's requested chassis after port-migrate-finish" '[hvfake]' \
+    "$("$CTL_BIN" get Port vm2 requested_chassis)"
+ok "show after port-migrate-finish" show blue
+expect_lacks "show after port-migrate-finish" "migrating:" "$out"
+before=$(snapshot)
+ok "port-migrate-finish again" port-migrate-finish vm2
+expect_eq "database after a second port-migrate-finish" "$before" "$(snapshot)"
+
+ok "bind vm2 to hv1 again" set Port vm2 chassis="$hv1_uuid"
+ok "start a migration to hvfake" port-migrate vm2 hvfake
+ok "port-migrate-finish after a failed migration" port-migrate-finish vm2
+expect_eq "vm2's requested chassis after a failed migration" '[hv1]' \
+    "$("$CTL_BIN" get Port vm2 requested_chassis)"
+
+ok "two requested chassis for unbound vm4" \
+    port-set-requested-chassis vm4 hv1 hvfake
+ok "port-migrate-finish of an unbound port" port-migrate-finish vm4
+expect_eq "unbound vm4's requested chassis after port-migrate-finish" '[]' \
+    "$("$CTL_BIN" get Port vm4 requested_chassis)"
+
+ok "one requested chassis for vm5" port-set-requested-chassis vm5 hv1
+before=$(snapshot)
+ok "port-migrate-finish of a port with one requested chassis" \
+    port-migrate-finish vm5
+ok "port-migrate-finish of a port with no requested chassis" \
+    port-migrate-finish vm6
+expect_eq "database after port-migrate-finish of ports not migrating" \
+    "$before" "$(snapshot)"
+refused "port-migrate-finish of a port that does not exist" '"noport"' \
+    port-migrate-finish noport
+ok "port-migrate-finish --if-exists of a port that does not exist" \
+    port-migrate-finish noport --if-exists
+
+ok "an additional chassis left after the migration ended" \
+    set Port vm2 additional_chassis="$hvfake_uuid"
+ok "show with an additional chassis left" show blue
+expect_contains "show with an additional chassis left" \
+    "        migrating: ended, hvfake not yet released" "$out"
+ok "the destination releases the port" set Port vm2 additional_chassis=[]
+
+# --- Live migration: port-migrate --wait=hv ---------------------------------
+
+ok "refresh the fake chassis's heartbeat" \
+    set Chassis_Private hvfake heartbeat="$(now_ms)"
+fake_agent apply >/dev/null 2>&1 &
+agent_pid=$!
+cfg_before=$("$CTL_BIN" get Global . nb_cfg)
+ok "port-migrate --wait=hv with a chassis that applies it" \
+    --wait=hv --timeout=20 port-migrate vm2 hvfake
+expect_eq "vm2's requested chassis after port-migrate --wait=hv" \
+    '[hv1, hvfake]' "$("$CTL_BIN" get Port vm2 requested_chassis)"
+expect_eq "Global nb_cfg after port-migrate --wait=hv" $((cfg_before + 1)) \
+    "$("$CTL_BIN" get Global . nb_cfg)"
+n_checks=$((n_checks + 1))
+[ "$("$CTL_BIN" get Chassis_Private hvfake nb_cfg)" -ge $((cfg_before + 1)) ] \
+    || fail "port-migrate --wait=hv returned before hvfake applied nb_cfg $((cfg_before + 1))"
+stop_agent
+
+# Even when requested_chassis already names both, --wait=hv waits: the
+# caller wants to know that the destination is ready.
+fake_agent beat >/dev/null 2>&1 &
+agent_pid=$!
+start=$(now_ms)
+n_checks=$((n_checks + 1))
+if ctl --wait=hv --timeout=2 port-migrate vm2 hvfake; then
+    fail "port-migrate --wait=hv, unchanged, with hvfake behind: expected a timeout, got exit 0"
+fi
+elapsed=$(( $(now_ms) - start ))
+stop_agent
+expect_contains "port-migrate --wait=hv, unchanged, timeout message" \
+    "hvfake" "$err"
+[ "$elapsed" -ge 2000 ] ||
+    fail "port-migrate --wait=hv, unchanged: expected to wait 2 s, took ${elapsed} ms"
+expect_eq "Global nb_cfg after an unchanged port-migrate --wait=hv" \
+    $((cfg_before + 2)) "$("$CTL_BIN" get Global . nb_cfg)"
+
+# --- Live migration: migration-list -----------------------------------------
+
+ok "migration-list without rows" migration-list
+expect_eq "migration-list without rows" "\
+time port kind from to detect->claim ms claim->activate ms total ms
+---- ---- ---- ---- -- ---------------- ------------------ --------" "$out"
+
+# 1767323045678 ms is 2026-01-02T03:04:05.678Z.
+ok "create a live Migration row" create Migration port=vm2 kind=live \
+    from_chassis=hv1 to_chassis=hvfake detected=1767323045678 \
+    claimed=1767323045681 activated=1767323045700
+ok "create a cold Migration row with one time stamp" create Migration \
+    port=vm4 kind=cold to_chassis=hv1 claimed=1767323040000
+ok "create a failover Migration row without time stamps" create Migration \
+    port=vm2 kind=failover from_chassis=hvfake to_chassis=hv1
+ok "create a cold Migration row without detected" create Migration \
+    port=vm5 kind=cold from_chassis=hv1 to_chassis=hvfake \
+    claimed=1767323050000 activated=1767323050012
+
+ok "migration-list" migration-list
+expect_eq "migration-list" "\
+time                     port kind     from   to     detect->claim ms \
+claim->activate ms total ms
+------------------------ ---- -------- ------ ------ ---------------- \
+------------------ --------
+2026-01-02T03:04:00.000Z vm4  cold     -      hv1    -                \
+-                  -
+2026-01-02T03:04:05.678Z vm2  live     hv1    hvfake 3                \
+19                 22
+2026-01-02T03:04:10.000Z vm5  cold     hv1    hvfake -                \
+12                 12
+-                        vm2  failover hvfake hv1    -                \
+-                  -" "$out"
+ok "migration-list PORT" --format=csv migration-list vm2
+expect_eq "migration-list vm2" "\
+time,port,kind,from,to,detect->claim ms,claim->activate ms,total ms
+2026-01-02T03:04:05.678Z,vm2,live,hv1,hvfake,3,19,22
+-,vm2,failover,hvfake,hv1,-,-,-" "$out"
+ok "migration-list of a port without moves" --bare migration-list vm9
+expect_eq "migration-list vm9" "" "$out"
+refused "migration-list with two ports" "migration-list" \
+    migration-list vm2 vm4
+
 # --- Summary ----------------------------------------------------------------
 
 if [ "$n_failed" -ne 0 ]; then
