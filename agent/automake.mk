@@ -4,6 +4,8 @@ agent_roam_agent_SOURCES = \
 	agent/binding.h \
 	agent/chassis.c \
 	agent/chassis.h \
+	agent/claim.c \
+	agent/claim.h \
 	agent/desired-flows.c \
 	agent/desired-flows.h \
 	agent/encap-iface.c \

@@ -8,16 +8,23 @@
 
 #include <string.h>
 
+#include "claim.h"
+#include "ovsdb/chassis-liveness.h"
+
 #include "lib/vswitch-idl.h"
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "openvswitch/poll-loop.h"
 #include "ovsdb/roam-idl.h"
 #include "smap.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(binding);
+
+/* Interface external_ids key that records an answered plug event. */
+#define BINDING_PLUG_KEY "roam-claimed"
 
 void
 binding_register_ovs_idl(struct ovsdb_idl *ovs_idl)
@@ -44,6 +51,19 @@ binding_register_roam_idl(struct ovsdb_idl *roam_idl)
     ovsdb_idl_add_column(roam_idl, &roamrec_port_col_up);
     /* Other chassis's ports going up and down need not wake this one. */
     ovsdb_idl_omit_alert(roam_idl, &roamrec_port_col_up);
+
+    /* Migration rows are written, never read: monitor none of them. */
+    ovsdb_idl_add_table(roam_idl, &roamrec_table_migration);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_port);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_from_chassis);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_to_chassis);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_kind);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_detected);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_claimed);
+    ovsdb_idl_add_column(roam_idl, &roamrec_migration_col_activated);
+    struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);
+    roamrec_migration_set_condition(roam_idl, &none);
+    ovsdb_idl_condition_destroy(&none);
 }
 
 struct ovsdb_idl_index *
@@ -67,6 +87,8 @@ void
 binding_state_init(struct binding_state *state)
 {
     shash_init(&state->vifs);
+    shash_init(&state->last_chassis);
+    sset_init(&state->watch);
 }
 
 static void
@@ -75,6 +97,7 @@ local_vif_destroy(struct local_vif *vif)
     if (vif) {
         free(vif->iface_id);
         free(vif->logged_problem);
+        free(vif->move_from);
         free(vif);
     }
 }
@@ -88,6 +111,8 @@ binding_state_destroy(struct binding_state *state)
         local_vif_destroy(node->data);
     }
     shash_destroy(&state->vifs);
+    shash_destroy_free_data(&state->last_chassis);
+    sset_destroy(&state->watch);
 }
 
 static const char *
@@ -98,40 +123,92 @@ vif_state_to_string(enum vif_state state)
         return "PENDING_CLAIM";
     case VIF_BOUND:
         return "BOUND";
+    case VIF_STANDBY:
+        return "STANDBY";
     case VIF_BOUND_ELSEWHERE:
         return "BOUND_ELSEWHERE";
     }
     return "?";
 }
 
-/* Logs 'problem' for 'vif' once, until it changes. */
+/* Logs 'problem' for 'vif' once, until it changes; NULL clears it. */
 static void
 vif_log_problem(struct local_vif *vif, const char *problem)
 {
     if (!nullable_string_is_equal(vif->logged_problem, problem)) {
-        VLOG_INFO("VIF for port %s (ofport %d): %s", vif->iface_id,
-                  ofp_to_u16(vif->ofport), problem);
+        if (problem) {
+            VLOG_INFO("VIF for port %s (ofport %d): %s", vif->iface_id,
+                      ofp_to_u16(vif->ofport), problem);
+        }
         free(vif->logged_problem);
-        vif->logged_problem = xstrdup(problem);
+        vif->logged_problem = nullable_xstrdup(problem);
     }
 }
 
-static bool
-requested_chassis_allows(const struct roamrec_port *port, const char *name)
+/* requested_chassis is a set: with two chassis, the one that holds the
+ * port is the live migration's source and the other its destination. */
+static enum claim_request
+classify_request(const struct roamrec_port *port,
+                 const struct roamrec_chassis *me)
 {
+    bool named = false;
+
     if (!port->n_requested_chassis) {
-        return true;
+        return CLAIM_REQUEST_ANY;
     }
     for (size_t i = 0; i < port->n_requested_chassis; i++) {
-        if (!strcmp(port->requested_chassis[i], name)) {
-            return true;
+        named |= !strcmp(port->requested_chassis[i], me->name);
+    }
+    if (!named) {
+        return CLAIM_REQUEST_OTHERS;
+    } else if (port->n_requested_chassis > 1 && port->chassis
+               && port->chassis != me) {
+        for (size_t i = 0; i < port->n_requested_chassis; i++) {
+            if (!strcmp(port->requested_chassis[i], port->chassis->name)) {
+                return CLAIM_REQUEST_SECOND;
+            }
         }
     }
-    return false;
+    return CLAIM_REQUEST_FIRST;
+}
+
+/* Whether 'name' is alive, as far as this chassis can tell. */
+static enum claim_holder
+holder_liveness(const struct binding_ctx_in *ctx_in,
+                const struct binding_state *state, const char *name)
+{
+    if (!sset_contains(&state->watch, name) || !ctx_in->watch_synced
+        || !ctx_in->chassis_private_by_name) {
+        return CLAIM_HOLDER_UNKNOWN;
+    }
+    struct roamrec_chassis_private *target
+        = roamrec_chassis_private_index_init_row(
+            ctx_in->chassis_private_by_name);
+    roamrec_chassis_private_index_set_name(target, name);
+    const struct roamrec_chassis_private *cp
+        = roamrec_chassis_private_index_find(ctx_in->chassis_private_by_name,
+                                             target);
+    roamrec_chassis_private_index_destroy_row(target);
+    return cp && chassis_is_alive(cp, ctx_in->now) ? CLAIM_HOLDER_ALIVE
+                                                  : CLAIM_HOLDER_DEAD;
+}
+
+static enum claim_holder
+classify_holder(const struct binding_ctx_in *ctx_in,
+                const struct binding_state *state,
+                const struct roamrec_port *port)
+{
+    if (!port->chassis) {
+        return CLAIM_HOLDER_NONE;
+    } else if (port->chassis == ctx_in->chassis) {
+        return CLAIM_HOLDER_ME;
+    }
+    return holder_liveness(ctx_in, state, port->chassis->name);
 }
 
 /* Reads the VIFs of 'br_int' into 'current', an shash from iface-id to
- * "struct ovsrec_interface". */
+ * "struct ovsrec_interface".  An interface without a valid ofport is a VIF
+ * too (ovs-vswitchd may be restarting): it stays plugged. */
 static void
 collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
 {
@@ -146,7 +223,7 @@ collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
             const struct ovsrec_interface *iface = port->interfaces[j];
             const char *iface_id = smap_get(&iface->external_ids,
                                             "iface-id");
-            if (!iface_id || !iface->n_ofport || *iface->ofport <= 0) {
+            if (!iface_id) {
                 continue;
             }
             if (!shash_add_once(current, iface_id, iface)) {
@@ -160,12 +237,20 @@ collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
     }
 }
 
+static ofp_port_t
+iface_ofport(const struct ovsrec_interface *iface)
+{
+    return (iface->n_ofport && *iface->ofport > 0 && *iface->ofport < 0xff00
+            ? u16_to_ofp(*iface->ofport) : OFPP_NONE);
+}
+
 /* Handles a VIF that went away.  Returns true if it wrote anything. */
 static bool
 handle_unplug(const struct binding_ctx_in *ctx_in, struct local_vif *vif)
 {
     const struct roamrec_port *port
         = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
+    bool wrote = false;
 
     VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
     if (port && ctx_in->chassis && port->chassis == ctx_in->chassis) {
@@ -173,9 +258,16 @@ handle_unplug(const struct binding_ctx_in *ctx_in, struct local_vif *vif)
         bool up = false;
         roamrec_port_set_up(port, &up, 1);
         VLOG_INFO("releasing port %s", vif->iface_id);
-        return true;
+        wrote = true;
     }
-    return false;
+    if (port && ctx_in->chassis
+        && port->additional_chassis == ctx_in->chassis) {
+        roamrec_port_set_additional_chassis(port, NULL);
+        VLOG_INFO("port %s: no longer a live migration's destination",
+                  vif->iface_id);
+        wrote = true;
+    }
+    return wrote;
 }
 
 static struct uuid
@@ -184,63 +276,326 @@ chassis_uuid(const struct roamrec_chassis *chassis)
     return chassis ? chassis->header_.uuid : UUID_ZERO;
 }
 
-/* Claims 'vif''s Port for a pending plug event if the rules allow, and moves
- * 'vif' to BOUND once the database shows the claim.  Returns true if it
- * wrote anything. */
-static bool
-try_claim(const struct binding_ctx_in *ctx_in, struct local_vif *vif,
-          const struct roamrec_port *port)
+/* Records in the Interface that 'vif''s plug event was answered. */
+static void
+record_plug(const struct binding_ctx_in *ctx_in, struct local_vif *vif,
+            const struct ovsrec_interface *iface)
+{
+    if (!ctx_in->ovs_idl_txn || !iface) {
+        return;
+    }
+    char value[UUID_LEN + 1];
+    snprintf(value, sizeof value, UUID_FMT, UUID_ARGS(&vif->port_uuid));
+    ovsrec_interface_update_external_ids_setkey(iface, BINDING_PLUG_KEY,
+                                                value);
+    vif->plug_recorded = true;
+}
+
+/* Starts a claim of 'port' (as chassis, or as additional chassis if
+ * 'standby') for 'vif'. */
+static void
+send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
+           struct local_vif *vif, const struct roamrec_port *port,
+           bool standby)
 {
     const struct roamrec_chassis *me = ctx_in->chassis;
 
-    if (!port) {
-        vif_log_problem(vif, "no Port row with this name: waiting for one");
-        vif->claim_sent = false;
-        return false;
-    }
-    if (port->chassis == me) {
-        vif->state = VIF_BOUND;
-        vif->claim_sent = false;
-        free(vif->logged_problem);
-        vif->logged_problem = NULL;
-        return false;
-    }
-    if (vif->claim_sent) {
-        struct uuid current = chassis_uuid(port->chassis);
-        if (!uuid_equals(&current, &vif->claimed_from)) {
-            /* Someone else wrote the binding after this chassis's claim. */
-            VLOG_INFO("port %s: chassis %s claimed it after this chassis; "
-                      "not claiming again until a new plug", port->name,
-                      port->chassis ? port->chassis->name : "(none)");
-            vif->state = VIF_BOUND_ELSEWHERE;
-            vif->claim_sent = false;
-            return false;
-        }
-        /* The claim is still on its way, or was lost with a failed
-         * transaction: writing the same value again is harmless. */
-    } else if (!requested_chassis_allows(port, me->name)) {
-        vif_log_problem(vif, "requested_chassis names other chassis: "
-                        "not claiming");
-        return false;
-    }
-    if (!ctx_in->roam_idl_txn) {
-        return false;
-    }
-
-    if (!vif->claim_sent) {
-        if (port->chassis) {
-            VLOG_INFO("claiming port %s from chassis %s", port->name,
-                      port->chassis->name);
+    if (!vif->claim_sent || vif->claim_standby != standby) {
+        const char *from = port->chassis ? port->chassis->name : NULL;
+        if (standby) {
+            VLOG_INFO("port %s: destination of a live migration from %s: "
+                      "standing by", port->name, from ? from : "(none)");
+        } else if (from) {
+            VLOG_INFO("claiming port %s from chassis %s", port->name, from);
         } else {
             VLOG_INFO("claiming port %s", port->name);
         }
         vif->claim_sent = true;
+        vif->claim_standby = standby;
         vif->claimed_from = chassis_uuid(port->chassis);
+        if (!standby) {
+            /* The previous holder, or the last one seen (a cold move's
+             * source may have released the port already). */
+            const char *prev = from ? from
+                               : shash_find_data(&state->last_chassis,
+                                                 port->name);
+            free(vif->move_from);
+            vif->move_from = (prev && strcmp(prev, me->name)
+                              ? xstrdup(prev) : NULL);
+            vif->move_live = vif->activated;
+        }
     }
-    roamrec_port_set_chassis(port, me);
-    bool up = false;
-    roamrec_port_set_up(port, &up, 1);
-    return true;
+    if (standby) {
+        roamrec_port_set_additional_chassis(port, me);
+    } else {
+        roamrec_port_set_chassis(port, me);
+        if (port->additional_chassis) {
+            roamrec_port_set_additional_chassis(port, NULL);
+        }
+        bool up = false;
+        roamrec_port_set_up(port, &up, 1);
+    }
+}
+
+/* Writes the Migration row of 'vif''s move, once its flows are in. */
+static void
+write_migration(const struct binding_ctx_in *ctx_in,
+                const struct binding_state *state, struct local_vif *vif)
+{
+    const char *kind = "cold";
+    if (vif->move_live) {
+        kind = "live";
+    } else {
+        enum claim_holder h = holder_liveness(ctx_in, state, vif->move_from);
+        if (h == CLAIM_HOLDER_UNKNOWN) {
+            return;             /* Once the source's heartbeat is known. */
+        } else if (h == CLAIM_HOLDER_DEAD) {
+            kind = "failover";
+        }
+    }
+
+    struct roamrec_migration *m
+        = roamrec_migration_insert(ctx_in->roam_idl_txn);
+    int64_t detected = vif->detected_ms;
+    int64_t claimed = vif->claimed_ms;
+    int64_t activated = ctx_in->now;
+    roamrec_migration_set_port(m, vif->iface_id);
+    roamrec_migration_set_from_chassis(m, vif->move_from);
+    roamrec_migration_set_to_chassis(m, ctx_in->chassis->name);
+    roamrec_migration_set_kind(m, kind);
+    roamrec_migration_set_detected(m, &detected, 1);
+    roamrec_migration_set_claimed(m, &claimed, 1);
+    roamrec_migration_set_activated(m, &activated, 1);
+    VLOG_INFO("port %s: %s migration from %s done (detected -> claimed "
+              "%lld ms, -> flows in place %lld ms)", vif->iface_id, kind,
+              vif->move_from, vif->claimed_ms - vif->detected_ms,
+              ctx_in->now - vif->detected_ms);
+    free(vif->move_from);
+    vif->move_from = NULL;
+}
+
+/* Moves 'vif' to BOUND. */
+static void
+enter_bound(const struct binding_ctx_in *ctx_in, struct local_vif *vif,
+            bool claimed_here)
+{
+    if (vif->state != VIF_BOUND) {
+        vif->state = VIF_BOUND;
+        vif->flows_cfg = 0;
+        if (claimed_here) {
+            vif->bound_seq++;
+            vif->claimed_ms = ctx_in->now;
+        }
+    }
+    vif->claim_sent = false;
+    vif->activated = false;
+    vif_log_problem(vif, NULL);
+}
+
+/* Runs the claim decision for 'vif' and its Port 'port'.  Returns true if it
+ * wrote anything. */
+static bool
+update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
+           struct local_vif *vif, const struct roamrec_port *port,
+           const struct ovsrec_interface *iface)
+{
+    const struct roamrec_chassis *me = ctx_in->chassis;
+    struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
+
+    if (!port) {
+        if (vif->state != VIF_PENDING_CLAIM) {
+            /* The Port row is gone: a new row of that name is a new port,
+             * which this VIF may claim. */
+            vif->state = VIF_PENDING_CLAIM;
+            vif->flows_cfg = 0;
+        }
+        vif->plug = true;
+        vif->claim_sent = false;
+        vif->activated = false;
+        vif_log_problem(vif, "no Port row with this name: waiting for one");
+        return false;
+    }
+    if (!uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
+        /* First sight of this Port row: the plug is answered already if
+         * the Interface says so. */
+        const char *recorded = iface ? smap_get(&iface->external_ids,
+                                                BINDING_PLUG_KEY) : NULL;
+        struct uuid uuid;
+        vif->port_uuid = port->header_.uuid;
+        vif->plug_recorded = (recorded && uuid_from_string(&uuid, recorded)
+                              && uuid_equals(&uuid, &port->header_.uuid));
+        vif->plug = !vif->plug_recorded;
+        if (!vif->plug && port->chassis != me) {
+            VLOG_INFO("port %s: this VIF's plug was answered before (it is "
+                      "bound to %s now): not claiming it again until it is "
+                      "plugged again", port->name,
+                      port->chassis ? port->chassis->name : "no chassis");
+        }
+    }
+
+    /* A claim on its way: wait for it, or see that someone else won. */
+    if (vif->claim_sent) {
+        bool arrived = (port->chassis == me
+                        || (vif->claim_standby
+                            && port->additional_chassis == me));
+        struct uuid current = chassis_uuid(port->chassis);
+        if (!arrived && !uuid_equals(&current, &vif->claimed_from)) {
+            VLOG_INFO("port %s: chassis %s claimed it after this chassis; "
+                      "not claiming again until a new plug", port->name,
+                      port->chassis ? port->chassis->name : "(none)");
+            vif->claim_sent = false;
+            vif->plug = false;
+            vif->activated = false;
+            vif->state = VIF_BOUND_ELSEWHERE;
+            vif->flows_cfg = 0;
+            if (!vif->plug_recorded) {
+                record_plug(ctx_in, vif, iface);
+            }
+            return false;
+        } else if (!arrived) {
+            /* Still on its way, or lost with a failed transaction: writing
+             * the same values again is harmless. */
+            if (txn) {
+                send_claim(ctx_in, state, vif, port, vif->claim_standby);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    struct claim_input in = {
+        .plug = vif->plug,
+        .request = classify_request(port, me),
+        .holder = classify_holder(ctx_in, state, port),
+        .standby = port->additional_chassis == me,
+    };
+    if (vif->activated && in.holder != CLAIM_HOLDER_ME) {
+        /* The VM resumed here: take the port whatever the request says. */
+        in.plug = true;
+        in.request = CLAIM_REQUEST_FIRST;
+    }
+    enum claim_action action = claim_decide(&in);
+    bool wrote = false;
+
+    switch (action) {
+    case CLAIM_SERVE:
+        vif->standby_peer = chassis_uuid(port->additional_chassis);
+        vif->draining = false;
+        if (vif->state != VIF_BOUND && vif->state != VIF_PENDING_CLAIM
+            && !vif->claim_sent) {
+            VLOG_INFO("port %s is bound to this chassis again", port->name);
+        }
+        enter_bound(ctx_in, vif, vif->claim_sent);
+        vif->plug = false;
+        break;
+
+    case CLAIM_BIND:
+    case CLAIM_STANDBY:
+        if (txn) {
+            if (!vif->claim_sent && vif->state != VIF_STANDBY) {
+                vif->detected_ms = vif->detected_ms ? vif->detected_ms
+                                                    : ctx_in->now;
+            }
+            send_claim(ctx_in, state, vif, port, action == CLAIM_STANDBY);
+            wrote = true;
+            if (!vif->plug_recorded) {
+                record_plug(ctx_in, vif, iface);
+            }
+            vif->plug = false;
+        }
+        break;
+
+    case CLAIM_KEEP_STANDBY:
+        if (vif->state != VIF_STANDBY) {
+            vif->state = VIF_STANDBY;
+            vif->flows_cfg = 0;
+            vif_log_problem(vif, NULL);
+        }
+        vif->claim_sent = false;
+        break;
+
+    case CLAIM_LEAVE_STANDBY:
+        if (txn) {
+            VLOG_INFO("port %s: requested_chassis no longer names this "
+                      "chassis: leaving the live migration", port->name);
+            roamrec_port_set_additional_chassis(port, NULL);
+            vif->state = VIF_BOUND_ELSEWHERE;
+            vif->claim_sent = false;
+            vif->activated = false;
+            wrote = true;
+        }
+        break;
+
+    case CLAIM_WAIT:
+    default:
+        if (vif->state == VIF_BOUND && port->chassis
+            && uuid_equals(&vif->standby_peer, &port->chassis->header_.uuid)) {
+            VLOG_INFO("port %s: live migration to %s activated: this chassis "
+                      "stops delivering to its VIF", vif->iface_id,
+                      port->chassis->name);
+            vif->draining = true;
+        } else if (vif->state == VIF_BOUND || vif->state == VIF_STANDBY) {
+            VLOG_INFO("port %s is bound to %s now: this chassis stops "
+                      "delivering to its VIF until it is plugged again",
+                      vif->iface_id,
+                      port->chassis ? port->chassis->name : "no chassis");
+        }
+        if (port->chassis && port->chassis != me) {
+            vif->state = VIF_BOUND_ELSEWHERE;
+        } else if (vif->state != VIF_BOUND_ELSEWHERE) {
+            vif->state = VIF_PENDING_CLAIM;
+        }
+        vif->flows_cfg = vif->state == VIF_BOUND ? vif->flows_cfg : 0;
+        if (in.request == CLAIM_REQUEST_OTHERS) {
+            vif_log_problem(vif, "requested_chassis names other chassis: "
+                            "not claiming");
+        } else if (in.request == CLAIM_REQUEST_SECOND && vif->plug) {
+            vif_log_problem(vif, "live migration: waiting to learn whether "
+                            "the source chassis is alive");
+        }
+        break;
+    }
+    return wrote;
+}
+
+/* Keeps 'state->last_chassis' up to date from the tracked Port changes. */
+static void
+follow_holders(struct ovsdb_idl *roam_idl, struct binding_state *state)
+{
+    const struct roamrec_port *port;
+
+    if (!roam_idl) {
+        return;
+    }
+    ROAMREC_PORT_FOR_EACH_TRACKED (port, roam_idl) {
+        if (roamrec_port_is_deleted(port)) {
+            free(shash_find_and_delete(&state->last_chassis, port->name));
+        } else if (port->chassis) {
+            free(shash_replace(&state->last_chassis, port->name,
+                               xstrdup(port->chassis->name)));
+        }
+    }
+}
+
+bool
+binding_activate(struct binding_state *state, ofp_port_t ofport,
+                 long long int now)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &state->vifs) {
+        struct local_vif *vif = node->data;
+        if (vif->ofport == ofport && vif->state == VIF_STANDBY) {
+            if (!vif->activated) {
+                VLOG_INFO("port %s: the VM announced itself here (RARP): "
+                          "activating", vif->iface_id);
+                vif->activated = true;
+                vif->detected_ms = now;
+            }
+            return true;
+        }
+    }
+    return false;
 }
 
 bool
@@ -250,6 +605,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
     bool wrote = false;
 
+    follow_holders(ctx_in->roam_idl, state);
     collect_vifs(ctx_in->br_int, &current);
 
     /* Unplugs: VIFs that are gone, or whose interface was replaced. */
@@ -258,8 +614,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         struct local_vif *vif = node->data;
         const struct ovsrec_interface *iface = shash_find_data(&current,
                                                                node->name);
-        if (!iface || !uuid_equals(&iface->header_.uuid, &vif->iface_uuid)
-            || u16_to_ofp(*iface->ofport) != vif->ofport) {
+        if (!iface || !uuid_equals(&iface->header_.uuid, &vif->iface_uuid)) {
             if (ctx_in->br_int && !txn) {
                 /* The release must be written: try again later. */
                 continue;
@@ -269,71 +624,76 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
             }
             local_vif_destroy(vif);
             shash_delete(&state->vifs, node);
+        } else if (iface_ofport(iface) != vif->ofport) {
+            /* The same interface with another OpenFlow port (ovs-vswitchd
+             * restarted): the same VIF. */
+            vif->ofport = iface_ofport(iface);
+            vif->flows_cfg = 0;
         }
     }
 
     /* Plugs: VIFs that are new. */
     SHASH_FOR_EACH (node, &current) {
         const struct ovsrec_interface *iface = node->data;
-        if (!shash_find(&state->vifs, node->name)) {
+        if (!shash_find(&state->vifs, node->name)
+            && iface_ofport(iface) != OFPP_NONE) {
             struct local_vif *vif = xzalloc(sizeof *vif);
             vif->iface_id = xstrdup(node->name);
             vif->iface_uuid = iface->header_.uuid;
-            vif->ofport = u16_to_ofp(*iface->ofport);
+            vif->ofport = iface_ofport(iface);
             vif->state = VIF_PENDING_CLAIM;
+            vif->plug = true;
+            vif->detected_ms = ctx_in->now;
             shash_add(&state->vifs, node->name, vif);
             VLOG_INFO("VIF for port %s plugged (interface %s, ofport %d)",
                       vif->iface_id, iface->name, ofp_to_u16(vif->ofport));
         }
     }
-    shash_destroy(&current);
 
     if (!ctx_in->chassis) {
+        shash_destroy(&current);
         return wrote;
     }
 
-    /* Claims, states and Port.up. */
+    /* Claims, states, Port.up and Migration rows. */
+    struct sset watch = SSET_INITIALIZER(&watch);
     SHASH_FOR_EACH (node, &state->vifs) {
         struct local_vif *vif = node->data;
         const struct roamrec_port *port
             = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
 
-        if (!port && vif->state != VIF_PENDING_CLAIM) {
-            /* The Port row is gone: a new row of that name is a new port,
-             * which this VIF may claim. */
-            vif->state = VIF_PENDING_CLAIM;
-            vif->flows_cfg = 0;
+        wrote |= update_vif(ctx_in, state, vif, port,
+                            shash_find_data(&current, vif->iface_id));
+        if (port && port->chassis && port->chassis != ctx_in->chassis) {
+            sset_add(&watch, port->chassis->name);
         }
-        if (vif->state == VIF_PENDING_CLAIM) {
-            wrote |= try_claim(ctx_in, vif, port);
-        } else if (vif->state == VIF_BOUND_ELSEWHERE
-                   && port->chassis == ctx_in->chassis) {
-            /* Someone (the orchestrator, say) gave the binding back. */
-            VLOG_INFO("port %s is bound to this chassis again", port->name);
-            vif->state = VIF_BOUND;
-        } else if (port->chassis != ctx_in->chassis) {
-            if (vif->state == VIF_BOUND) {
-                VLOG_INFO("port %s is bound to %s now: this chassis stops "
-                          "delivering to its VIF until it is plugged again",
-                          vif->iface_id,
-                          port->chassis ? port->chassis->name
-                                        : "no chassis");
-            }
-            vif->state = VIF_BOUND_ELSEWHERE;
-            vif->flows_cfg = 0;
+        if (vif->move_from) {
+            sset_add(&watch, vif->move_from);
         }
 
         if (txn && port && vif->state == VIF_BOUND
             && port->chassis == ctx_in->chassis
-            && vif->flows_cfg && ctx_in->flows_cur_cfg >= vif->flows_cfg
-            && !(port->n_up && port->up[0])) {
-            bool up = true;
-            roamrec_port_set_up(port, &up, 1);
-            VLOG_INFO("port %s is up: its flows are in the switch",
-                      vif->iface_id);
-            wrote = true;
+            && vif->flows_cfg && ctx_in->flows_cur_cfg >= vif->flows_cfg) {
+            if (!(port->n_up && port->up[0])) {
+                bool up = true;
+                roamrec_port_set_up(port, &up, 1);
+                VLOG_INFO("port %s is up: its flows are in the switch",
+                          vif->iface_id);
+                wrote = true;
+            }
+            if (vif->move_from) {
+                write_migration(ctx_in, state, vif);
+                wrote = true;
+            }
         }
     }
+    if (!sset_equals(&watch, &state->watch)) {
+        /* The Chassis_Private condition must follow at once. */
+        sset_swap(&watch, &state->watch);
+        poll_immediate_wake();
+    }
+    sset_destroy(&watch);
+    shash_destroy(&current);
     return wrote;
 }
 
@@ -344,11 +704,25 @@ binding_get_role(const struct binding_state *state,
 {
     const struct local_vif *vif = shash_find_data(&state->vifs, port->name);
 
-    if (vif && me && vif->state == VIF_BOUND && port->chassis == me) {
+    *ofport = OFPP_NONE;
+    if (!vif || !me || vif->ofport == OFPP_NONE
+        || !uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
+        return BINDING_ROLE_REMOTE;
+    }
+    if ((vif->state == VIF_BOUND && port->chassis == me)
+        || (vif->state == VIF_STANDBY && vif->activated)
+        || (vif->claim_sent && vif->activated)) {
         *ofport = vif->ofport;
         return BINDING_ROLE_ACTIVE;
     }
-    *ofport = OFPP_NONE;
+    if (vif->state == VIF_STANDBY && port->additional_chassis == me) {
+        *ofport = vif->ofport;
+        return BINDING_ROLE_STANDBY;
+    }
+    if (vif->state == VIF_BOUND_ELSEWHERE && vif->draining) {
+        *ofport = vif->ofport;
+        return BINDING_ROLE_DRAINING;
+    }
     return BINDING_ROLE_REMOTE;
 }
 
@@ -359,8 +733,9 @@ binding_format(const struct binding_state *state, struct ds *s)
 
     for (size_t i = 0; i < shash_count(&state->vifs); i++) {
         const struct local_vif *vif = nodes[i]->data;
-        ds_put_format(s, "  %s: ofport %d, %s%s%s\n", vif->iface_id,
+        ds_put_format(s, "  %s: ofport %d, %s%s%s%s\n", vif->iface_id,
                       ofp_to_u16(vif->ofport), vif_state_to_string(vif->state),
+                      vif->activated ? " (activated)" : "",
                       vif->logged_problem ? ": " : "",
                       vif->logged_problem ? vif->logged_problem : "");
     }

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "openvswitch/shash.h"
+#include "sset.h"
 #include "openvswitch/types.h"
 #include "uuid.h"
 
@@ -46,8 +47,10 @@ void binding_register_roam_idl(struct ovsdb_idl *);
 
 /* What a VIF is doing. */
 enum vif_state {
-    VIF_PENDING_CLAIM,          /* Plugged, not claimed yet. */
+    VIF_PENDING_CLAIM,          /* Plugged, not claimed yet (or waiting). */
     VIF_BOUND,                  /* Its Port is bound to this chassis. */
+    VIF_STANDBY,                /* Its Port's additional_chassis is this
+                                 * one: a live migration's destination. */
     VIF_BOUND_ELSEWHERE,        /* Its Port is bound to another chassis. */
 };
 
@@ -55,21 +58,54 @@ enum vif_state {
 struct local_vif {
     char *iface_id;             /* Port name. */
     struct uuid iface_uuid;     /* Interface row; a new one is a new plug. */
-    ofp_port_t ofport;          /* Its OpenFlow port. */
+    struct uuid port_uuid;      /* Port row the VIF was last matched to. */
+    ofp_port_t ofport;          /* Its OpenFlow port, OFPP_NONE while it
+                                 * has none (vswitchd restarting). */
     enum vif_state state;
-    bool claim_sent;            /* PENDING_CLAIM: a claim was written. */
+    bool plug;                  /* A plug event that no claim answered
+                                 * yet.  Answered plugs are recorded in the
+                                 * Interface's external_ids:roam-claimed (the
+                                 * Port's UUID), so that a restarted agent, or
+                                 * a chassis back from the dead with its old
+                                 * VIF, does not claim again. */
+    bool plug_recorded;         /* roam-claimed is written. */
+    bool claim_sent;            /* A claim (chassis or additional) is on its
+                                 * way. */
+    bool claim_standby;         /* That claim is for additional_chassis. */
     struct uuid claimed_from;   /* Port.chassis when it was written (all
                                  * zeros for none): while the row still
                                  * shows it, the claim has not arrived. */
+    bool activated;             /* STANDBY: the VM announced itself here
+                                 * (RARP); its flows are active already. */
+    struct uuid standby_peer;   /* BOUND: the port's additional_chassis
+                                 * (all zeros for none), last seen. */
+    bool draining;              /* BOUND_ELSEWHERE because the standby peer
+                                 * activated: see BINDING_ROLE_DRAINING. */
     char *logged_problem;       /* Why it waits, as last logged, or NULL. */
     uint64_t flows_cfg;         /* ofctrl put sequence number with which
                                  * the port's flows were first sent, 0 if
                                  * not yet. */
+    unsigned int bound_seq;     /* Counts the times this chassis took the
+                                 * port for the VIF (claim or activation):
+                                 * each one is announced. */
+
+    /* The move that brought the port here, until its Migration row is
+     * written (wall-clock milliseconds). */
+    char *move_from;            /* Previous chassis, NULL if none known. */
+    bool move_live;             /* Activated from standby. */
+    long long int detected_ms;  /* Plug event, or activation. */
+    long long int claimed_ms;   /* The database showed the binding. */
 };
 
 /* The VIFs of this chassis, by iface-id. */
 struct binding_state {
     struct shash vifs;          /* Contains "struct local_vif"s. */
+    struct shash last_chassis;  /* Port name to the name of the last
+                                 * chassis seen holding it (a cold move's
+                                 * source may release the port before the
+                                 * destination claims it). */
+    struct sset watch;          /* Chassis whose liveness the claims need:
+                                 * the holders of the VIFs' ports. */
 };
 
 void binding_state_init(struct binding_state *);
@@ -83,6 +119,11 @@ enum binding_role {
                                  * migration that has not activated yet: it
                                  * receives a copy of the port's traffic and
                                  * may send only the activation (RARP). */
+    BINDING_ROLE_DRAINING,      /* Its VIF here is a live migration's source
+                                 * after the destination activated: it gets
+                                 * nothing, but what it still sends (the
+                                 * last packets before the VM paused) is
+                                 * forwarded, until it is unplugged. */
 };
 
 /* Returns what this chassis, 'me', does for 'port' according to 'state',
@@ -96,15 +137,28 @@ enum binding_role binding_get_role(const struct binding_state *state,
 /* Inputs of binding_run(). */
 struct binding_ctx_in {
     struct ovsdb_idl_txn *roam_idl_txn;     /* NULL if no writes possible. */
+    struct ovsdb_idl_txn *ovs_idl_txn;      /* NULL if no writes possible. */
+    struct ovsdb_idl *roam_idl;             /* For tracked Port changes. */
     const struct ovsrec_bridge *br_int;     /* NULL if there is none yet. */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
     struct ovsdb_idl_index *port_by_name;
+    struct ovsdb_idl_index *chassis_private_by_name;
+    bool watch_synced;                      /* The IDL holds the
+                                             * Chassis_Private rows of the
+                                             * state's 'watch' set. */
     uint64_t flows_cur_cfg;                 /* ofctrl_get_cur_cfg(). */
+    long long int now;                      /* time_wall_msec(). */
 };
 
-/* Tracks plugs and unplugs, claims and releases Ports, sets Port.up.
- * Returns true if it wrote anything. */
+/* Tracks plugs and unplugs, claims and releases Ports, sets Port.up, writes
+ * Migration rows.  Returns true if it wrote anything. */
 bool binding_run(const struct binding_ctx_in *, struct binding_state *);
+
+/* Takes a RARP that came in on 'ofport' as the activation of a live
+ * migration's destination, at wall-clock time 'now'.  Returns true if a
+ * standby VIF is there (its flows must then be computed again). */
+bool binding_activate(struct binding_state *, ofp_port_t ofport,
+                      long long int now);
 
 /* Returns the Port row named 'name', or NULL. */
 const struct roamrec_port *binding_lookup_port(struct ovsdb_idl_index *,

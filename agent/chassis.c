@@ -50,7 +50,7 @@ chassis_register_roam_idl(struct ovsdb_idl *idl)
     ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_nb_cfg_timestamp);
 
     /* Replicate no Chassis_Private row until the chassis name is known. */
-    chassis_private_set_monitor_condition(idl, NULL, NULL);
+    chassis_private_set_monitor_condition(idl, NULL, NULL, NULL);
 }
 
 void
@@ -67,7 +67,8 @@ chassis_indexes_init(struct chassis_indexes *indexes, struct ovsdb_idl *idl)
 
 unsigned int
 chassis_private_set_monitor_condition(struct ovsdb_idl *idl, const char *name,
-                                      const char *stale_name)
+                                      const char *stale_name,
+                                      const struct sset *watch)
 {
     struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
 
@@ -78,6 +79,13 @@ chassis_private_set_monitor_condition(struct ovsdb_idl *idl, const char *name,
     if (stale_name) {
         roamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ,
                                                 stale_name);
+    }
+    if (watch) {
+        const char *watched;
+        SSET_FOR_EACH (watched, watch) {
+            roamrec_chassis_private_add_clause_name(&cond, OVSDB_F_EQ,
+                                                    watched);
+        }
     }
     unsigned int seqno = roamrec_chassis_private_set_condition(idl, &cond);
     ovsdb_idl_condition_destroy(&cond);

@@ -24,6 +24,7 @@
 
 struct local_config;
 struct ovsdb_idl;
+struct sset;
 struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 struct roamrec_chassis;
@@ -42,13 +43,15 @@ struct chassis_indexes {
 void chassis_indexes_init(struct chassis_indexes *, struct ovsdb_idl *);
 
 /* Sets the condition under which 'roam_idl' replicates Chassis_Private:
- * only the rows named 'name' and 'stale_name' (either may be NULL).  Returns
+ * only the rows named 'name' and 'stale_name' (either may be NULL) and, to
+ * follow their liveness, those named in 'watch' (may be NULL).  Returns
  * the condition sequence number that ovsdb_idl_get_condition_seqno()
  * reaches once the server applied the condition; it equals the current one
  * if the condition is already in effect. */
 unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
                                                    const char *name,
-                                                   const char *stale_name);
+                                                   const char *stale_name,
+                                                   const struct sset *watch);
 
 /* The key in Chassis other_config that names the agent that owns the row:
  * the UUID of that hypervisor's Open_vSwitch row.  Two hypervisors

@@ -22,6 +22,11 @@
 
 VLOG_DEFINE_THIS_MODULE(flow_set);
 
+/* The change log of a set is given up once it holds more keys than the set
+ * has flows, but not below this many keys: a log of a few keys costs next to
+ * nothing even for a set of very few flows. */
+#define FLOW_SET_MIN_LOG 64
+
 /* Source of flow_set 'version's.  Shared by all sets, so that a version
  * names one state of one set. */
 static uint64_t flow_set_last_version;
@@ -38,6 +43,9 @@ flow_set_init(struct flow_set *set)
 {
     hmap_init(&set->flows);
     hmap_init(&set->by_cookie);
+    hmap_init(&set->changed_keys);
+    set->all_changed = true;
+    set->log_version = 0;
     flow_set_touch(set);
 }
 
@@ -52,12 +60,63 @@ flow_set_entry_destroy(struct flow_set_entry *entry)
     }
 }
 
-/* Removes 'entry' from 'set' and frees it. */
+/* Frees the keys in the change log of 'set'. */
+static void
+flow_set_free_log(struct flow_set *set)
+{
+    struct flow_set_entry *key;
+
+    HMAP_FOR_EACH_POP (key, node, &set->changed_keys) {
+        flow_set_entry_destroy(key);
+    }
+}
+
+/* Gives up the change log of 'set': from now on, until the log is cleared,
+ * anything may have changed. */
+static void
+flow_set_give_up_log(struct flow_set *set)
+{
+    flow_set_free_log(set);
+    set->all_changed = true;
+}
+
+static struct flow_set_entry *flow_set_find_in(const struct hmap *,
+                                               const struct flow_set_entry *);
+
+/* Records in the change log of 'set' that the flow with the key of 'flow'
+ * (whose 'node.hash' must be set) was added, replaced or removed. */
+static void
+flow_set_log_key(struct flow_set *set, const struct flow_set_entry *flow)
+{
+    if (set->all_changed) {
+        return;
+    }
+
+    if (!flow_set_find_in(&set->changed_keys, flow)) {
+        struct flow_set_entry *key = xzalloc(sizeof *key);
+
+        key->table_id = flow->table_id;
+        key->priority = flow->priority;
+        key->match = xmalloc(sizeof *key->match);
+        minimatch_clone(key->match, flow->match);
+        hmap_insert(&set->changed_keys, &key->node, flow->node.hash);
+    }
+
+    if (hmap_count(&set->changed_keys) > MAX(hmap_count(&set->flows),
+                                             FLOW_SET_MIN_LOG)) {
+        /* Diffing the log would cost about as much as diffing every flow
+         * (and the set may have shrunk: a removal calls here too). */
+        flow_set_give_up_log(set);
+    }
+}
+
+/* Removes 'entry' from 'set', logs its key and frees it. */
 static void
 flow_set_remove_entry(struct flow_set *set, struct flow_set_entry *entry)
 {
     hmap_remove(&set->flows, &entry->node);
     hmap_remove(&set->by_cookie, &entry->cookie_node);
+    flow_set_log_key(set, entry);
     flow_set_entry_destroy(entry);
 }
 
@@ -69,10 +128,11 @@ flow_set_destroy(struct flow_set *set)
         flow_set_clear(set);
         hmap_destroy(&set->flows);
         hmap_destroy(&set->by_cookie);
+        hmap_destroy(&set->changed_keys);
     }
 }
 
-/* Removes every flow from 'set'. */
+/* Removes every flow from 'set' and gives up its change log. */
 void
 flow_set_clear(struct flow_set *set)
 {
@@ -82,6 +142,7 @@ flow_set_clear(struct flow_set *set)
         flow_set_entry_destroy(entry);
     }
     hmap_clear(&set->by_cookie);
+    flow_set_give_up_log(set);
     flow_set_touch(set);
 }
 
@@ -124,20 +185,28 @@ flow_set_entry_same_key(const struct flow_set_entry *a,
             && minimatch_equal(a->match, b->match));
 }
 
+/* Returns the entry in 'map', a map of "struct flow_set_entry"s hashed on
+ * their key, with the same key as 'key' (an entry of any set), or NULL. */
+static struct flow_set_entry *
+flow_set_find_in(const struct hmap *map, const struct flow_set_entry *key)
+{
+    struct flow_set_entry *entry;
+
+    HMAP_FOR_EACH_WITH_HASH (entry, node, key->node.hash, map) {
+        if (flow_set_entry_same_key(entry, key)) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
 /* Returns the flow in 'set' with the same key as 'key' (an entry of any
  * set), or NULL. */
 static struct flow_set_entry *
 flow_set_find_key(const struct flow_set *set,
                   const struct flow_set_entry *key)
 {
-    struct flow_set_entry *entry;
-
-    HMAP_FOR_EACH_WITH_HASH (entry, node, key->node.hash, &set->flows) {
-        if (flow_set_entry_same_key(entry, key)) {
-            return entry;
-        }
-    }
-    return NULL;
+    return flow_set_find_in(&set->flows, key);
 }
 
 struct flow_set_entry *
@@ -242,6 +311,7 @@ flow_set_normalize_match(const struct match *src, struct match *dst)
     ofpbuf_uninit(&wire);
 }
 
+/* Inserts 'entry' into 'set' and logs its key. */
 static void
 flow_set_insert(struct flow_set *set, struct flow_set_entry *entry)
 {
@@ -250,6 +320,7 @@ flow_set_insert(struct flow_set *set, struct flow_set_entry *entry)
                                   entry->match));
     hmap_insert(&set->by_cookie, &entry->cookie_node,
                 flow_set_hash_cookie(entry->cookie));
+    flow_set_log_key(set, entry);
 }
 
 bool
@@ -392,6 +463,56 @@ flow_set_diff(const struct flow_set *desired,
     }
 
     ovs_list_push_back_all(changes, &adds);
+}
+
+bool
+flow_set_diff_changed(const struct flow_set *desired,
+                      const struct flow_set *installed,
+                      struct ovs_list *changes)
+{
+    if (desired->all_changed) {
+        flow_set_diff(desired, installed, changes);
+        return false;
+    }
+
+    struct ovs_list modifies = OVS_LIST_INITIALIZER(&modifies);
+    struct ovs_list adds = OVS_LIST_INITIALIZER(&adds);
+    const struct flow_set_entry *key;
+
+    /* A key outside the log names the same flow, or no flow, in both sets:
+     * only the logged keys can differ. */
+    HMAP_FOR_EACH (key, node, &desired->changed_keys) {
+        const struct flow_set_entry *new = flow_set_find_key(desired, key);
+        const struct flow_set_entry *old = flow_set_find_key(installed, key);
+
+        if (!new) {
+            if (old) {
+                flow_set_add_change(changes, FLOW_SET_DELETE, old);
+            }
+        } else if (!old) {
+            flow_set_add_change(&adds, FLOW_SET_ADD, new);
+        } else if (flow_set_entry_differs(new, old)) {
+            flow_set_add_change(&modifies, FLOW_SET_MODIFY, new);
+        }
+    }
+
+    ovs_list_push_back_all(changes, &modifies);
+    ovs_list_push_back_all(changes, &adds);
+    return true;
+}
+
+void
+flow_set_clear_changes(struct flow_set *set)
+{
+    flow_set_free_log(set);
+    set->all_changed = false;
+    set->log_version = set->version;
+}
+
+bool
+flow_set_log_covers(const struct flow_set *set, uint64_t version)
+{
+    return !set->all_changed && set->log_version == version;
 }
 
 /* Frees the changes in 'changes' (but not the flows they point to), leaving

@@ -17,7 +17,15 @@
  *
  * Every flow carries a cookie that names the database row it came from (the
  * first 64 bits of the row's UUID), so that the flows of one row can be
- * replaced together and an operator can go from a flow to its row. */
+ * replaced together and an operator can go from a flow to its row.
+ *
+ * A set also keeps a change log: the keys (table, priority, match) of the
+ * flows added, replaced or removed since flow_set_clear_changes(), so that
+ * when one binding changes one flow out of thousands,
+ * flow_set_diff_changed() looks at that flow alone instead of at all of
+ * them.  Where a log of keys would not be cheaper than a full diff (after
+ * flow_set_clear() or flow_set_copy(), or when the log grows past the
+ * number of flows) the set drops it and marks that everything changed. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +47,19 @@ struct flow_set {
                                  * any set, whenever the set changes, so that
                                  * ofctrl can tell cheaply that neither of two
                                  * sets changed since their last diff. */
+
+    /* Change log, see flow_set_diff_changed(). */
+    struct hmap changed_keys;   /* Contains "struct flow_set_entry"s that
+                                 * hold only a key (no cookie, no actions):
+                                 * one per key changed since the log was
+                                 * cleared, hashed as in 'flows'. */
+    bool all_changed;           /* The log was given up: anything may have
+                                 * changed.  Then 'changed_keys' is empty.
+                                 * True from flow_set_init() until the first
+                                 * flow_set_clear_changes(), so that sets
+                                 * nobody diffs this way log nothing. */
+    uint64_t log_version;       /* 'version' when the log was last cleared
+                                 * (0 before that). */
 };
 
 /* One flow.  Read-only for users of the set: change it only through the
@@ -58,6 +79,8 @@ struct flow_set_entry {
 
 void flow_set_init(struct flow_set *);
 void flow_set_destroy(struct flow_set *);
+
+/* Removes every flow.  Marks the change log "everything changed". */
 void flow_set_clear(struct flow_set *);
 size_t flow_set_count(const struct flow_set *);
 
@@ -119,14 +142,36 @@ void flow_set_diff(const struct flow_set *desired,
                    struct ovs_list *changes);
 void flow_set_changes_destroy(struct ovs_list *changes);
 
-/* Applies 'changes', computed by flow_set_diff(desired, installed), to
- * 'installed', which then equals 'desired'.  Neither set may have changed
- * since the diff.  Costs time in proportion to the number of changes, where
- * flow_set_copy() costs time in proportion to the size of the set. */
+/* Appends to 'changes' the same flow mods as flow_set_diff(), in the same
+ * classes and order of classes, but looks only at the keys in the change
+ * log of 'desired', at a cost in proportion to their number.  That is
+ * equivalent to the full diff only if 'installed' equals 'desired' as it was
+ * when its log was last cleared: the caller must know that (see
+ * flow_set_log_covers()).  If the log says that everything changed, does a
+ * full flow_set_diff() and returns false; otherwise returns true. */
+bool flow_set_diff_changed(const struct flow_set *desired,
+                           const struct flow_set *installed,
+                           struct ovs_list *changes);
+
+/* Empties the change log of 'set' and starts a new one from the set's
+ * current 'version'. */
+void flow_set_clear_changes(struct flow_set *);
+
+/* Returns true if the change log of 'set' holds every change since the set
+ * had version 'version': that is, if the log was last cleared at that
+ * version and not given up since. */
+bool flow_set_log_covers(const struct flow_set *, uint64_t version);
+
+/* Applies 'changes', computed by flow_set_diff(desired, installed) or
+ * flow_set_diff_changed(desired, installed), to 'installed', which then
+ * equals 'desired'.  Neither set may have changed since the diff.  Costs
+ * time in proportion to the number of changes, where flow_set_copy() costs
+ * time in proportion to the size of the set. */
 void flow_set_apply(struct flow_set *installed,
                     const struct ovs_list *changes);
 
-/* Makes 'dst' an independent copy of 'src'. */
+/* Makes 'dst' an independent copy of 'src'.  The change log of 'dst' says
+ * that everything changed. */
 void flow_set_copy(struct flow_set *dst, const struct flow_set *src);
 
 /* Appends 'entry' to 's' as ovs-ofctl would print it. */

@@ -13,17 +13,22 @@
 
 #include "byte-order.h"
 #include "dirs.h"
+#include "dp-packet.h"
 #include "flow-set.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
@@ -77,6 +82,19 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
  * again, from OFCTRL_RETRY_MIN_MSEC doubling up to OFCTRL_RETRY_MAX_MSEC,
  * so that the agent does not spin.
  *
+ * Once the connection is up, ofctrl asks for packet-ins.  ovs-vswitchd sends
+ * a service connection such as the management socket no asynchronous
+ * message at all until it sets a nonzero "miss_send_len" (OFPT_SET_CONFIG,
+ * see ofconn_receives_async_msg() in ofproto/connmgr.c).  That message
+ * also sets the bridge's fragment handling, so ofctrl first reads the
+ * switch's configuration (OFPT_GET_CONFIG) and sends it back unchanged but
+ * for "miss_send_len".  Before that it narrows the asynchronous messages
+ * (OFPT_SET_ASYNC) to packet-ins from actions: the default for OpenFlow 1.5
+ * would add a port status message for every port added to the bridge.
+ * Packet-ins wait in a queue of at most OFCTRL_MAX_PACKET_INS until the
+ * caller takes them; beyond that they are dropped and counted.  A table miss
+ * sends none: from OpenFlow 1.3 on that takes an explicit flow.
+ *
  * rconn's reconnection back-off never goes below one second.  So that
  * traffic comes back quickly after ovs-vswitchd restarts, ofctrl also looks
  * at the bridge's management socket every OFCTRL_SOCKET_POLL_MSEC for a
@@ -118,6 +136,9 @@ enum ofctrl_state {
 
 /* The most messages ofctrl_run() reads in one call. */
 #define OFCTRL_MAX_RECV 50
+
+/* The most packet-ins waiting for ofctrl_take_packet_ins(). */
+#define OFCTRL_MAX_PACKET_INS 100
 
 /* A bundle that was sent and whose barrier has not been answered yet. */
 struct ofctrl_barrier {
@@ -161,6 +182,11 @@ struct ofctrl {
     ovs_be32 rejected_xid;      /* Xid of the last rejected bundle, whose */
     bool has_rejected_xid;      /* later errors are only echoes. */
 
+    /* Packets. */
+    struct ovs_list packet_ins; /* Contains "struct ofctrl_packet_in"s,
+                                 * oldest first. */
+    size_t n_queued_packet_ins; /* Length of 'packet_ins'. */
+
     /* Confirmation of puts. */
     struct ovs_list barriers;   /* Contains "struct ofctrl_barrier"s, oldest
                                  * first. */
@@ -172,6 +198,11 @@ struct ofctrl {
     uint64_t n_bundles;         /* Bundles sent. */
     uint64_t n_flow_mods;       /* Flow mods sent in bundles. */
     uint64_t n_rejected;        /* Bundles the switch rejected. */
+    uint64_t n_full_diffs;      /* Puts that diffed every flow. */
+    uint64_t n_log_diffs;       /* Puts that diffed the change log only. */
+    uint64_t n_packet_ins;      /* Packet-ins received and queued. */
+    uint64_t n_dropped_packet_ins; /* Packet-ins dropped: queue full. */
+    uint64_t n_packet_outs;     /* Packet-outs sent. */
 };
 
 static void ofctrl_recv(struct ofctrl *, const struct ofp_header *,
@@ -272,6 +303,7 @@ ofctrl_create(void)
     flow_set_init(&of->installed);
     flow_set_init(&of->refused);
     ovs_list_init(&of->barriers);
+    ovs_list_init(&of->packet_ins);
     return of;
 }
 
@@ -285,6 +317,11 @@ ofctrl_destroy(struct ofctrl *of)
         flow_set_destroy(&of->installed);
         flow_set_destroy(&of->refused);
         ofctrl_forget_barriers(of);
+
+        struct ofctrl_packet_in *pin;
+        LIST_FOR_EACH_POP (pin, list_node, &of->packet_ins) {
+            ofctrl_packet_in_destroy(pin);
+        }
         free(of->bridge);
         free(of->sock_path);
         free(of->target);
@@ -342,6 +379,33 @@ ofctrl_start_dump(struct ofctrl *of)
     ofctrl_set_state(of, OFCTRL_DUMPING);
 }
 
+/* Asks the switch for packet-ins from "controller" actions and for no other
+ * asynchronous message.  See the comment at the top. */
+static void
+ofctrl_ask_for_packet_ins(struct ofctrl *of)
+{
+    struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
+
+    ac.primary[OAM_PACKET_IN] = (1u << OFPR_ACTION) | OFPR14_ACTION_BITS;
+    ofctrl_send(of, ofputil_encode_set_async_config(&ac,
+                                                    (1u << OAM_N_TYPES) - 1,
+                                                    OFCTRL_OFP_VERSION));
+    ofctrl_send(of, ofpraw_alloc(OFPRAW_OFPT_GET_CONFIG_REQUEST,
+                                 OFCTRL_OFP_VERSION, 0));
+}
+
+/* Sends back the switch configuration in 'oh', an OFPT_GET_CONFIG_REPLY,
+ * with a "miss_send_len" that lets packet-ins through, whole. */
+static void
+ofctrl_recv_get_config_reply(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofputil_switch_config config;
+
+    ofputil_decode_get_config_reply(oh, &config);
+    config.miss_send_len = OFPCML12_NO_BUFFER;
+    ofctrl_send(of, ofputil_encode_set_config(&config, OFCTRL_OFP_VERSION));
+}
+
 /* Looks at the management socket while disconnected, and asks rconn to
  * connect at once if it was created anew (ovs-vswitchd restarted). */
 static void
@@ -379,6 +443,7 @@ ofctrl_check_connection(struct ofctrl *of)
             of->retry_after = 0;
             of->retry_msec = 0;
             of->has_rejected_xid = false;
+            ofctrl_ask_for_packet_ins(of);
             ofctrl_start_dump(of);
         } else {
             ofctrl_set_state(of, OFCTRL_DISCONNECTED);
@@ -648,6 +713,40 @@ ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
     ofpbuf_uninit(&payload);
 }
 
+/* Queues the packet-in 'oh', or drops it if the queue is full. */
+static void
+ofctrl_recv_packet_in(struct ofctrl *of, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ofputil_packet_in pin;
+    size_t total_len;
+    uint32_t buffer_id;
+
+    enum ofperr error = ofputil_decode_packet_in(oh, true, NULL, NULL, &pin,
+                                                 &total_len, &buffer_id,
+                                                 NULL);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: could not decode packet-in (%s)", of->bridge,
+                     ofperr_to_string(error));
+        return;
+    }
+    if (of->n_queued_packet_ins >= OFCTRL_MAX_PACKET_INS) {
+        of->n_dropped_packet_ins++;
+        VLOG_WARN_RL(&rl, "%s: %d packet-ins wait already, dropping one",
+                     of->bridge, OFCTRL_MAX_PACKET_INS);
+        return;
+    }
+
+    struct ofctrl_packet_in *opi = xmalloc(sizeof *opi);
+    opi->table_id = pin.table_id;
+    opi->cookie = ntohll(pin.cookie);
+    opi->in_port = pin.flow_metadata.flow.in_port.ofp_port;
+    opi->packet = dp_packet_clone_data(pin.packet, pin.packet_len);
+    ovs_list_push_back(&of->packet_ins, &opi->list_node);
+    of->n_queued_packet_ins++;
+    of->n_packet_ins++;
+}
+
 static void
 ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
             enum ofptype type)
@@ -661,6 +760,10 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
         }
     } else if (type == OFPTYPE_BARRIER_REPLY) {
         ofctrl_recv_barrier_reply(of, oh);
+    } else if (type == OFPTYPE_PACKET_IN) {
+        ofctrl_recv_packet_in(of, oh);
+    } else if (type == OFPTYPE_GET_CONFIG_REPLY) {
+        ofctrl_recv_get_config_reply(of, oh);
     } else if (type == OFPTYPE_ERROR) {
         ofctrl_recv_error(of, oh);
     } else if (VLOG_IS_DBG_ENABLED()) {
@@ -815,8 +918,7 @@ ofctrl_leave_out_refused(struct ofctrl *of, const struct flow_set *desired,
 }
 
 void
-ofctrl_put(struct ofctrl *of, const struct flow_set *desired,
-           uint64_t req_cfg)
+ofctrl_put(struct ofctrl *of, struct flow_set *desired, uint64_t req_cfg)
 {
     if (of->state != OFCTRL_SYNCED || time_msec() < of->retry_after) {
         return;
@@ -827,11 +929,25 @@ ofctrl_put(struct ofctrl *of, const struct flow_set *desired,
         /* Neither set changed since the last put, after which they were
          * equal: skip the diff, which costs time with every flow. */
         ofctrl_confirm_unchanged(of, req_cfg);
+        flow_set_clear_changes(desired);
         return;
     }
 
+    /* After the last put, 'installed' was 'desired' as it was then, less
+     * the refused flows.  If 'installed' has not changed since (no dump
+     * after a reconnection or a rejected bundle) and the log of 'desired'
+     * holds every change since, the flows outside the log are the same in
+     * both sets, or refused (which ofctrl_leave_out_refused() would drop
+     * from a full diff): the log gives exactly the full diff's changes. */
     struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
-    flow_set_diff(desired, &of->installed, &changes);
+    if (of->installed.version == of->put_installed_version
+        && flow_set_log_covers(desired, of->put_desired_version)) {
+        flow_set_diff_changed(desired, &of->installed, &changes);
+        of->n_log_diffs++;
+    } else {
+        flow_set_diff(desired, &of->installed, &changes);
+        of->n_full_diffs++;
+    }
     if (flow_set_count(&of->refused)) {
         ofctrl_leave_out_refused(of, desired, &changes);
     }
@@ -843,6 +959,7 @@ ofctrl_put(struct ofctrl *of, const struct flow_set *desired,
     }
     flow_set_changes_destroy(&changes);
 
+    flow_set_clear_changes(desired);
     of->put_desired_version = desired->version;
     of->put_installed_version = of->installed.version;
 }
@@ -857,6 +974,59 @@ const struct flow_set *
 ofctrl_get_installed(const struct ofctrl *of)
 {
     return &of->installed;
+}
+
+void
+ofctrl_take_packet_ins(struct ofctrl *of, struct ovs_list *packet_ins)
+{
+    ovs_list_push_back_all(packet_ins, &of->packet_ins);
+    of->n_queued_packet_ins = 0;
+}
+
+void
+ofctrl_packet_in_destroy(struct ofctrl_packet_in *pin)
+{
+    if (pin) {
+        dp_packet_delete(pin->packet);
+        free(pin);
+    }
+}
+
+int
+ofctrl_send_packet_out(struct ofctrl *of, const struct dp_packet *packet,
+                       ofp_port_t in_port, uint8_t table_id)
+{
+    if (!rconn_is_connected(of->swconn)) {
+        return ENOTCONN;
+    }
+
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(&ofpacts);
+    resubmit->in_port = OFPP_IN_PORT;
+    resubmit->table_id = table_id;
+
+    struct ofputil_packet_out po = {
+        .packet = dp_packet_data(packet),
+        .packet_len = dp_packet_size(packet),
+        .buffer_id = UINT32_MAX,
+        .ofpacts = ofpacts.data,
+        .ofpacts_len = ofpacts.size,
+    };
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, in_port);
+
+    /* Messages on one connection take effect in order, and a bundle's
+     * flows take effect at its commit: no barrier is needed for the
+     * packet to meet the flows of every bundle sent before it. */
+    int error = rconn_send(of->swconn,
+                           ofputil_encode_packet_out(&po, OFCTRL_PROTOCOL),
+                           NULL);
+    ofpbuf_uninit(&ofpacts);
+    if (!error) {
+        of->n_packet_outs++;
+    }
+    return error;
 }
 
 void
@@ -902,4 +1072,10 @@ ofctrl_format_status(const struct ofctrl *of, struct ds *s)
                   "flow mods: %"PRIu64", rejected bundles: %"PRIu64"\n",
                   of->n_dumps, of->n_bundles, of->n_flow_mods,
                   of->n_rejected);
+    ds_put_format(s, "diffs: %"PRIu64" of every flow, %"PRIu64" of changed "
+                  "flows only\n", of->n_full_diffs, of->n_log_diffs);
+    ds_put_format(s, "packet-ins: %"PRIu64" (waiting %"PRIuSIZE", dropped "
+                  "%"PRIu64"), packet-outs: %"PRIu64"\n", of->n_packet_ins,
+                  of->n_queued_packet_ins, of->n_dropped_packet_ins,
+                  of->n_packet_outs);
 }

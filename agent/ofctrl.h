@@ -31,13 +31,19 @@
  * the put's 'req_cfg' is confirmed without it.  A refused flow is tried
  * again when it changes and after every reconnection.
  *
+ * The same connection carries packet-ins (from flows with a "controller"
+ * action) to the agent and its packet-outs to the switch.
+ *
  * The bridge must allow OpenFlow 1.5, the only version ofctrl speaks
  * (bundles need 1.4 or later).  ovs-vswitchd allows 1.0 to 1.5 when the
  * Bridge's "protocols" column is empty, as it is by default. */
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openvswitch/list.h"
+#include "openvswitch/types.h"
 
+struct dp_packet;
 struct ds;
 struct flow_set;
 struct ofctrl;
@@ -64,18 +70,22 @@ void ofctrl_wait(struct ofctrl *);
 bool ofctrl_is_synced(const struct ofctrl *);
 
 /* If synced, sends the flow mods that make the switch's flows equal to
- * 'desired', as one bundle followed by a barrier, and remembers 'req_cfg'
- * for that barrier.  With nothing to change it sends nothing, and 'req_cfg'
- * counts as applied at once (once every earlier put is confirmed).  If not
- * synced, does nothing: the next put after synchronization sends the
- * difference.  'req_cfg' must not decrease from one call to the next.
+ * 'desired', as one bundle followed by a barrier, remembers 'req_cfg' for
+ * that barrier, and clears the change log of 'desired'.  With nothing to
+ * change it sends nothing, and 'req_cfg' counts as applied at once (once
+ * every earlier put is confirmed).  If not synced, does nothing: the next
+ * put after synchronization sends the difference.  'req_cfg' must not
+ * decrease from one call to the next.
  *
  * Call it on every iteration of the main loop, after ofctrl_run(): that is
  * how the flows come back after a reconnection or a rejected bundle.  It
  * costs next to nothing when neither 'desired' nor the switch's flows
- * changed since the last call (it compares the sets' versions); otherwise
- * the diff visits every flow of both sets. */
-void ofctrl_put(struct ofctrl *, const struct flow_set *desired,
+ * changed since the last call (it compares the sets' versions).  When only
+ * 'desired' changed since the last put and its change log covers that time,
+ * it looks only at the flows in the log (flow_set_diff_changed()).
+ * Otherwise (after a flow dump, or when 'desired' gave up its log because
+ * of a flow_set_clear(), say) the diff visits every flow of both sets. */
+void ofctrl_put(struct ofctrl *, struct flow_set *desired,
                 uint64_t req_cfg);
 
 /* Returns the highest 'req_cfg' of an ofctrl_put() whose flows the switch
@@ -85,6 +95,29 @@ uint64_t ofctrl_get_cur_cfg(const struct ofctrl *);
 /* Returns the flows the switch has, as last read or sent (while DUMPING,
  * the part read so far). */
 const struct flow_set *ofctrl_get_installed(const struct ofctrl *);
+
+/* A packet-in from the switch. */
+struct ofctrl_packet_in {
+    struct ovs_list list_node;  /* In the caller's list. */
+    uint8_t table_id;           /* Table whose flow sent it. */
+    uint64_t cookie;            /* That flow's cookie. */
+    ofp_port_t in_port;         /* Port it came in on. */
+    struct dp_packet *packet;   /* The packet (owned). */
+};
+
+/* Moves the packet-ins received since the last call (at most 100 are
+ * queued; more are dropped and counted in status) into 'packet_ins'. */
+void ofctrl_take_packet_ins(struct ofctrl *, struct ovs_list *packet_ins);
+
+/* Frees a packet-in and its packet.  Accepts NULL. */
+void ofctrl_packet_in_destroy(struct ofctrl_packet_in *);
+
+/* Sends 'packet' into the switch's pipeline at table 'table_id' as if it had
+ * come in on 'in_port' (OpenFlow packet-out, actions resubmit(,table_id)).
+ * It follows every bundle already sent, so it sees the flows of every
+ * ofctrl_put() before it.  Returns 0, or ENOTCONN if not connected. */
+int ofctrl_send_packet_out(struct ofctrl *, const struct dp_packet *packet,
+                           ofp_port_t in_port, uint8_t table_id);
 
 /* Appends a description of the connection's state to 's', for status. */
 void ofctrl_format_status(const struct ofctrl *, struct ds *s);

@@ -144,7 +144,8 @@ add_port_flows(const struct roamrec_network *network,
     struct match match;
 
     ofpbuf_init(&ofpacts, 0);
-    if (port->role == BINDING_ROLE_ACTIVE) {
+    if (port->role == BINDING_ROLE_ACTIVE
+        || port->role == BINDING_ROLE_DRAINING) {
         match_init_catchall(&match);
         match_set_in_port(&match, port->ofport);
         put_load(&ofpacts, MFF_METADATA, vni);
@@ -181,7 +182,8 @@ add_port_flows(const struct roamrec_network *network,
      * come from a tunnel, into the tunnel of every other chassis that
      * serves it (two during a live migration).  A port with neither floods
      * as unknown unicast. */
-    ofp_port_t local = (port->role != BINDING_ROLE_REMOTE
+    ofp_port_t local = (port->role == BINDING_ROLE_ACTIVE
+                        || port->role == BINDING_ROLE_STANDBY
                         ? port->ofport : OFPP_NONE);
     ofpbuf_clear(&ofpacts);
     if (local != OFPP_NONE) {
@@ -256,7 +258,9 @@ add_network_flows(const struct pipeline_network *network,
                                            * sizeof *locals);
     qsort(locals, network->n_local_ports, sizeof *locals, compare_ofports);
     for (size_t i = 0; i < network->n_local_ports; i++) {
-        put_output(&local, locals[i].ofport);
+        if (locals[i].role != BINDING_ROLE_DRAINING) {
+            put_output(&local, locals[i].ofport);
+        }
     }
     free(locals);
 

@@ -11,6 +11,7 @@
 #include "dp-packet.h"
 #include "flow-tables.h"
 #include "pipeline.h"
+#include "plugins/announce.h"
 #include "sset.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@
  * its class here. */
 static const struct plugin_class *const plugin_classes[] = {
     &pipeline_core_plugin,
+    &announce_plugin,
 };
 
 const struct plugin_class *const *

@@ -34,6 +34,7 @@
 #include "dirs.h"
 #include "encap-iface.h"
 #include "fatal-signal.h"
+#include "flow.h"
 #include "flow-set.h"
 #include "flow-tables.h"
 #include "integration-bridge.h"
@@ -123,6 +124,11 @@ struct agent {
     const struct roamrec_chassis_private *chassis_private;
     const char *encap_ip;
     size_t n_tunnels;
+
+    void **plugin_states;               /* Each plugin's init() result, in
+                                         * plugin_get_all() order. */
+    bool condition_ever_synced;         /* The Chassis_Private condition
+                                         * was in effect at least once. */
 
     bool exiting;
 };
@@ -323,6 +329,14 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
     desired_flows_init(&agent->desired);
+    size_t n_classes;
+    const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+    agent->plugin_states = xcalloc(n_classes, sizeof *agent->plugin_states);
+    for (size_t i = 0; i < n_classes; i++) {
+        if (classes[i]->init) {
+            agent->plugin_states[i] = classes[i]->init();
+        }
+    }
     agent->nb_cfg_seen = -1;
     agent->config_ovs_seqno = UINT_MAX;
 
@@ -338,12 +352,118 @@ agent_destroy(struct agent *agent)
     binding_state_destroy(&agent->binding);
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
+    size_t n_classes;
+    const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+    for (size_t i = 0; i < n_classes; i++) {
+        if (classes[i]->destroy) {
+            classes[i]->destroy(agent->plugin_states[i]);
+        }
+    }
+    free(agent->plugin_states);
     local_config_destroy(&agent->cfg);
     shash_destroy_free_data(&agent->cfg_errors);
     free(agent->stale_system_id);
     free(agent->chassis_conflict);
     free(agent->encap_ip_problem);
     free(agent->ovs_remote);
+}
+
+/* Returns the private state of plugin 'class'. */
+static void *
+agent_plugin_state(const struct agent *agent,
+                   const struct plugin_class *class)
+{
+    size_t n_classes;
+    const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+
+    for (size_t i = 0; i < n_classes; i++) {
+        if (classes[i] == class) {
+            return agent->plugin_states[i];
+        }
+    }
+    return NULL;
+}
+
+/* Sends the packets that plugins queued in 'out'. */
+static void
+agent_send_packets(struct agent *agent, const struct plugin_ctx_out *out)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct plugin_packet_out *po;
+
+    LIST_FOR_EACH (po, list_node, &out->packets) {
+        int error = ofctrl_send_packet_out(agent->ofctrl, po->packet,
+                                           po->in_port, po->table_id);
+        if (error) {
+            VLOG_WARN_RL(&rl, "packet-out from port %d failed: %s",
+                         ofp_to_u16(po->in_port), ovs_strerror(error));
+        }
+    }
+}
+
+/* Calls every enabled plugin's run(), and sends what they queue. */
+static void
+agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
+{
+    size_t n_classes;
+    const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+
+    for (size_t i = 0; i < n_classes; i++) {
+        const struct plugin_class *class = classes[i];
+        if (class->run
+            && plugin_is_enabled(class, &agent->cfg.plugins_disabled)) {
+            struct plugin_ctx_out out;
+            plugin_ctx_out_init(&out);
+            class->run(agent->plugin_states[i], p_in, &out);
+            agent_send_packets(agent, &out);
+            plugin_ctx_out_destroy(&out);
+        }
+    }
+}
+
+/* Hands the packet-ins received since the last iteration to their owners: a
+ * RARP from a standby VIF in the core's classify table activates a live
+ * migration's destination (binding.h); a packet-in from a plugin's table
+ * goes to that plugin.  Returns true if a VIF was activated. */
+static bool
+agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
+                        const struct chassis_ctx_out *ch_out,
+                        const struct shash *tunnels)
+{
+    struct ovs_list packet_ins = OVS_LIST_INITIALIZER(&packet_ins);
+    struct ofctrl_packet_in *pin;
+    bool activated = false;
+
+    ofctrl_take_packet_ins(agent->ofctrl, &packet_ins);
+    LIST_FOR_EACH_POP (pin, list_node, &packet_ins) {
+        size_t n_classes;
+        const struct plugin_class *const *classes = plugin_get_all(&n_classes);
+        const struct plugin_class *owner
+            = plugin_find_by_table(classes, n_classes, pin->table_id);
+
+        if (owner == &pipeline_core_plugin) {
+            activated |= binding_activate(&agent->binding, pin->in_port,
+                                          time_wall_msec());
+        } else if (owner && owner->handle_packet_in
+                   && plugin_is_enabled(owner, &agent->cfg.plugins_disabled)) {
+            struct pipeline_ctx_in p_in = {
+                .roam_idl = roam_idl,
+                .port_by_name = agent->port_by_name,
+                .port_by_network = agent->port_by_network,
+                .chassis = ch_out->chassis,
+                .binding = &agent->binding,
+                .tunnels = tunnels,
+            };
+            struct plugin_ctx_out out;
+            plugin_ctx_out_init(&out);
+            owner->handle_packet_in(agent_plugin_state(agent, owner), &p_in,
+                                    pin, &out);
+            agent_send_packets(agent, &out);
+            plugin_ctx_out_destroy(&out);
+        }
+        ofctrl_packet_in_destroy(pin);
+    }
+    return activated;
 }
 
 /* One iteration of the main loop, up to committing the transactions. */
@@ -400,7 +520,8 @@ agent_run(struct agent *agent)
     bool condition_synced
         = roam_synced
           && (chassis_private_set_monitor_condition(roam_idl, cfg->system_id,
-                                                    agent->stale_system_id)
+                                                    agent->stale_system_id,
+                                                    &agent->binding.watch)
               == ovsdb_idl_get_condition_seqno(roam_idl));
 
     char agent_id[UUID_LEN + 1];
@@ -452,14 +573,25 @@ agent_run(struct agent *agent)
     bool tunnels_changed = tunnels_run(&tn_in, &tunnels);
     agent->n_tunnels = shash_count(&tunnels);
 
+    /* Packet-ins: a live migration's activation (a RARP from a standby
+     * VIF, in the core's classify table), or a plugin's. */
+    bool activated = agent_handle_packet_ins(agent, roam_idl, &ch_out,
+                                             &tunnels);
+
     struct binding_ctx_in b_in = {
         .roam_idl_txn = roam_synced ? roam_txn : NULL,
+        .ovs_idl_txn = ovs_txn,
+        .roam_idl = roam_idl,
         .br_int = br_out.bridge,
         .chassis = ch_out.chassis,
         .port_by_name = agent->port_by_name,
+        .chassis_private_by_name
+            = agent->chassis_indexes.chassis_private_by_name,
+        .watch_synced = condition_synced,
         .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
+        .now = time_wall_msec(),
     };
-    bool binding_changed = binding_run(&b_in, &agent->binding);
+    bool binding_changed = binding_run(&b_in, &agent->binding) || activated;
 
     struct pipeline_ctx_in p_in = {
         .roam_idl = roam_idl,
@@ -505,15 +637,20 @@ agent_run(struct agent *agent)
         agent->pipeline_chassis = ch_out.chassis;
         agent->recompute = false;
     }
-    tunnels_clear(&tunnels);
-    shash_destroy(&tunnels);
 
     /* The switch gets flows only from a complete picture: both databases
      * replicated and this chassis registered.  A desired table computed
      * before that would be missing flows, and the diff would delete them
      * from the switch: after a restart, the flows installed by the previous
-     * run simply stay until the picture is complete. */
-    bool complete = (roam_synced && condition_synced && ch_out.chassis
+     * run simply stay until the picture is complete.  (Once this chassis's
+     * own Chassis_Private row has been seen, a change of the condition for
+     * the chassis whose liveness binding follows does not hold flows
+     * back.) */
+    if (condition_synced) {
+        agent->condition_ever_synced = true;
+    }
+    bool complete = (roam_synced && agent->condition_ever_synced
+                     && ch_out.chassis
                      && ovsdb_idl_has_ever_connected(ovs_idl));
     if (complete) {
         agent->put_seqno++;
@@ -524,11 +661,19 @@ agent_run(struct agent *agent)
         struct shash_node *node;
         SHASH_FOR_EACH (node, &agent->binding.vifs) {
             struct local_vif *vif = node->data;
-            if (vif->state == VIF_BOUND && !vif->flows_cfg) {
+            if (vif->state == VIF_BOUND && !vif->flows_cfg
+                && vif->ofport != OFPP_NONE) {
                 vif->flows_cfg = agent->put_seqno;
             }
         }
     }
+
+    /* Plugins send their packets after the flows of this iteration. */
+    if (complete && ofctrl_is_synced(agent->ofctrl)) {
+        agent_run_plugins(agent, &p_in);
+    }
+    tunnels_clear(&tunnels);
+    shash_destroy(&tunnels);
 
     /* Global nb_cfg is acknowledged once this iteration found nothing left
      * to write in either database, nothing is still being committed, and the

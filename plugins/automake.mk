@@ -3,7 +3,10 @@
 #
 # announce-packets: the RARP, gratuitous ARPs and unsolicited neighbor
 # advertisements that announce a port after it moved here.
+# announce: the plugin that sends them.
 agent_roam_agent_SOURCES += \
+	plugins/announce.c \
+	plugins/announce.h \
 	plugins/announce-packets.c \
 	plugins/announce-packets.h
 

@@ -7,6 +7,7 @@
 
 UNIT_TESTS = \
 	tests/unit/test-announce-packets \
+	tests/unit/test-claim \
 	tests/unit/test-flow-set \
 	tests/unit/test-local-config \
 	tests/unit/test-pipeline \
@@ -23,6 +24,13 @@ tests_unit_test_announce_packets_SOURCES = \
 	plugins/announce-packets.h
 tests_unit_test_announce_packets_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_announce_packets_LDADD = $(UNIT_TEST_LDADD)
+
+tests_unit_test_claim_SOURCES = \
+	tests/unit/test-claim.c \
+	agent/claim.c \
+	agent/claim.h
+tests_unit_test_claim_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_claim_LDADD = $(UNIT_TEST_LDADD)
 
 tests_unit_test_flow_set_SOURCES = \
 	tests/unit/test-flow-set.c \
@@ -42,12 +50,15 @@ tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
 # in the modules they use.
 PIPELINE_TEST_SOURCES = \
 	agent/binding.c \
+	agent/claim.c \
 	agent/desired-flows.c \
 	agent/flow-set.c \
 	agent/flow-tables.c \
 	agent/pipeline.c \
 	agent/plugin.c \
-	agent/tunnels.c
+	agent/tunnels.c \
+	plugins/announce.c \
+	plugins/announce-packets.c
 
 tests_unit_test_pipeline_SOURCES = \
 	tests/unit/test-pipeline.c \
@@ -64,6 +75,13 @@ tests_unit_test_plugin_LDADD = $(UNIT_TEST_LDADD)
 tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_validate_LDADD = $(UNIT_TEST_LDADD)
+
+# roam-stream: the sequenced UDP stream (loss, duplicates, blackout) and
+# qemu's RARP announcement, for the migration tests and benchmark.  Plain C
+# and libc: it runs inside VM namespaces.
+noinst_PROGRAMS = tests/roam-stream
+tests_roam_stream_SOURCES = tests/roam-stream.c
+tests_roam_stream_LDADD =
 
 EXTRA_DIST += \
 	tests/run-unit-tests.sh \

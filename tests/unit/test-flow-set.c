@@ -566,6 +566,315 @@ format_is_like_ovs_ofctl(void **state)
     ds_destroy(&s);
 }
 
+/* The change log. */
+
+/* Returns the number of keys in the change log of 'set'. */
+static size_t
+n_logged(const struct flow_set *set)
+{
+    return hmap_count(&set->changed_keys);
+}
+
+/* Fails unless 'a' and 'b' hold the same changes (the same type for the
+ * same flow), whatever their order inside each type. */
+static void
+assert_same_changes(const struct ovs_list *a, const struct ovs_list *b,
+                    const char *what)
+{
+    size_t n_a = ovs_list_size(a);
+    size_t n_b = ovs_list_size(b);
+    const struct flow_set_change *ca, *cb;
+
+    if (n_a != n_b) {
+        fail_msg("%s: the full diff has %"PRIuSIZE" changes, the change log "
+                 "diff %"PRIuSIZE, what, n_a, n_b);
+    }
+    LIST_FOR_EACH (ca, list_node, a) {
+        bool found = false;
+
+        LIST_FOR_EACH (cb, list_node, b) {
+            if (cb->flow == ca->flow && cb->type == ca->type) {
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            flow_set_entry_format(ca->flow, &s);
+            fail_msg("%s: the full diff has \"%s %s\", the change log diff "
+                     "does not", what, change_type_name(ca->type),
+                     ds_cstr(&s));
+            ds_destroy(&s);
+        }
+    }
+}
+
+/* Fails unless 'changes' comes as deletions, then modifications, then
+ * additions. */
+static void
+assert_change_order(const struct ovs_list *changes, const char *what)
+{
+    const struct flow_set_change *change;
+    enum flow_set_change_type last = FLOW_SET_DELETE;
+
+    LIST_FOR_EACH (change, list_node, changes) {
+        if (change->type < last) {
+            fail_msg("%s: a %s after a %s", what,
+                     change_type_name(change->type), change_type_name(last));
+        }
+        last = change->type;
+    }
+}
+
+/* Computes the full diff and the change log diff of 'f', checks that they
+ * are the same, and returns what flow_set_diff_changed() returned. */
+static bool
+assert_log_diff_is_full_diff(struct fixture *f, const char *what)
+{
+    struct ovs_list logged = OVS_LIST_INITIALIZER(&logged);
+
+    diff(f);
+    bool used_log = flow_set_diff_changed(&f->desired, &f->installed,
+                                          &logged);
+    assert_same_changes(&f->changes, &logged, what);
+    assert_change_order(&logged, what);
+    flow_set_changes_destroy(&logged);
+    return used_log;
+}
+
+/* Brings 'installed' up to 'desired' as ofctrl does after a put, and clears
+ * the change log of 'desired'. */
+static void
+put(struct fixture *f)
+{
+    diff(f);
+    flow_set_apply(&f->installed, &f->changes);
+    flow_set_changes_destroy(&f->changes);
+    flow_set_clear_changes(&f->desired);
+}
+
+static void
+change_log_is_cleared(void **state)
+{
+    struct fixture *f = *state;
+
+    /* A new set has no log yet: everything changed. */
+    assert_true(f->desired.all_changed);
+    assert_false(flow_set_log_covers(&f->desired, f->desired.version));
+
+    flow_set_clear_changes(&f->desired);
+    uint64_t version = f->desired.version;
+    assert_false(f->desired.all_changed);
+    assert_true(flow_set_log_covers(&f->desired, version));
+
+    /* Added, replaced (the same key: logged once) and removed flows. */
+    add_flow(&f->desired, 0, 100, 0x1, 1, 0, 0);
+    add_flow(&f->desired, 0, 100, 0x2, 1, 0, 3);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2);
+    add_flow(&f->desired, 20, 50, 0x3, 1, 0xb, 2);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x3), 1);
+    assert_int_equal(n_logged(&f->desired), 3);
+    assert_true(flow_set_log_covers(&f->desired, version));
+    assert_false(flow_set_log_covers(&f->desired, f->desired.version));
+
+    flow_set_clear_changes(&f->desired);
+    assert_int_equal(n_logged(&f->desired), 0);
+    assert_false(f->desired.all_changed);
+    assert_false(flow_set_log_covers(&f->desired, version));
+    assert_true(flow_set_log_covers(&f->desired, f->desired.version));
+}
+
+static void
+change_log_diff_looks_only_at_logged_keys(void **state)
+{
+    struct fixture *f = *state;
+
+    /* The installed set differs from the desired one, but not in a logged
+     * key: the change log diff does not see it (which is why its caller
+     * must know that the sets were equal when the log was cleared). */
+    add_three_flows(&f->installed);
+    flow_set_clear_changes(&f->desired);
+    add_flow(&f->desired, 40, 10, 0x4, 2, 0, 5);
+
+    struct ovs_list logged = OVS_LIST_INITIALIZER(&logged);
+    assert_true(flow_set_diff_changed(&f->desired, &f->installed, &logged));
+    assert_change_types(&logged, "a");
+    change_for(&logged, find_flow(&f->desired, 40, 10, 2, 0));
+    flow_set_changes_destroy(&logged);
+
+    diff(f);
+    assert_change_types(&f->changes, "ddda");
+}
+
+static void
+change_log_diff_finds_each_kind_of_change(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->desired);
+    put(f);
+
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 7);  /* Modified. */
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xb, 3);  /* The same again. */
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x1), 1);
+    add_flow(&f->desired, 40, 10, 0x4, 2, 0, 5);    /* New. */
+    add_flow(&f->desired, 40, 10, 0x4, 3, 0, 5);    /* New, then gone. */
+    flow_set_remove(&f->desired,
+                    CONST_CAST(struct flow_set_entry *,
+                               find_flow(&f->desired, 40, 10, 3, 0)));
+
+    assert_true(assert_log_diff_is_full_diff(f, "each kind"));
+    assert_change_types(&f->changes, "dma");
+}
+
+static void
+clear_falls_back_to_a_full_diff(void **state)
+{
+    struct fixture *f = *state;
+
+    add_three_flows(&f->desired);
+    put(f);
+    assert_int_equal(n_logged(&f->desired), 0);
+
+    /* After a clear the log cannot tell which flows went away. */
+    flow_set_clear(&f->desired);
+    assert_true(f->desired.all_changed);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2);
+    add_flow(&f->desired, 40, 10, 0x4, 2, 0, 5);
+    assert_int_equal(n_logged(&f->desired), 0);
+
+    assert_false(assert_log_diff_is_full_diff(f, "after clear"));
+    assert_change_types(&f->changes, "dda");
+
+    /* Once cleared, the log works again. */
+    put(f);
+    add_flow(&f->desired, 0, 100, 0x1, 1, 0, 0);
+    assert_true(assert_log_diff_is_full_diff(f, "after clear and put"));
+    assert_change_types(&f->changes, "a");
+}
+
+static void
+copy_marks_everything_changed(void **state)
+{
+    struct fixture *f = *state;
+
+    flow_set_clear_changes(&f->desired);
+    add_three_flows(&f->installed);
+    flow_set_copy(&f->desired, &f->installed);
+    assert_true(f->desired.all_changed);
+    assert_false(flow_set_log_covers(&f->desired, f->desired.log_version));
+}
+
+static void
+more_changes_than_flows_give_up_the_log(void **state)
+{
+    struct fixture *f = *state;
+
+    add_flow(&f->desired, 0, 100, 0x1, 1, 0, 0);
+    put(f);
+
+    /* 200 keys changed, in a set that ends up with 1 flow. */
+    for (int i = 1; i <= 200; i++) {
+        add_flow(&f->desired, 20, 50, 0x2, 2, i, 2);
+    }
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 200);
+    assert_true(f->desired.all_changed);
+    assert_int_equal(n_logged(&f->desired), 0);
+    add_flow(&f->desired, 20, 50, 0x3, 3, 1, 2);
+    assert_false(assert_log_diff_is_full_diff(f, "given up"));
+    assert_change_types(&f->changes, "a");
+}
+
+/* A small deterministic pseudo-random generator, so that a failure can be
+ * reproduced. */
+static uint32_t
+next_random(uint32_t *seed)
+{
+    *seed = *seed * 1103515245 + 12345;
+    return *seed >> 8;
+}
+
+/* Removes a random flow of 'set', if it has any. */
+static void
+remove_random_flow(struct flow_set *set, uint32_t *seed)
+{
+    size_t n = flow_set_count(set);
+
+    if (n) {
+        size_t i = next_random(seed) % n;
+        struct flow_set_entry *entry;
+
+        HMAP_FOR_EACH (entry, node, &set->flows) {
+            if (!i--) {
+                flow_set_remove(set, entry);
+                return;
+            }
+        }
+    }
+}
+
+static void
+change_log_diff_equals_full_diff_for_random_changes(void **state)
+{
+    enum { N_BATCHES = 400 };
+    struct fixture *f = *state;
+    uint32_t seed = 0x5eed;
+    int n_ops = 0, n_by_log = 0, n_full = 0, n_changes = 0;
+
+    flow_set_clear_changes(&f->desired);
+    for (int batch = 0; batch < N_BATCHES; batch++) {
+        /* Mostly a few changes, sometimes many (which gives up the log). */
+        int n = (batch % 50 == 49 ? 300 : 1 + next_random(&seed) % 16);
+
+        for (int i = 0; i < n; i++) {
+            uint32_t r = next_random(&seed) % 1000;
+            /* Keys: 3 tables x 2 priorities x 2 ports x 24 MACs, so that
+             * adds often replace, with an actual change or without. */
+            uint8_t table = 20 * (next_random(&seed) % 3);
+            uint16_t priority = 50 + 50 * (next_random(&seed) % 2);
+            uint16_t in_port = 1 + next_random(&seed) % 2;
+            uint8_t dst = next_random(&seed) % 24;
+            uint64_t cookie = 1 + next_random(&seed) % 4;
+            uint16_t out_port = next_random(&seed) % 3;
+
+            if (r < 550) {
+                add_flow(&f->desired, table, priority, cookie, in_port, dst,
+                         out_port);
+            } else if (r < 850) {
+                remove_random_flow(&f->desired, &seed);
+            } else if (r < 995) {
+                flow_set_remove_cookie(&f->desired, cookie);
+            } else {
+                flow_set_clear(&f->desired);
+            }
+            n_ops++;
+        }
+
+        char what[64];
+        snprintf(what, sizeof what, "batch %d", batch);
+        if (assert_log_diff_is_full_diff(f, what)) {
+            n_by_log++;
+        } else {
+            n_full++;
+        }
+        n_changes += ovs_list_size(&f->changes);
+
+        /* The put: 'installed' takes the changes and the log is cleared. */
+        flow_set_apply(&f->installed, &f->changes);
+        flow_set_clear_changes(&f->desired);
+        assert_int_equal(n_logged(&f->desired), 0);
+        assert_false(f->desired.all_changed);
+        diff(f);
+        assert_change_types(&f->changes, "");
+    }
+
+    /* The sequence exercised both ways, and the sets did change. */
+    assert_true(n_ops > 3000);
+    assert_true(n_by_log > N_BATCHES / 2);
+    assert_true(n_full >= 10);
+    assert_true(n_changes > n_ops / 4);
+}
+
 int
 main(void)
 {
@@ -588,6 +897,13 @@ main(void)
         TEST(every_change_gives_a_new_version),
         TEST(cookie_is_the_first_64_bits_of_the_uuid),
         TEST(format_is_like_ovs_ofctl),
+        TEST(change_log_is_cleared),
+        TEST(change_log_diff_looks_only_at_logged_keys),
+        TEST(change_log_diff_finds_each_kind_of_change),
+        TEST(clear_falls_back_to_a_full_diff),
+        TEST(copy_marks_everything_changed),
+        TEST(more_changes_than_flows_give_up_the_log),
+        TEST(change_log_diff_equals_full_diff_for_random_changes),
 #undef TEST
     };
     return cmocka_run_group_tests_name("flow-set", tests, NULL, NULL);

@@ -1,0 +1,242 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# Following the workload (DESIGN section 5), with a 1 ms sequenced stream
+# (tests/roam-stream) from v1 on hv1 to v2 and back while v2 moves:
+#
+#   cold      v2 moves hv2 -> hv3 (unplug, plug): the stream recovers,
+#             every hypervisor's flows point at hv3, a Migration row (cold)
+#             exists, hv3's announcements (RARP, gratuitous ARP,
+#             unsolicited NA) are seen in v1, and hv2's stale VIF is not
+#             delivered to any more;
+#   live      v2 moves hv3 -> hv2 with port-migrate: no packet is lost, the
+#             duplicates are counted, the Migration row says live;
+#   failover  hv2's agent and ovs-vswitchd are killed, v2 starts on hv3:
+#             the stream recovers, the row says failover, and when hv2 comes
+#             back with the old VIF on its bridge it does not claim v2 back;
+#   race      two hypervisors plug a VIF for the same unrequested port: one
+#             binding, no flapping for 10 s, the loser names the winner.
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+STREAM=$ROAM_BUILDDIR/tests/roam-stream
+[ -x "$STREAM" ] || fail "$STREAM is not built"
+
+check tb start --hypervisors 3
+wait_until chassis_names_are "hv1 hv2 hv3"
+
+check ctl net-add blue 1001
+add_vm() {  # NAME HV MAC ADDR...
+    local name=$1 hv=$2 mac=$3
+    shift 3
+    check ctl port-add blue "$name" "$mac" "$@"
+    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
+}
+add_vm v1 1 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
+add_vm v2 2 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
+# hv3 has a port on blue too, so that it is in blue's flooding from the
+# start (a move to a hypervisor new to the network is the benchmark's).
+add_vm v3 3 00:00:5e:00:53:03 198.51.100.3/24
+
+port_on() {  # PORT CHASSIS
+    [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
+}
+port_up() {
+    [ "$(ctl get Port "$1" up)" = true ]
+}
+wait_until port_on v2 hv2
+wait_until port_up v2
+wait_until port_up v1
+
+# Static neighbours both ways, so that the stream does not depend on ARP.
+check tb vm v1 ip neigh replace 198.51.100.2 lladdr 00:00:5e:00:53:02 dev eth0 nud permanent
+check tb vm v2 ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 dev eth0 nud permanent
+ping_ok() {
+    tb vm v1 ping -c1 -W1 198.51.100.2 >/dev/null 2>&1
+}
+wait_until -t 20 ping_ok
+
+tb vm v2 "$STREAM" echo --pidfile "$TB_DIR/echo.pid" \
+    --summary "$TB_DIR/echo.out" &
+on_exit "[ -f $TB_DIR/echo.pid ] && kill \$(cat $TB_DIR/echo.pid) 2>/dev/null"
+wait_until test -s "$TB_DIR/echo.pid"
+
+# stream_start SECONDS: a 1 ms stream from v1 to v2 in the background.
+stream_start() {
+    tb vm v1 "$STREAM" send --to 198.51.100.2 --interval-us 1000 \
+        --duration "$1" --summary "$TB_DIR/stream.out" &
+    stream_pid=$!
+    on_exit "kill $stream_pid 2>/dev/null"
+    sleep 0.5
+}
+# stream_wait: waits for the stream's end; sets sent, lost, dups, blackout.
+stream_wait() {
+    wait "$stream_pid"
+    local line
+    line=$(cat "$TB_DIR/stream.out")
+    echo "stream: $line"
+    sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$line")
+    lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' <<<"$line")
+    dups=$(sed -n 's/.* duplicates=\([0-9]*\).*/\1/p' <<<"$line")
+    blackout=$(sed -n 's/.*blackout_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+    [ "${sent:-0}" -gt 500 ] || fail "the stream sent only ${sent:-0} packets"
+}
+echo_dups() {  # duplicates the echo server in v2 saw so far
+    kill -USR1 "$(cat "$TB_DIR/echo.pid")"
+    sleep 0.2
+    sed -n 's/.*duplicates=\([0-9]*\).*/\1/p' "$TB_DIR/echo.out" | tail -1
+}
+# migration_row KIND FROM TO: a Migration row of v2 with these values.
+migration_row() {
+    ctl --bare --columns=_uuid find Migration port=v2 "kind=$1" \
+        "from_chassis=$2" "to_chassis=$3" | grep -q .
+}
+# l2_points_at HV CHASSIS: HV's l2_lookup flow for v2's MAC outputs into
+# the tunnel to CHASSIS (or, for CHASSIS = HV, to a local port).
+l2_points_at() {
+    local flows
+    flows=$(tb hv "$1" ovs-ofctl --names dump-flows br-int \
+                "table=20,dl_dst=00:00:5e:00:53:02,reg10=0" 2>/dev/null;
+            tb hv "$1" ovs-ofctl --names dump-flows br-int \
+                "table=20,dl_dst=00:00:5e:00:53:02" 2>/dev/null)
+    if [ "$1" = "${2#hv}" ]; then
+        grep -q 'output:"*vm-' <<<"$flows"
+    else
+        grep -q "output:\"*roam-$2\"*" <<<"$flows" \
+            && ! grep -q 'output:"*roam-hv[0-9]"*,' <<<"$flows"
+    fi
+}
+
+# --- cold -------------------------------------------------------------------
+tb vm v1 timeout 10 tcpdump -i eth0 -n -e -l -c 50 \
+    '(arp or rarp or icmp6) and ether src 00:00:5e:00:53:02' \
+    >"$TB_DIR/announce.txt" 2>/dev/null &
+dump_pid=$!
+on_exit "kill $dump_pid 2>/dev/null"
+sleep 1
+stream_start 3
+check tb vm-move v2 3
+wait_until port_on v2 hv3
+wait_until port_up v2
+stream_wait
+echo "cold move: lost $lost, blackout $blackout ms"
+[ "$lost" -lt 200 ] || fail "cold move: the stream did not recover ($lost lost)"
+wait_until migration_row cold hv2 hv3
+# (hv2 has no port on blue any more, hence no flows for it.)
+for k in 1 3; do
+    wait_until l2_points_at $k hv3
+done
+ctl migration-list v2
+wait "$dump_pid" 2>/dev/null
+cat "$TB_DIR/announce.txt"
+grep -q "Reverse Request" "$TB_DIR/announce.txt" \
+    || grep -qi "rarp" "$TB_DIR/announce.txt" \
+    || fail "cold move: v1 saw no RARP from v2's MAC"
+grep -q "Request who-has 198.51.100.2 tell 198.51.100.2" "$TB_DIR/announce.txt" \
+    || fail "cold move: v1 saw no gratuitous ARP for 198.51.100.2"
+grep -q "neighbor advertisement.*2001:db8:b::2" "$TB_DIR/announce.txt" \
+    || fail "cold move: v1 saw no unsolicited NA for 2001:db8:b::2"
+# hv2 no longer delivers to v2: it has no flow for v2's MAC towards a VIF.
+hv2_delivers() {
+    tb hv 2 ovs-ofctl --names dump-flows br-int \
+        "table=20,dl_dst=00:00:5e:00:53:02" | grep -q 'output:"*vm-'
+}
+hv2_delivers && fail "cold move: hv2 still delivers to v2's old VIF"
+echo "ok: cold"
+
+# --- live -------------------------------------------------------------------
+dups0=$(echo_dups)
+stream_start 5
+check ctl --wait=hv --timeout=20 port-migrate v2 hv2
+check tb vm-migrate v2 2 --prepare
+standby_on() {
+    [ "$(ctl --bare --columns=additional_chassis list Port v2)" = "$(row_uuid Chassis hv2)" ]
+}
+wait_until standby_on
+# Both hypervisors get v2's traffic now: hv1 sends into both tunnels.
+both_tunnels() {
+    local f
+    f=$(tb hv 1 ovs-ofctl --names dump-flows br-int \
+            "table=20,dl_dst=00:00:5e:00:53:02")
+    grep -q 'roam-hv2' <<<"$f" && grep -q 'roam-hv3' <<<"$f"
+}
+wait_until both_tunnels
+sleep 0.3
+check tb vm-migrate v2 --finish
+wait_until port_on v2 hv2
+wait_until port_up v2
+check ctl port-migrate-finish v2
+stream_wait
+dups=$(( $(echo_dups) - dups0 ))
+echo "live migration: lost $lost, blackout $blackout ms, duplicates seen by v2: $dups"
+assert_eq 0 "$lost" "packets lost during the live migration"
+wait_until migration_row live hv3 hv2
+no_additional() {
+    [ -z "$(ctl --bare --columns=additional_chassis list Port v2)" ]
+}
+wait_until no_additional
+wait_until l2_points_at 1 hv2
+echo "ok: live"
+
+# --- failover ---------------------------------------------------------------
+stream_start 15
+check tb hv-kill 2
+chassis_dead() {
+    ctl chassis-list | grep -E "^hv2 .*dead|hv2.*dead" >/dev/null
+}
+wait_until -t 20 chassis_dead
+# The orchestrator restarts the VM on hv3 (requested_chassis names it).
+check ctl port-set-requested-chassis v2 hv3
+check tb vm-move v2 3
+wait_until port_on v2 hv3
+wait_until port_up v2
+stream_wait
+echo "failover: lost $lost, blackout $blackout ms"
+reachable() {
+    tb vm v1 ping -c1 -W1 198.51.100.2 >/dev/null 2>&1
+}
+wait_until reachable
+wait_until migration_row failover hv2 hv3
+# hv2 comes back with the old VIF on its bridge: it must not win.
+check tb hv-start 2
+wait_until agent_alive 2
+wait_until status_has 2 "  state: SYNCED"
+sleep 3
+port_on v2 hv3 || fail "failover: hv2 took v2 back after it came back"
+grep -q "plug was answered before" "$(agent_log 2)" \
+    || fail "failover: hv2's log does not say why it does not claim v2"
+echo "ok: failover"
+
+# --- race -------------------------------------------------------------------
+check ctl port-add blue r 00:00:5e:00:53:0e 198.51.100.14/24
+check tb hv 1 ovs-vsctl add-port br-int race1 -- set Interface race1 \
+    type=internal external_ids:iface-id=r
+check tb hv 2 ovs-vsctl add-port br-int race2 -- set Interface race2 \
+    type=internal external_ids:iface-id=r
+bound() {
+    [ -n "$(ctl --bare --columns=chassis list Port r)" ]
+}
+wait_until bound
+first=$(ctl --bare --columns=chassis list Port r)
+for i in $(seq 1 20); do
+    sleep 0.5
+    assert_eq "$first" "$(ctl --bare --columns=chassis list Port r)" \
+        "port r's binding after $((i * 500)) ms of the race"
+done
+winner=$(ctl --bare --columns=name list Chassis "$first")
+case $winner in
+hv1) loser=2 ;;
+hv2) loser=1 ;;
+*) fail "port r bound to unexpected chassis $winner" ;;
+esac
+grep -E "port r.*$winner|$winner.*port r" "$(agent_log $loser)" \
+    | grep -v "^$" | tail -2
+grep -qE "port r: chassis $winner claimed it|port r is bound to $winner" \
+    "$(agent_log $loser)" \
+    || fail "race: hv$loser's log does not name port r and the winner $winner"
+echo "ok: race ($winner won)"
+
+echo "test-migration: ok"
