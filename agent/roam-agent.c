@@ -664,6 +664,9 @@ agent_run(struct agent *agent)
             if (vif->state == VIF_BOUND && !vif->flows_cfg
                 && vif->ofport != OFPP_NONE) {
                 vif->flows_cfg = agent->put_seqno;
+                /* A put with nothing to send is confirmed at once, without
+                 * a barrier reply to wake the loop for Port.up. */
+                poll_immediate_wake();
             }
         }
     }

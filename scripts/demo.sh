@@ -12,7 +12,8 @@
 #       red1 on hv1, red2 on hv3
 #
 # It waits for the agents to bind the five ports (Port up = true), pings
-# across hypervisors within each network (IPv4 and IPv6), shows that blue1
+# across hypervisors within each network (IPv4 and IPv6), live-migrates
+# blue2 from hv2 to hv3 under a 1 ms stream (and prints its loss), shows that blue1
 # cannot reach red1 although both VMs sit on hv1, and prints "roam-ctl show",
 # hv1's "ovs-vsctl show" (its tunnels) and hv1's l2_lookup table.  Exits
 # non-zero if anything does not come up in time, if an expected ping loses a
@@ -274,6 +275,42 @@ else
     fi
 fi
 say "pings and isolation checked ($(since "$t"))"
+
+# --- A live migration under a 1 ms stream --------------------------------------
+heading "live migration of blue2 from hv2 to hv3, under a 1 ms stream from blue1"
+t=$(now_us)
+STREAM=$ROAM_BUILDDIR/tests/roam-stream
+tb vm blue1 ip neigh replace 198.51.100.12 lladdr 00:00:5e:00:53:12 dev eth0 nud permanent
+tb vm blue2 ip neigh replace 198.51.100.11 lladdr 00:00:5e:00:53:11 dev eth0 nud permanent
+tb vm blue2 "$STREAM" echo --pidfile "$DEMO_DIR/echo.pid" \
+    --summary "$DEMO_DIR/echo.out" &
+poll 5 test -s "$DEMO_DIR/echo.pid"
+tb vm blue1 "$STREAM" send --to 198.51.100.12 --duration 4 \
+    --summary "$DEMO_DIR/stream.out" &
+stream_pid=$!
+sleep 0.5
+echo "  roam-ctl --wait=hv port-migrate blue2 hv3   (requested_chassis hv2,hv3)"
+tb ctl --wait=hv --timeout=20 port-migrate blue2 hv3 \
+    || fail "live migration: port-migrate failed"
+echo "  hv3: the paused VM's interface is plugged: standby, gets a copy of the traffic"
+tb vm-migrate blue2 3 --prepare >/dev/null || fail "live migration: prepare failed"
+sleep 0.5
+echo "  the VM resumes on hv3 and sends its RARP: hv3 activates, hv2 stops"
+tb vm-migrate blue2 --finish >/dev/null || fail "live migration: finish failed"
+wait "$stream_pid"
+kill "$(cat "$DEMO_DIR/echo.pid")" 2>/dev/null
+sleep 0.3
+tb ctl port-migrate-finish blue2
+echo "  stream from blue1: $(cat "$DEMO_DIR/stream.out")"
+echo "  blue2's echo server: $(cat "$DEMO_DIR/echo.out" 2>/dev/null)"
+lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' "$DEMO_DIR/stream.out")
+if [ "${lost:-x}" != 0 ]; then
+    fail "live migration: the stream lost ${lost:-?} packets"
+else
+    echo "  no packet lost"
+fi
+tb ctl migration-list blue2 | indent
+say "live migration shown ($(since "$t"))"
 
 # --- What the operator sees -------------------------------------------------------
 heading "roam-ctl show"
