@@ -6,6 +6,8 @@ agent_roam_agent_SOURCES = \
 	agent/chassis.h \
 	agent/claim.c \
 	agent/claim.h \
+	agent/dead-chassis.c \
+	agent/dead-chassis.h \
 	agent/desired-flows.c \
 	agent/desired-flows.h \
 	agent/encap-iface.c \

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "chassis.h"
 #include "claim.h"
 #include "ovsdb/chassis-liveness.h"
 
@@ -181,14 +182,8 @@ holder_liveness(const struct binding_ctx_in *ctx_in,
         || !ctx_in->chassis_private_by_name) {
         return CLAIM_HOLDER_UNKNOWN;
     }
-    struct roamrec_chassis_private *target
-        = roamrec_chassis_private_index_init_row(
-            ctx_in->chassis_private_by_name);
-    roamrec_chassis_private_index_set_name(target, name);
     const struct roamrec_chassis_private *cp
-        = roamrec_chassis_private_index_find(ctx_in->chassis_private_by_name,
-                                             target);
-    roamrec_chassis_private_index_destroy_row(target);
+        = chassis_private_lookup(ctx_in->chassis_private_by_name, name);
     return cp && chassis_is_alive(cp, ctx_in->now) ? CLAIM_HOLDER_ALIVE
                                                   : CLAIM_HOLDER_DEAD;
 }

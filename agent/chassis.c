@@ -104,7 +104,7 @@ chassis_lookup(struct ovsdb_idl_index *chassis_by_name, const char *name)
     return chassis;
 }
 
-static const struct roamrec_chassis_private *
+const struct roamrec_chassis_private *
 chassis_private_lookup(struct ovsdb_idl_index *by_name, const char *name)
 {
     struct roamrec_chassis_private *target

@@ -53,6 +53,12 @@ unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
                                                    const char *stale_name,
                                                    const struct sset *watch);
 
+/* Returns the Chassis_Private row named 'name' in the IDL of index
+ * 'by_name' (chassis_indexes' chassis_private_by_name), or NULL if it is
+ * not replicated. */
+const struct roamrec_chassis_private *chassis_private_lookup(
+    struct ovsdb_idl_index *by_name, const char *name);
+
 /* The key in Chassis other_config that names the agent that owns the row:
  * the UUID of that hypervisor's Open_vSwitch row.  Two hypervisors
  * configured with one system-id thus do not fight over the row: the second

@@ -113,6 +113,7 @@ desired_flows_init(struct desired_flows *df)
     shash_init(&df->vifs);
     shash_init(&df->tunnel_ports);
     sset_init(&df->enabled);
+    sset_init(&df->dead);
 }
 
 void
@@ -127,6 +128,7 @@ desired_flows_destroy(struct desired_flows *df)
         shash_destroy(&df->vifs);
         shash_destroy(&df->tunnel_ports);
         sset_destroy(&df->enabled);
+        sset_destroy(&df->dead);
     }
 }
 
@@ -367,7 +369,9 @@ add_network(const struct desired_flows_ctx_in *ctx_in,
 
     struct sset remote_chassis = SSET_INITIALIZER(&remote_chassis);
     SHASH_FOR_EACH (node, &net->chassis_refs) {
-        sset_add(&remote_chassis, node->name);
+        if (!sset_contains(&df->dead, node->name)) {
+            sset_add(&remote_chassis, node->name);
+        }
     }
 
     struct pipeline_network network = {
@@ -460,7 +464,8 @@ run_full(const struct desired_flows_ctx_in *ctx_in,
 static void
 run_incremental(const struct desired_flows_ctx_in *ctx_in,
                 const struct shash *old_vifs,
-                const struct hmap *local_networks, struct desired_flows *df)
+                const struct hmap *local_networks,
+                const struct sset *dead_changed, struct desired_flows *df)
 {
     const struct pipeline_ctx_in *p = ctx_in->pipeline;
     struct hmap dirty_ports = HMAP_INITIALIZER(&dirty_ports);
@@ -510,6 +515,22 @@ run_incremental(const struct desired_flows_ctx_in *ctx_in,
         if (!df_network_find(df, &r->uuid)) {
             add_local_network(df, &r->uuid);
             df_row_add(&whole_networks, &r->uuid, NULL);
+        }
+    }
+
+    /* Chassis that died or came back: the flooding of the local networks
+     * where they have ports. */
+    if (!sset_is_empty(dead_changed)) {
+        HMAP_FOR_EACH (r, node, &df->local_networks) {
+            const struct df_network *net
+                = CONTAINER_OF(r, struct df_network, row);
+            const char *name;
+            SSET_FOR_EACH (name, dead_changed) {
+                if (shash_find(&net->chassis_refs, name)) {
+                    df_row_add(&dirty_networks, &r->uuid, NULL);
+                    break;
+                }
+            }
         }
     }
 
@@ -613,6 +634,30 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
     struct sset enabled = SSET_INITIALIZER(&enabled);
     collect_enabled(ctx_in, &enabled);
 
+    /* The chassis whose liveness changed; from here on, the flooding leaves
+     * out the new set of dead ones. */
+    struct sset dead_changed = SSET_INITIALIZER(&dead_changed);
+    const struct sset *dead = p->dead_chassis;
+    const char *name;
+    if (dead) {
+        SSET_FOR_EACH (name, dead) {
+            if (!sset_contains(&df->dead, name)) {
+                sset_add(&dead_changed, name);
+            }
+        }
+    }
+    SSET_FOR_EACH (name, &df->dead) {
+        if (!dead || !sset_contains(dead, name)) {
+            sset_add(&dead_changed, name);
+        }
+    }
+    sset_clear(&df->dead);
+    if (dead) {
+        SSET_FOR_EACH (name, dead) {
+            sset_add(&df->dead, name);
+        }
+    }
+
     bool full = (!df->valid
                  || !uuid_equals(&df->chassis, &p->chassis->header_.uuid)
                  || !tunnel_ports_equal(&tunnel_ports, &df->tunnel_ports)
@@ -622,7 +667,8 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
         run_full(ctx_in, &local_networks, df);
         df->n_full++;
     } else {
-        run_incremental(ctx_in, &old_vifs, &local_networks, df);
+        run_incremental(ctx_in, &old_vifs, &local_networks, &dead_changed,
+                        df);
         df->n_incremental++;
     }
     df->valid = true;
@@ -633,11 +679,29 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
     sset_destroy(&enabled);
     df_vifs_clear(&old_vifs);
     shash_destroy(&old_vifs);
+    sset_destroy(&dead_changed);
     df_row_set_clear(&local_networks);
     hmap_destroy(&local_networks);
 
     df->last_full = full;
     df->last_msec = time_msec() - start;
+}
+
+void
+desired_flows_get_flood_chassis(const struct desired_flows *df,
+                                struct sset *names)
+{
+    const struct df_row *r;
+
+    sset_clear(names);
+    HMAP_FOR_EACH (r, node, &df->local_networks) {
+        const struct df_network *net
+            = CONTAINER_OF(r, const struct df_network, row);
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &net->chassis_refs) {
+            sset_add(names, node->name);
+        }
+    }
 }
 
 void

@@ -53,6 +53,9 @@ struct pipeline_ctx_in {
     const struct binding_state *binding;    /* Local VIFs. */
     const struct shash *tunnels;            /* "struct tunnel"s by chassis
                                              * name (tunnels.h). */
+    const struct sset *dead_chassis;        /* Names of the chassis that
+                                             * get no flooded traffic
+                                             * (dead-chassis.h), or NULL. */
 };
 
 /* A Port of a local network, as the pipeline sees it. */
@@ -71,7 +74,8 @@ struct pipeline_network {
     size_t n_local_ports;
     const struct sset *remote_chassis; /* Names of the other chassis with a
                                         * port in it (as chassis or
-                                        * additional_chassis). */
+                                        * additional_chassis), except dead
+                                        * ones: where flooding goes. */
 };
 
 /* Adds to 'names' the chassis other than 'me' that serve 'port': its chassis

@@ -30,6 +30,7 @@
 #include "chassis.h"
 #include "command-line.h"
 #include "daemon.h"
+#include "dead-chassis.h"
 #include "desired-flows.h"
 #include "dirs.h"
 #include "encap-iface.h"
@@ -98,6 +99,12 @@ struct agent {
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
     struct desired_flows desired;       /* Flows the pipeline wants. */
+    struct sset flood_chassis;          /* Chassis with a port in a local
+                                         * network: their liveness is
+                                         * followed. */
+    struct sset dead_chassis;           /* Those of them, or of the holders
+                                         * of local VIFs' ports, that are
+                                         * dead (dead-chassis.h). */
     uint64_t put_seqno;                 /* Sequence number of the last
                                          * ofctrl_put(). */
 
@@ -329,6 +336,8 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
     desired_flows_init(&agent->desired);
+    sset_init(&agent->flood_chassis);
+    sset_init(&agent->dead_chassis);
     size_t n_classes;
     const struct plugin_class *const *classes = plugin_get_all(&n_classes);
     agent->plugin_states = xcalloc(n_classes, sizeof *agent->plugin_states);
@@ -352,6 +361,8 @@ agent_destroy(struct agent *agent)
     binding_state_destroy(&agent->binding);
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
+    sset_destroy(&agent->flood_chassis);
+    sset_destroy(&agent->dead_chassis);
     size_t n_classes;
     const struct plugin_class *const *classes = plugin_get_all(&n_classes);
     for (size_t i = 0; i < n_classes; i++) {
@@ -517,12 +528,35 @@ agent_run(struct agent *agent)
      * sequence number at which the IDL holds exactly the rows it selects:
      * the current one once the server has applied it, also after a
      * reconnection. */
+    struct sset watch = SSET_INITIALIZER(&watch);
+    const char *name;
+    SSET_FOR_EACH (name, &agent->binding.watch) {
+        sset_add(&watch, name);
+    }
+    SSET_FOR_EACH (name, &agent->flood_chassis) {
+        sset_add(&watch, name);
+    }
     bool condition_synced
         = roam_synced
           && (chassis_private_set_monitor_condition(roam_idl, cfg->system_id,
                                                     agent->stale_system_id,
-                                                    &agent->binding.watch)
+                                                    &watch)
               == ovsdb_idl_get_condition_seqno(roam_idl));
+
+    /* Flooding leaves out dead chassis; liveness changes with time. */
+    struct dead_chassis_ctx_in dc_in = {
+        .chassis_private_by_name
+            = agent->chassis_indexes.chassis_private_by_name,
+        .watch = &watch,
+        .now = time_wall_msec(),
+    };
+    struct dead_chassis_ctx_out dc_out;
+    bool dead_changed = dead_chassis_run(&dc_in, &agent->dead_chassis,
+                                         &dc_out);
+    if (dc_out.next_change != LLONG_MAX) {
+        poll_timer_wait(MAX(0, dc_out.next_change - time_wall_msec()));
+    }
+    sset_destroy(&watch);
 
     char agent_id[UUID_LEN + 1];
     snprintf(agent_id, sizeof agent_id, UUID_FMT,
@@ -600,6 +634,7 @@ agent_run(struct agent *agent)
         .chassis = ch_out.chassis,
         .binding = &agent->binding,
         .tunnels = &tunnels,
+        .dead_chassis = &agent->dead_chassis,
     };
     /* Every input of the pipeline comes from the two databases (the VIFs'
      * states and the tunnels' ofports follow from their contents), so
@@ -613,6 +648,7 @@ agent_run(struct agent *agent)
     unsigned int roam_seqno = ovsdb_idl_get_seqno(roam_idl);
     unsigned int ovs_seqno = ovsdb_idl_get_seqno(ovs_idl);
     if (agent->recompute || binding_changed || tunnels_changed
+        || dead_changed
         || roam_seqno != agent->pipeline_roam_seqno
         || ovs_seqno != agent->pipeline_ovs_seqno
         || ch_out.chassis != agent->pipeline_chassis) {
@@ -628,6 +664,15 @@ agent_run(struct agent *agent)
             };
             df_in.n_classes = n_classes;
             desired_flows_run(&df_in, &agent->desired);
+
+            /* The Chassis_Private condition follows the flooding at once. */
+            struct sset flood = SSET_INITIALIZER(&flood);
+            desired_flows_get_flood_chassis(&agent->desired, &flood);
+            if (!sset_equals(&flood, &agent->flood_chassis)) {
+                sset_swap(&flood, &agent->flood_chassis);
+                poll_immediate_wake();
+            }
+            sset_destroy(&flood);
         }
         /* The changes are in the flows now (or, without a chassis, the next
          * computation is a full one). */
@@ -883,6 +928,15 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);
+    if (!sset_is_empty(&agent->dead_chassis)) {
+        const char **dead = sset_sort(&agent->dead_chassis);
+        ds_put_cstr(&s, "dead chassis (no flooding):");
+        for (size_t i = 0; i < sset_count(&agent->dead_chassis); i++) {
+            ds_put_format(&s, " %s", dead[i]);
+        }
+        ds_put_char(&s, '\n');
+        free(dead);
+    }
     ds_put_cstr(&s, "desired flows: ");
     desired_flows_format(&agent->desired, &s);
     /* ofctrl's lines, indented under a heading. */

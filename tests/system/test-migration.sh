@@ -16,6 +16,8 @@
 #   failover  hv2's agent and ovs-vswitchd are killed, v2 starts on hv3:
 #             the stream recovers, the row says failover, and when hv2 comes
 #             back with the old VIF on its bridge it does not claim v2 back;
+#             while hv2 is dead, hv1 and hv3 flood nothing to it (v4 keeps
+#             it in blue's flooding), and once it is back they do again;
 #   race      two hypervisors plug a VIF for the same unrequested port: one
 #             binding, no flapping for 10 s, the loser names the winner.
 
@@ -182,12 +184,49 @@ wait_until l2_points_at 1 hv2
 echo "ok: live"
 
 # --- failover ---------------------------------------------------------------
+# v4 stays on hv2 throughout, so that hv2 has a port on blue when it dies.
+add_vm v4 2 00:00:5e:00:53:04 198.51.100.4/24
+wait_until port_up v4
+# flood_has HV PORT: HV's flooding of blue's packets from its VMs outputs
+# to PORT.
+flood_flow() {
+    tb hv "$1" ovs-ofctl --names dump-flows br-int \
+        "table=30,metadata=1001,reg10=0"
+}
+flood_has() {
+    flood_flow "$1" | grep -qE "output:\"?$2\"?(,|\$)"
+}
+flood_lacks() {
+    ! flood_has "$@"
+}
+flood_packets() {
+    flood_flow 1 | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | head -1
+}
+for k in 1 3; do
+    wait_until flood_has $k roam-hv2
+done
 stream_start 15
 check tb hv-kill 2
 chassis_dead() {
     ctl chassis-list | grep -E "^hv2 .*dead|hv2.*dead" >/dev/null
 }
 wait_until -t 20 chassis_dead
+# A dead chassis gets no flooded traffic; the live ones still do.
+for k in 1 3; do
+    wait_until flood_lacks $k roam-hv2
+done
+flood_has 1 roam-hv3 || fail "failover: hv1 no longer floods to hv3"
+flood_has 3 roam-hv1 || fail "failover: hv3 no longer floods to hv1"
+grep -q "chassis hv2 is dead" "$(agent_log 1)" \
+    || fail "failover: hv1's log does not say that hv2 is dead"
+wait_until status_has 1 "dead chassis (no flooding): hv2"
+# Broadcasts from v1 take that flow (so they reach hv3, not hv2).
+packets0=$(flood_packets)
+tb vm v1 ping -b -c 3 -i 0.2 -W 1 198.51.100.255 >/dev/null 2>&1
+packets1=$(flood_packets)
+[ "$packets1" -ge $((packets0 + 3)) ] \
+    || fail "failover: v1's broadcasts did not take hv1's flooding flow ($packets0 -> $packets1 packets)"
+echo "ok: no flooding to dead hv2 ($((packets1 - packets0)) packets flooded to hv3 only)"
 # The orchestrator restarts the VM on hv3 (requested_chassis names it).
 check ctl port-set-requested-chassis v2 hv3
 check tb vm-move v2 3
@@ -208,6 +247,12 @@ sleep 3
 port_on v2 hv3 || fail "failover: hv2 took v2 back after it came back"
 grep -q "plug was answered before" "$(agent_log 2)" \
     || fail "failover: hv2's log does not say why it does not claim v2"
+# Alive again, with v4 still there: flooding to it resumes.
+for k in 1 3; do
+    wait_until flood_has $k roam-hv2
+done
+grep -q "chassis hv2 is alive again" "$(agent_log 1)" \
+    || fail "failover: hv1's log does not say that hv2 is alive again"
 echo "ok: failover"
 
 # --- race -------------------------------------------------------------------
