@@ -18,6 +18,9 @@
 #             back with the old VIF on its bridge it does not claim v2 back;
 #             while hv2 is dead, hv1 and hv3 flood nothing to it (v4 keeps
 #             it in blue's flooding), and once it is back they do again;
+#   offline   v2 moves hv3 -> hv1 while the central database is down: the
+#             move completes once it is back (binding, Port.up, Migration
+#             row, every hypervisor's flows, hv3 no longer delivers);
 #   race      two hypervisors plug a VIF for the same unrequested port: one
 #             binding, no flapping for 10 s, the loser names the winner.
 
@@ -254,6 +257,28 @@ done
 grep -q "chassis hv2 is alive again" "$(agent_log 1)" \
     || fail "failover: hv1's log does not say that hv2 is alive again"
 echo "ok: failover"
+
+# --- a move while the central database is unreachable -----------------------
+check ctl clear Port v2 requested_chassis
+check tb central-stop
+check tb vm-move v2 1
+sleep 1
+check tb central-start
+wait_until -t 30 port_on v2 hv1
+wait_until port_up v2
+wait_until reachable
+wait_until migration_row cold hv3 hv1
+for k in 2 3; do
+    wait_until l2_points_at $k hv1
+done
+hv3_delivers() {
+    tb hv 3 ovs-ofctl --names dump-flows br-int \
+        "table=20,dl_dst=00:00:5e:00:53:02" | grep -q 'output:"*vm-'
+}
+hv3_delivers && fail "offline move: hv3 still delivers to v2's old VIF"
+sleep 2
+port_on v2 hv1 || fail "offline move: the binding did not stay on hv1"
+echo "ok: move while the central database was down"
 
 # --- race -------------------------------------------------------------------
 check ctl port-add blue r 00:00:5e:00:53:0e 198.51.100.14/24
