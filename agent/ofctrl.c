@@ -780,6 +780,18 @@ ofctrl_is_synced(const struct ofctrl *of)
     return of->state == OFCTRL_SYNCED;
 }
 
+void
+ofctrl_resync(struct ofctrl *of)
+{
+    /* The switch answers messages in order, so the dump shows the effect of
+     * every bundle sent before it; their barriers still confirm them. */
+    if (of->bridge && rconn_is_connected(of->swconn)
+        && of->state != OFCTRL_DISCONNECTED) {
+        VLOG_INFO("%s: reading the switch's flows again", of->bridge);
+        ofctrl_start_dump(of);
+    }
+}
+
 /* Encodes the flow mod for 'change' as a message of the bundle with 'xid'
  * and 'bc'. */
 static struct ofpbuf *

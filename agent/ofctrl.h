@@ -69,6 +69,11 @@ void ofctrl_wait(struct ofctrl *);
  * that is, if ofctrl_put() would send something. */
 bool ofctrl_is_synced(const struct ofctrl *);
 
+/* Reads the switch's flows again, as after a reconnection, so that the next
+ * ofctrl_put() also repairs flows that someone else changed or deleted
+ * ("ovs-ofctl del-flows").  Does nothing unless the connection is up. */
+void ofctrl_resync(struct ofctrl *);
+
 /* If synced, sends the flow mods that make the switch's flows equal to
  * 'desired', as one bundle followed by a barrier, remembers 'req_cfg' for
  * that barrier, and clears the change log of 'desired'.  With nothing to

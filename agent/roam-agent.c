@@ -958,8 +958,9 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 /* Computes the desired flows again from scratch, even though no input
- * changed (a check, and the fallback should a change ever be missed): the
- * diff then sends whatever differs from what was installed. */
+ * changed (a check, and the fallback should a change ever be missed), and
+ * reads the switch's flows again: the diff then sends whatever differs,
+ * also what someone else changed or deleted behind the agent's back. */
 static void
 agent_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
                         const char *argv[] OVS_UNUSED, void *agent_)
@@ -967,6 +968,7 @@ agent_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct agent *agent = agent_;
 
     agent->recompute = true;
+    ofctrl_resync(agent->ofctrl);
     poll_immediate_wake();
     unixctl_command_reply(conn, NULL);
 }

@@ -83,6 +83,21 @@ wait_until recomputed
 assert_eq "$flows_before" "$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)" \
     "hv1's flows after a forced recompute"
 
+# --- recompute repairs flows changed behind the agent's back ----------------
+# Someone deletes the flooding flows and overwrites an l2 lookup flow.
+check tb hv 1 ovs-ofctl del-flows br-int table=30
+check tb hv 1 ovs-ofctl -O OpenFlow15 add-flow br-int \
+    "table=20,priority=100,dl_dst=00:00:5e:00:53:02,actions=drop"
+tampered=$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)
+[ "$tampered" != "$flows_before" ] || fail "ovs-ofctl did not change hv1's flows"
+check tb hv 1 ovs-appctl -t roam-agent recompute
+repaired() {
+    [ "$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | sort)" = "$flows_before" ]
+}
+wait_until repaired
+wait_until -t 5 ping_ok v1 198.51.100.2
+echo "ok: recompute repaired flows deleted and changed behind the agent's back"
+
 # --- ovs-vswitchd restarts: traffic comes back, flows equal desired ----------
 for k in 1 2; do
     check tb ovs-restart $k
