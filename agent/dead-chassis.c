@@ -6,51 +6,31 @@
 
 #include "dead-chassis.h"
 
-#include <limits.h>
-
-#include "chassis.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
-#include "ovsdb/chassis-liveness.h"
-#include "ovsdb/roam-idl.h"
 #include "sset.h"
-#include "util.h"
+#include "tunnels.h"
 
 VLOG_DEFINE_THIS_MODULE(dead_chassis);
 
 bool
-dead_chassis_run(const struct dead_chassis_ctx_in *ctx_in, struct sset *dead,
-                 struct dead_chassis_ctx_out *ctx_out)
+dead_chassis_run(const struct shash *tunnels, struct sset *dead)
 {
     struct sset now_dead = SSET_INITIALIZER(&now_dead);
-    const char *name;
+    struct shash_node *node;
 
-    ctx_out->next_change = LLONG_MAX;
-    SSET_FOR_EACH (name, ctx_in->watch) {
-        const struct roamrec_chassis_private *cp
-            = chassis_private_lookup(ctx_in->chassis_private_by_name, name);
-        if (!cp) {
-            continue;
-        }
-        if (!chassis_is_alive(cp, ctx_in->now)) {
-            sset_add(&now_dead, name);
-            if (!sset_contains(dead, name)) {
-                long long int age = chassis_heartbeat_age(cp, ctx_in->now);
-                if (age < 0) {
-                    VLOG_WARN("chassis %s is dead (it never wrote a "
-                              "heartbeat): no flooded traffic to it", name);
-                } else {
-                    VLOG_WARN("chassis %s is dead (last heartbeat %lld ms "
-                              "ago): no more flooded traffic to it", name,
-                              age);
-                }
+    SHASH_FOR_EACH (node, tunnels) {
+        const struct tunnel *tunnel = node->data;
+        if (tunnel->down) {
+            sset_add(&now_dead, node->name);
+            if (!sset_contains(dead, node->name)) {
+                VLOG_WARN("chassis %s is unreachable (BFD on its tunnel "
+                          "went down): no more flooded traffic to it",
+                          node->name);
             }
-        } else {
-            ctx_out->next_change = MIN(ctx_out->next_change,
-                                       chassis_dead_at(cp));
-            if (sset_contains(dead, name)) {
-                VLOG_INFO("chassis %s is alive again: flooding to it",
-                          name);
-            }
+        } else if (sset_contains(dead, node->name)) {
+            VLOG_INFO("chassis %s is reachable again (BFD on its tunnel is "
+                      "up): flooding to it", node->name);
         }
     }
 

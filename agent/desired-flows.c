@@ -688,23 +688,6 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
 }
 
 void
-desired_flows_get_flood_chassis(const struct desired_flows *df,
-                                struct sset *names)
-{
-    const struct df_row *r;
-
-    sset_clear(names);
-    HMAP_FOR_EACH (r, node, &df->local_networks) {
-        const struct df_network *net
-            = CONTAINER_OF(r, const struct df_network, row);
-        struct shash_node *node;
-        SHASH_FOR_EACH (node, &net->chassis_refs) {
-            sset_add(names, node->name);
-        }
-    }
-}
-
-void
 desired_flows_format(const struct desired_flows *df, struct ds *s)
 {
     ds_put_format(s, "%"PRIuSIZE" flows for %"PRIuSIZE" local "

@@ -19,9 +19,9 @@
  *     its port's flows and its network's flows;
  *   - a network that became local: all its flows; one that stopped being
  *     local: its flows and its ports' flows go;
- *   - a chassis that died or came back (dead-chassis.h): the network flows
- *     of the local networks where it has ports, as flooding leaves out dead
- *     chassis.
+ *   - a chassis that became unreachable or reachable again
+ *     (dead-chassis.h): the network flows of the local networks where it
+ *     has ports, as flooding leaves out unreachable chassis.
  *
  * The work of one change is proportional to the rows it touches, plus one
  * walk over the ports of the networks whose network flows it changes (the
@@ -86,11 +86,6 @@ struct desired_flows_ctx_in {
  * changes afterwards).  Needs ctx_in->pipeline->chassis. */
 void desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
                        struct desired_flows *df);
-
-/* Replaces the contents of 'names' by the chassis that have a port in a
- * local network: those whose liveness decides where flooding goes. */
-void desired_flows_get_flood_chassis(const struct desired_flows *,
-                                     struct sset *names);
 
 /* Appends statistics to 's', for status. */
 void desired_flows_format(const struct desired_flows *, struct ds *s);

@@ -55,6 +55,7 @@ local_config_clone(struct local_config *dst, const struct local_config *src)
     dst->bridge = nullable_xstrdup(src->bridge);
     dst->datapath_type = nullable_xstrdup(src->datapath_type);
     dst->heartbeat_interval = src->heartbeat_interval;
+    dst->bfd_interval = src->bfd_interval;
     sset_clone(&dst->plugins_disabled, &src->plugins_disabled);
 }
 
@@ -72,6 +73,7 @@ local_config_equals(const struct local_config *a,
             && nullable_string_is_equal(a->bridge, b->bridge)
             && nullable_string_is_equal(a->datapath_type, b->datapath_type)
             && a->heartbeat_interval == b->heartbeat_interval
+            && a->bfd_interval == b->bfd_interval
             && sset_equals(&a->plugins_disabled, &b->plugins_disabled));
 }
 
@@ -333,25 +335,28 @@ parse_datapath_type(const struct smap *ids, struct local_config *cfg,
     }
 }
 
+/* Parses the interval in milliseconds under 'key' into '*interval': 'def'
+ * if the key is absent, otherwise a number from 'min' to 'max', or 0 if
+ * 'zero_means' says what 0 means.  'what' names the interval in the error
+ * message. */
 static void
-parse_heartbeat_interval(const struct smap *ids, struct local_config *cfg,
-                         struct shash *errors)
+parse_interval(const struct smap *ids, const char *key, const char *what,
+               int def, int min, int max, const char *zero_means,
+               int *interval, struct shash *errors)
 {
-    char *value = get_trimmed(ids, LOCAL_CONFIG_HEARTBEAT_INTERVAL);
-    int interval;
+    char *value = get_trimmed(ids, key);
+    int n;
 
     if (!value) {
-        cfg->heartbeat_interval = LOCAL_CONFIG_DEFAULT_HEARTBEAT_INTERVAL;
-    } else if (!str_to_int(value, 10, &interval)
-               || interval < LOCAL_CONFIG_MIN_HEARTBEAT_INTERVAL
-               || interval > LOCAL_CONFIG_MAX_HEARTBEAT_INTERVAL) {
-        add_error(errors, LOCAL_CONFIG_HEARTBEAT_INTERVAL,
-                  "\"%s\" is not a heartbeat interval (expected an integer "
-                  "number of milliseconds from %d to %d)", value,
-                  LOCAL_CONFIG_MIN_HEARTBEAT_INTERVAL,
-                  LOCAL_CONFIG_MAX_HEARTBEAT_INTERVAL);
+        *interval = def;
+    } else if (!str_to_int(value, 10, &n)
+               || ((n < min || n > max) && (n || !zero_means))) {
+        add_error(errors, key, "\"%s\" is not a %s (expected an integer "
+                  "number of milliseconds from %d to %d%s%s)", value, what,
+                  min, max, zero_means ? ", or 0 for " : "",
+                  zero_means ? zero_means : "");
     } else {
-        cfg->heartbeat_interval = interval;
+        *interval = n;
     }
     free(value);
 }
@@ -400,7 +405,16 @@ local_config_parse(const struct smap *ids, const char *default_hostname,
     parse_encap_endpoint(ids, cfg, errors);
     parse_bridge(ids, cfg, errors);
     parse_datapath_type(ids, cfg, errors);
-    parse_heartbeat_interval(ids, cfg, errors);
+    parse_interval(ids, LOCAL_CONFIG_HEARTBEAT_INTERVAL, "heartbeat interval",
+                   LOCAL_CONFIG_DEFAULT_HEARTBEAT_INTERVAL,
+                   LOCAL_CONFIG_MIN_HEARTBEAT_INTERVAL,
+                   LOCAL_CONFIG_MAX_HEARTBEAT_INTERVAL, NULL,
+                   &cfg->heartbeat_interval, errors);
+    parse_interval(ids, LOCAL_CONFIG_BFD_INTERVAL, "BFD interval",
+                   LOCAL_CONFIG_DEFAULT_BFD_INTERVAL,
+                   LOCAL_CONFIG_MIN_BFD_INTERVAL,
+                   LOCAL_CONFIG_MAX_BFD_INTERVAL, "no BFD",
+                   &cfg->bfd_interval, errors);
     parse_plugins_disabled(ids, cfg, errors);
 
     return shash_count(errors) == n_errors;

@@ -31,17 +31,23 @@ struct smap;
 #define LOCAL_CONFIG_DATAPATH_TYPE      "roam-bridge-datapath-type"
 #define LOCAL_CONFIG_ZONE               "roam-zone"
 #define LOCAL_CONFIG_HEARTBEAT_INTERVAL "roam-heartbeat-interval"
+#define LOCAL_CONFIG_BFD_INTERVAL       "roam-bfd-interval"
 #define LOCAL_CONFIG_PLUGINS_DISABLED   "roam-plugins-disabled"
 
 /* Defaults for the optional keys. */
 #define LOCAL_CONFIG_DEFAULT_BRIDGE             "br-int"
 #define LOCAL_CONFIG_DEFAULT_DATAPATH_TYPE      "system"
 #define LOCAL_CONFIG_DEFAULT_HEARTBEAT_INTERVAL 2000 /* ms */
+#define LOCAL_CONFIG_DEFAULT_BFD_INTERVAL       1000 /* ms */
 
 /* Limits of roam-heartbeat-interval, in milliseconds; the same as the
  * schema's for Chassis_Private heartbeat_interval. */
 #define LOCAL_CONFIG_MIN_HEARTBEAT_INTERVAL 100
 #define LOCAL_CONFIG_MAX_HEARTBEAT_INTERVAL 3600000
+
+/* Limits of roam-bfd-interval, in milliseconds, besides 0 (no BFD). */
+#define LOCAL_CONFIG_MIN_BFD_INTERVAL 100
+#define LOCAL_CONFIG_MAX_BFD_INTERVAL 60000
 
 /* A parsed configuration.  Strings are owned by the structure. */
 struct local_config {
@@ -55,6 +61,8 @@ struct local_config {
     char *bridge;               /* Integration bridge name. */
     char *datapath_type;        /* Integration bridge datapath type. */
     int heartbeat_interval;     /* Milliseconds between heartbeats. */
+    int bfd_interval;           /* BFD on the tunnels: milliseconds between
+                                 * control packets, 0 for no BFD. */
     struct sset plugins_disabled; /* Names of plugins switched off. */
 };
 

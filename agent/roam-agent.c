@@ -99,12 +99,8 @@ struct agent {
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
     struct desired_flows desired;       /* Flows the pipeline wants. */
-    struct sset flood_chassis;          /* Chassis with a port in a local
-                                         * network: their liveness is
-                                         * followed. */
-    struct sset dead_chassis;           /* Those of them, or of the holders
-                                         * of local VIFs' ports, that are
-                                         * dead (dead-chassis.h). */
+    struct sset dead_chassis;           /* Chassis that get no flooded
+                                         * traffic (dead-chassis.h). */
     uint64_t put_seqno;                 /* Sequence number of the last
                                          * ofctrl_put(). */
 
@@ -336,7 +332,6 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
     desired_flows_init(&agent->desired);
-    sset_init(&agent->flood_chassis);
     sset_init(&agent->dead_chassis);
     size_t n_classes;
     const struct plugin_class *const *classes = plugin_get_all(&n_classes);
@@ -361,7 +356,6 @@ agent_destroy(struct agent *agent)
     binding_state_destroy(&agent->binding);
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
-    sset_destroy(&agent->flood_chassis);
     sset_destroy(&agent->dead_chassis);
     size_t n_classes;
     const struct plugin_class *const *classes = plugin_get_all(&n_classes);
@@ -528,35 +522,12 @@ agent_run(struct agent *agent)
      * sequence number at which the IDL holds exactly the rows it selects:
      * the current one once the server has applied it, also after a
      * reconnection. */
-    struct sset watch = SSET_INITIALIZER(&watch);
-    const char *name;
-    SSET_FOR_EACH (name, &agent->binding.watch) {
-        sset_add(&watch, name);
-    }
-    SSET_FOR_EACH (name, &agent->flood_chassis) {
-        sset_add(&watch, name);
-    }
     bool condition_synced
         = roam_synced
           && (chassis_private_set_monitor_condition(roam_idl, cfg->system_id,
                                                     agent->stale_system_id,
-                                                    &watch)
+                                                    &agent->binding.watch)
               == ovsdb_idl_get_condition_seqno(roam_idl));
-
-    /* Flooding leaves out dead chassis; liveness changes with time. */
-    struct dead_chassis_ctx_in dc_in = {
-        .chassis_private_by_name
-            = agent->chassis_indexes.chassis_private_by_name,
-        .watch = &watch,
-        .now = time_wall_msec(),
-    };
-    struct dead_chassis_ctx_out dc_out;
-    bool dead_changed = dead_chassis_run(&dc_in, &agent->dead_chassis,
-                                         &dc_out);
-    if (dc_out.next_change != LLONG_MAX) {
-        poll_timer_wait(MAX(0, dc_out.next_change - time_wall_msec()));
-    }
-    sset_destroy(&watch);
 
     char agent_id[UUID_LEN + 1];
     snprintf(agent_id, sizeof agent_id, UUID_FMT,
@@ -602,10 +573,12 @@ agent_run(struct agent *agent)
         .bridge_table = ovsrec_bridge_table_get(ovs_idl),
         .own_name = cfg->system_id,
         .own_types = &cfg->encap_types,
+        .bfd_interval = cfg->bfd_interval,
         .roam_idl = roam_idl,
     };
     bool tunnels_changed = tunnels_run(&tn_in, &tunnels);
     agent->n_tunnels = shash_count(&tunnels);
+    bool dead_changed = dead_chassis_run(&tunnels, &agent->dead_chassis);
 
     /* Packet-ins: a live migration's activation (a RARP from a standby
      * VIF, in the core's classify table), or a plugin's. */
@@ -664,15 +637,6 @@ agent_run(struct agent *agent)
             };
             df_in.n_classes = n_classes;
             desired_flows_run(&df_in, &agent->desired);
-
-            /* The Chassis_Private condition follows the flooding at once. */
-            struct sset flood = SSET_INITIALIZER(&flood);
-            desired_flows_get_flood_chassis(&agent->desired, &flood);
-            if (!sset_equals(&flood, &agent->flood_chassis)) {
-                sset_swap(&flood, &agent->flood_chassis);
-                poll_immediate_wake();
-            }
-            sset_destroy(&flood);
         }
         /* The changes are in the flows now (or, without a chassis, the next
          * computation is a full one). */
@@ -930,7 +894,7 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);
     if (!sset_is_empty(&agent->dead_chassis)) {
         const char **dead = sset_sort(&agent->dead_chassis);
-        ds_put_cstr(&s, "dead chassis (no flooding):");
+        ds_put_cstr(&s, "unreachable chassis (BFD down, no flooding):");
         for (size_t i = 0; i < sset_count(&agent->dead_chassis); i++) {
             ds_put_format(&s, " %s", dead[i]);
         }

@@ -33,6 +33,8 @@ tunnels_register_ovs_idl(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_external_ids);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_options);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_bfd);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_bfd_status);
 }
 
 char *
@@ -64,10 +66,38 @@ choose_encap(const struct roamrec_chassis *remote,
     return NULL;
 }
 
+/* Fills 'bfd' with the Interface 'bfd' column for 'interval' (ms, 0 for no
+ * BFD). */
+static void
+tunnel_bfd_config(int interval, struct smap *bfd)
+{
+    if (interval) {
+        smap_add(bfd, "enable", "true");
+        smap_add_format(bfd, "min_rx", "%d", interval);
+        smap_add_format(bfd, "min_tx", "%d", interval);
+    }
+}
+
+/* Whether the BFD session described by 'status' (the Interface 'bfd_status'
+ * column) was up and went down: it is not forwarding, and it has changed
+ * its forwarding state before (it starts not forwarding, with no flap). */
+static bool
+tunnel_bfd_down(const struct smap *status)
+{
+    const char *forwarding = smap_get(status, "forwarding");
+    unsigned int flaps;
+
+    return (forwarding && !strcmp(forwarding, "false")
+            && str_to_uint(smap_get_def(status, "flap_count", "0"), 10,
+                           &flaps)
+            && flaps > 0);
+}
+
 static void
 tunnel_port_create(struct ovsdb_idl_txn *txn,
                    const struct ovsrec_bridge *br_int,
-                   const char *name, const struct tunnel *tunnel)
+                   const char *name, const struct tunnel *tunnel,
+                   int bfd_interval)
 {
     const struct smap options = SMAP_CONST2(&options,
                                             "remote_ip", tunnel->remote_ip,
@@ -79,6 +109,10 @@ tunnel_port_create(struct ovsdb_idl_txn *txn,
     ovsrec_interface_set_name(iface, name);
     ovsrec_interface_set_type(iface, tunnel->type);
     ovsrec_interface_set_options(iface, &options);
+    struct smap bfd = SMAP_INITIALIZER(&bfd);
+    tunnel_bfd_config(bfd_interval, &bfd);
+    ovsrec_interface_set_bfd(iface, &bfd);
+    smap_destroy(&bfd);
 
     struct ovsrec_port *port = ovsrec_port_insert(txn);
     ovsrec_port_set_name(port, name);
@@ -90,14 +124,24 @@ tunnel_port_create(struct ovsdb_idl_txn *txn,
               tunnel->chassis->name, tunnel->type, tunnel->remote_ip);
 }
 
-/* Makes the existing tunnel 'port' lead to 'tunnel'.  Returns true if it
- * changed anything. */
+/* Makes the existing tunnel 'port' lead to 'tunnel', with BFD at
+ * 'bfd_interval'.  Returns true if it changed anything. */
 static bool
-tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel)
+tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
+                   int bfd_interval)
 {
     const struct ovsrec_interface *iface = port->interfaces[0];
     const char *remote_ip = smap_get_def(&iface->options, "remote_ip", "");
     const char *key = smap_get_def(&iface->options, "key", "");
+    bool changed = false;
+
+    struct smap bfd = SMAP_INITIALIZER(&bfd);
+    tunnel_bfd_config(bfd_interval, &bfd);
+    if (!smap_equal(&bfd, &iface->bfd)) {
+        ovsrec_interface_set_bfd(iface, &bfd);
+        changed = true;
+    }
+    smap_destroy(&bfd);
 
     if (strcmp(iface->type, tunnel->type) || strcmp(remote_ip,
                                                     tunnel->remote_ip)
@@ -111,9 +155,9 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel)
         VLOG_INFO("tunnel %s to chassis %s now %s, remote_ip %s",
                   port->name, tunnel->chassis->name, tunnel->type,
                   tunnel->remote_ip);
-        return true;
+        changed = true;
     }
-    return false;
+    return changed;
 }
 
 bool
@@ -143,6 +187,7 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         tunnel->type = encap->type;
         tunnel->remote_ip = encap->ip;
         tunnel->ofport = OFPP_NONE;
+        tunnel->down = false;
         if (!shash_add_once(tunnels, chassis->name, tunnel)) {
             free(tunnel);
         }
@@ -189,8 +234,11 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             if (iface->n_ofport && *iface->ofport > 0) {
                 tunnel->ofport = u16_to_ofp(*iface->ofport);
             }
+            tunnel->down = (ctx_in->bfd_interval
+                            && tunnel_bfd_down(&iface->bfd_status));
             if (ctx_in->ovs_idl_txn) {
-                changed |= tunnel_port_update(port, tunnel);
+                changed |= tunnel_port_update(port, tunnel,
+                                              ctx_in->bfd_interval);
             }
         } else if (ctx_in->ovs_idl_txn) {
             VLOG_INFO("removing tunnel %s to chassis %s", port->name,
@@ -207,7 +255,7 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             if (!sset_contains(&present, node->name)) {
                 char *name = tunnels_port_name(node->name);
                 tunnel_port_create(ctx_in->ovs_idl_txn, ctx_in->br_int, name,
-                                   node->data);
+                                   node->data, ctx_in->bfd_interval);
                 free(name);
                 changed = true;
             }

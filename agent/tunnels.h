@@ -19,7 +19,15 @@
  * touched.
  *
  * The tunnel type is the first of geneve, vxlan, gre that both chassis
- * have; a chassis with none in common gets no tunnel, and a log line. */
+ * have; a chassis with none in common gets no tunnel, and a log line.
+ *
+ * Each tunnel runs BFD (bfd:enable, bfd:min_rx and bfd:min_tx set to
+ * roam-bfd-interval), so that ovs-vswitchd itself tells whether the path to
+ * the remote chassis works, with no work for the agent and no load on the
+ * central database: a tunnel whose BFD session was up and went down is
+ * "down" (struct tunnel), and the pipeline floods nothing into it.  A
+ * session that never came up (the remote runs no BFD, or has just started)
+ * does not count as down. */
 
 #include <stdbool.h>
 #include "openvswitch/shash.h"
@@ -45,6 +53,8 @@ struct tunnels_ctx_in {
                                              * other (a previous
                                              * roam-bridge). */
     const char *own_name;                   /* This chassis's name. */
+    int bfd_interval;                       /* BFD interval in ms, 0 for
+                                             * no BFD. */
     const struct sset *own_types;           /* Its encapsulation types. */
     struct ovsdb_idl *roam_idl;             /* For the Chassis rows. */
 };
@@ -56,6 +66,8 @@ struct tunnel {
     const char *remote_ip;                  /* Its endpoint address. */
     ofp_port_t ofport;                      /* OFPP_NONE until OVS assigned
                                              * one. */
+    bool down;                              /* BFD says the path to the
+                                             * remote chassis failed. */
 };
 
 /* Makes the tunnel ports on 'br_int' equal to one per remote chassis and

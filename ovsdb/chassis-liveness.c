@@ -6,8 +6,6 @@
 
 #include "ovsdb/chassis-liveness.h"
 
-#include <limits.h>
-
 #include "ovsdb/roam-idl.h"
 #include "util.h"
 
@@ -32,24 +30,17 @@ chassis_heartbeat_age(const struct roamrec_chassis_private *cp,
     return now_ms > cp->heartbeat ? now_ms - cp->heartbeat : 0;
 }
 
-long long int
-chassis_dead_at(const struct roamrec_chassis_private *cp)
+bool
+chassis_is_alive(const struct roamrec_chassis_private *cp,
+                 long long int now_ms)
 {
-    if (cp->heartbeat <= 0) {
-        return LLONG_MIN;
+    long long int age = chassis_heartbeat_age(cp, now_ms);
+    if (age < 0) {
+        return false;
     }
 
     long long int interval = MIN(MAX(cp->heartbeat_interval,
                                      HEARTBEAT_INTERVAL_MIN),
                                  HEARTBEAT_INTERVAL_MAX);
-    return cp->heartbeat + CHASSIS_LIVENESS_MISSED_BEATS * interval + 1;
-}
-
-bool
-chassis_is_alive(const struct roamrec_chassis_private *cp,
-                 long long int now_ms)
-{
-    /* (A heartbeat from the future, from a clock that runs ahead of ours,
-     * counts as one written just now.) */
-    return now_ms < chassis_dead_at(cp);
+    return age <= CHASSIS_LIVENESS_MISSED_BEATS * interval;
 }

@@ -9,10 +9,8 @@
  *
  * Each roam-agent writes Chassis_Private 'heartbeat' (wall-clock time in
  * milliseconds) every 'heartbeat_interval' milliseconds.  Other agents do not
- * monitor the whole of Chassis_Private, so heartbeats do not fan out to every
- * hypervisor: an agent follows only the rows of the chassis it deals with
- * (those bound to its VIFs' ports and those it floods to), and readers such
- * as roam-ctl look at all of them. */
+ * monitor Chassis_Private, so heartbeats do not fan out to every hypervisor;
+ * only readers such as roam-ctl look at them. */
 
 #include <stdbool.h>
 
@@ -26,11 +24,6 @@ struct roamrec_chassis_private;
  * 'now_ms' (wall-clock milliseconds, as time_wall_msec() returns). */
 bool chassis_is_alive(const struct roamrec_chassis_private *cp,
                       long long int now_ms);
-
-/* Returns the first wall-clock time (ms) at which chassis_is_alive() is
- * false for 'cp' unless it writes another heartbeat, or LLONG_MIN if it
- * never wrote one (it is dead already). */
-long long int chassis_dead_at(const struct roamrec_chassis_private *cp);
 
 /* Returns how many milliseconds ago 'cp' wrote its last heartbeat, relative
  * to 'now_ms', or -1 if it never wrote one. */

@@ -56,6 +56,33 @@ for k in 1 2 3; do
             "hv$k: remote_ip of roam-hv$j"
     done
 done
+# ... each with BFD, which comes up.
+bfd_up() {  # HV PEER
+    [ "$(tb hv "$1" ovs-vsctl get Interface "roam-hv$2" bfd_status:forwarding 2>/dev/null)" = '"true"' ]
+}
+for k in 1 2 3; do
+    for j in 1 2 3; do
+        [ $j = $k ] && continue
+        assert_eq '{enable="true", min_rx="1000", min_tx="1000"}' \
+            "$(tb hv $k ovs-vsctl get Interface roam-hv$j bfd)" \
+            "hv$k: BFD configuration of roam-hv$j"
+        wait_until bfd_up $k $j
+    done
+done
+# roam-bfd-interval sets it, 0 switches it off, without touching anything
+# else of the tunnel.
+ofport=$(tb hv 1 ovs-vsctl get Interface roam-hv2 ofport)
+check tb hv 1 ovs-vsctl set Open_vSwitch . external_ids:roam-bfd-interval=300
+bfd_is() {  # VALUE
+    [ "$(tb hv 1 ovs-vsctl get Interface roam-hv2 bfd)" = "$1" ]
+}
+wait_until bfd_is '{enable="true", min_rx="300", min_tx="300"}'
+check tb hv 1 ovs-vsctl set Open_vSwitch . external_ids:roam-bfd-interval=0
+wait_until bfd_is '{}'
+check tb hv 1 ovs-vsctl remove Open_vSwitch . external_ids roam-bfd-interval
+wait_until bfd_is '{enable="true", min_rx="1000", min_tx="1000"}'
+assert_eq "$ofport" "$(tb hv 1 ovs-vsctl get Interface roam-hv2 ofport)" \
+    "roam-hv2's ofport on hv1 after BFD changes"
 
 # ping_ok VM ADDR: ping succeeds (retrying while tunnels warm up).
 ping_ok() {

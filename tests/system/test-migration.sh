@@ -16,8 +16,9 @@
 #   failover  hv2's agent and ovs-vswitchd are killed, v2 starts on hv3:
 #             the stream recovers, the row says failover, and when hv2 comes
 #             back with the old VIF on its bridge it does not claim v2 back;
-#             while hv2 is dead, hv1 and hv3 flood nothing to it (v4 keeps
-#             it in blue's flooding), and once it is back they do again;
+#             while hv2 is down, hv1 and hv3 flood nothing to it (BFD on
+#             the tunnels; v4 keeps hv2 in blue's flooding), and once it is
+#             back they do again;
 #   offline   v2 moves hv3 -> hv1 while the central database is down: the
 #             move completes once it is back (binding, Port.up, Migration
 #             row, every hypervisor's flows, hv3 no longer delivers);
@@ -214,15 +215,17 @@ chassis_dead() {
     ctl chassis-list | grep -E "^hv2 .*dead|hv2.*dead" >/dev/null
 }
 wait_until -t 20 chassis_dead
-# A dead chassis gets no flooded traffic; the live ones still do.
+# A dead chassis gets no flooded traffic (its tunnels' BFD went down, well
+# before its heartbeat was missed three times); the live ones still do.
 for k in 1 3; do
-    wait_until flood_lacks $k roam-hv2
+    flood_lacks $k roam-hv2 || fail "failover: hv$k still floods to dead hv2"
 done
 flood_has 1 roam-hv3 || fail "failover: hv1 no longer floods to hv3"
 flood_has 3 roam-hv1 || fail "failover: hv3 no longer floods to hv1"
-grep -q "chassis hv2 is dead" "$(agent_log 1)" \
-    || fail "failover: hv1's log does not say that hv2 is dead"
-wait_until status_has 1 "dead chassis (no flooding): hv2"
+grep -q "chassis hv2 is unreachable" "$(agent_log 1)" \
+    || fail "failover: hv1's log does not say that hv2 is unreachable"
+status_has 1 "unreachable chassis (BFD down, no flooding): hv2" \
+    || fail "failover: hv1's status does not list hv2 as unreachable"
 # Broadcasts from v1 take that flow (so they reach hv3, not hv2).
 packets0=$(flood_packets)
 tb vm v1 ping -b -c 3 -i 0.2 -W 1 198.51.100.255 >/dev/null 2>&1
@@ -254,8 +257,8 @@ grep -q "plug was answered before" "$(agent_log 2)" \
 for k in 1 3; do
     wait_until flood_has $k roam-hv2
 done
-grep -q "chassis hv2 is alive again" "$(agent_log 1)" \
-    || fail "failover: hv1's log does not say that hv2 is alive again"
+grep -q "chassis hv2 is reachable again" "$(agent_log 1)" \
+    || fail "failover: hv1's log does not say that hv2 is reachable again"
 echo "ok: failover"
 
 # --- a move while the central database is unreachable -----------------------

@@ -101,6 +101,7 @@ complete_config_parses_with_defaults(void **state)
     assert_string_equal(f->cfg.bridge, "br-int");
     assert_string_equal(f->cfg.datapath_type, "system");
     assert_int_equal(f->cfg.heartbeat_interval, 2000);
+    assert_int_equal(f->cfg.bfd_interval, 1000);
 }
 
 static void
@@ -113,12 +114,14 @@ optional_keys_override_defaults(void **state)
     smap_replace(&f->ids, "roam-bridge", "br-roam");
     smap_replace(&f->ids, "roam-bridge-datapath-type", "netdev");
     smap_replace(&f->ids, "roam-heartbeat-interval", "500");
+    smap_replace(&f->ids, "roam-bfd-interval", "300");
     assert_true(parse(f));
     assert_string_equal(f->cfg.hostname, "compute-7");
     assert_string_equal(f->cfg.zone, "rack2");
     assert_string_equal(f->cfg.bridge, "br-roam");
     assert_string_equal(f->cfg.datapath_type, "netdev");
     assert_int_equal(f->cfg.heartbeat_interval, 500);
+    assert_int_equal(f->cfg.bfd_interval, 300);
 }
 
 static void
@@ -306,6 +309,37 @@ heartbeat_interval_out_of_range_is_refused(void **state)
     smap_replace(&f->ids, "roam-heartbeat-interval", "100");
     assert_true(parse(f));
     assert_int_equal(f->cfg.heartbeat_interval, 100);
+    /* Unlike BFD, heartbeats cannot be switched off. */
+    smap_replace(&f->ids, "roam-heartbeat-interval", "0");
+    assert_only_error(f, "roam-heartbeat-interval", "0");
+}
+
+static void
+bfd_interval_zero_switches_bfd_off(void **state)
+{
+    struct fixture *f = *state;
+
+    smap_replace(&f->ids, "roam-bfd-interval", "0");
+    assert_true(parse(f));
+    assert_int_equal(f->cfg.bfd_interval, 0);
+    smap_replace(&f->ids, "roam-bfd-interval", " 60000 ");
+    assert_true(parse(f));
+    assert_int_equal(f->cfg.bfd_interval, 60000);
+}
+
+static void
+bfd_interval_out_of_range_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    smap_replace(&f->ids, "roam-bfd-interval", "99");
+    assert_only_error(f, "roam-bfd-interval", "or 0 for no BFD");
+    smap_replace(&f->ids, "roam-bfd-interval", "60001");
+    assert_only_error(f, "roam-bfd-interval", "60001");
+    smap_replace(&f->ids, "roam-bfd-interval", "-1");
+    assert_only_error(f, "roam-bfd-interval", "-1");
+    smap_replace(&f->ids, "roam-bfd-interval", "1s");
+    assert_only_error(f, "roam-bfd-interval", "1s");
 }
 
 static void
@@ -346,7 +380,7 @@ plugins_disabled_is_a_list_of_names(void **state)
     assert_true(parse(f));
     assert_int_equal(sset_count(&f->cfg.plugins_disabled), 2);
     assert_true(sset_contains(&f->cfg.plugins_disabled, "acl"));
-    smap_replace(&f->ids, "roam-plugins-disabled", "acl,\x01bad");
+    smap_replace(&f->ids, "roam-plugins-disabled", "acl,\x01" "bad");
     assert_only_error(f, "roam-plugins-disabled", "plugin");
 }
 
@@ -392,6 +426,8 @@ main(void)
         TEST(bad_datapath_type_is_refused),
         TEST(bad_bridge_name_is_refused),
         TEST(heartbeat_interval_out_of_range_is_refused),
+        TEST(bfd_interval_zero_switches_bfd_off),
+        TEST(bfd_interval_out_of_range_is_refused),
         TEST(every_bad_key_is_reported_at_once),
         TEST(white_space_around_values_is_ignored),
         TEST(plugins_disabled_is_a_list_of_names),

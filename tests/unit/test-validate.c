@@ -7,7 +7,6 @@
 
 #include <config.h>
 
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -525,20 +524,6 @@ test_liveness_missing_interval_uses_shortest(void **state OVS_UNUSED)
     assert_false(chassis_is_alive(&cp, NOW + 301));
 }
 
-static void
-test_liveness_dead_at_is_first_dead_moment(void **state OVS_UNUSED)
-{
-    struct roamrec_chassis_private cp = make_chassis_private(NOW, 1000);
-    struct roamrec_chassis_private never = make_chassis_private(0, 1000);
-
-    /* The agent sets its timer to this moment: the chassis must be alive
-     * just before it and dead at it. */
-    assert_int_equal(chassis_dead_at(&cp), NOW + 3001);
-    assert_true(chassis_is_alive(&cp, chassis_dead_at(&cp) - 1));
-    assert_false(chassis_is_alive(&cp, chassis_dead_at(&cp)));
-    assert_true(chassis_dead_at(&never) == LLONG_MIN);
-}
-
 int
 main(void)
 {
@@ -583,7 +568,6 @@ main(void)
         cmocka_unit_test(test_liveness_never_beat_is_dead),
         cmocka_unit_test(test_liveness_future_heartbeat_counts_as_now),
         cmocka_unit_test(test_liveness_missing_interval_uses_shortest),
-        cmocka_unit_test(test_liveness_dead_at_is_first_dead_moment),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
