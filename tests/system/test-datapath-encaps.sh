@@ -1,0 +1,115 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# Tunnels of every encapsulation type, chosen per pair of chassis: the first
+# of geneve, vxlan, gre that both have.
+#
+#   hv1: geneve, vxlan, gre    v1
+#   hv2: vxlan                 v2    hv1 <-> hv2: vxlan
+#   hv3: gre                   v3    hv1 <-> hv3: gre
+#                                    hv2 <-> hv3: nothing in common
+#
+# VMs ping across the VXLAN and the GRE tunnel (IPv4 and IPv6, and a
+# broadcast reaches both), v2 and v3 cannot reach each other, and hv2's and
+# hv3's logs say why.  Then hv3 adds vxlan: hv2 and hv3 get a tunnel and v2
+# reaches v3, and hv1's tunnel to hv3 turns VXLAN (which comes before GRE)
+# in place, keeping its OpenFlow port.
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+check tb start --hypervisors 3
+wait_until chassis_names_are "hv1 hv2 hv3"
+check ovs_set 1 roam-encap-type=geneve,vxlan,gre
+check ovs_set 2 roam-encap-type=vxlan
+check ovs_set 3 roam-encap-type=gre
+wait_until expect_encaps hv1 "hv1,geneve,192.0.2.11
+hv1,gre,192.0.2.11
+hv1,vxlan,192.0.2.11"
+wait_until expect_encaps hv2 "hv2,vxlan,192.0.2.12"
+wait_until expect_encaps hv3 "hv3,gre,192.0.2.13"
+
+# tunnel_is HV PEER TYPE: HV's tunnel port to PEER has TYPE ("" for none).
+tunnel_is() {
+    local type
+    type=$(tb hv "$1" ovs-vsctl --if-exists get Interface "roam-$2" type 2>/dev/null)
+    [ "$type" = "$3" ]
+}
+wait_until tunnel_is 1 hv2 vxlan
+wait_until tunnel_is 2 hv1 vxlan
+wait_until tunnel_is 1 hv3 gre
+wait_until tunnel_is 3 hv1 gre
+wait_until tunnel_is 2 hv3 ""
+wait_until tunnel_is 3 hv2 ""
+wait_until grep -q "chassis hv3 has no encapsulation type in common" \
+    "$(agent_log 2)"
+wait_until grep -q "chassis hv2 has no encapsulation type in common" \
+    "$(agent_log 3)"
+
+check ctl net-add blue 1001
+add_vm() {  # NAME HV MAC ADDR...
+    local name=$1 hv=$2 mac=$3
+    shift 3
+    check ctl port-add blue "$name" "$mac" "$@"
+    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
+}
+add_vm v1 1 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
+add_vm v2 2 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
+add_vm v3 3 00:00:5e:00:53:03 198.51.100.3/24 2001:db8:b::3/64
+port_up() {
+    [ "$(ctl get Port "$1" up)" = true ]
+}
+for vm in v1 v2 v3; do
+    wait_until port_up $vm
+done
+
+ping_ok() {  # VM ADDR
+    tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+}
+ping_fails() {  # VM ADDR
+    ! tb vm "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null 2>&1
+}
+wait_until -t 15 ping_ok v1 198.51.100.2
+wait_until -t 15 ping_ok v1 198.51.100.3
+wait_until -t 15 ping_ok v2 198.51.100.1
+wait_until -t 15 ping_ok v3 198.51.100.1
+wait_until -t 15 ping_ok v1 2001:db8:b::2
+wait_until -t 15 ping_ok v1 2001:db8:b::3
+echo "ok: v1 reaches v2 over VXLAN and v3 over GRE, IPv4 and IPv6"
+
+# The packets really took those tunnels: the OpenFlow port counters of
+# hv1's tunnels grew.
+tx_packets() {  # HV PORT
+    tb hv "$1" ovs-ofctl dump-ports br-int "$2" \
+        | sed -n 's/.*tx pkts=\([0-9]*\).*/\1/p' | head -1
+}
+vx0=$(tx_packets 1 roam-hv2)
+gre0=$(tx_packets 1 roam-hv3)
+tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.2 >/dev/null 2>&1
+tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.3 >/dev/null 2>&1
+[ "$(tx_packets 1 roam-hv2)" -ge $((vx0 + 5)) ] \
+    || fail "hv1's VXLAN tunnel to hv2 sent fewer than 5 packets"
+[ "$(tx_packets 1 roam-hv3)" -ge $((gre0 + 5)) ] \
+    || fail "hv1's GRE tunnel to hv3 sent fewer than 5 packets"
+
+# No tunnel between hv2 and hv3: their VMs cannot talk.
+ping_fails v2 198.51.100.3 || fail "v2 reached v3 without a tunnel"
+echo "ok: v2 and v3 have no encapsulation in common and do not reach each other"
+
+# hv3 adds vxlan: hv2 and hv3 get a VXLAN tunnel.
+gre_ofport=$(tb hv 1 ovs-vsctl get Interface roam-hv3 ofport)
+check ovs_set 3 roam-encap-type=gre,vxlan
+wait_until tunnel_is 2 hv3 vxlan
+wait_until tunnel_is 3 hv2 vxlan
+wait_until -t 15 ping_ok v2 198.51.100.3
+echo "ok: once hv3 adds vxlan, v2 reaches v3 over VXLAN"
+# hv1 and hv3 now share vxlan too, which comes before gre: that tunnel
+# switches to VXLAN in place (same port, same OpenFlow port number).
+wait_until tunnel_is 1 hv3 vxlan
+assert_eq "$gre_ofport" "$(tb hv 1 ovs-vsctl get Interface roam-hv3 ofport)" \
+    "hv1's OpenFlow port to hv3 after its type changed"
+wait_until -t 15 ping_ok v1 198.51.100.3
+
+echo "test-datapath-encaps: ok"
