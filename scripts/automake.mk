@@ -1,6 +1,7 @@
 # Set-up scripts and the netns testbed.
 EXTRA_DIST += \
 	scripts/bench-datapath.sh \
+	scripts/bench-lib.sh \
 	scripts/bench-migration.sh \
 	scripts/build-ovs.sh \
 	scripts/install-deps.sh \

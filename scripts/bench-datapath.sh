@@ -55,19 +55,21 @@
 # See --help for the options.  The measuring half is a Python 3 program
 # (write_bench_py, near the end of this file); it is written to the
 # benchmark's directory at start-up.
+#
+# The parts it shares with bench-migration.sh (options, output, cleanup,
+# the testbed, both backends' set-up, the common half of the measuring
+# program) are in bench-lib.sh, next to it.
 
 set -u
 set -o pipefail
 
 PROG=bench-datapath
-top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-export ROAM_SRCDIR=${ROAM_SRCDIR:-$top}
-export ROAM_BUILDDIR=${ROAM_BUILDDIR:-$ROAM_SRCDIR}
-TESTBED=$ROAM_SRCDIR/scripts/roam-testbed
+PREFIX=rb$$
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$(readlink -f "$0")")/bench-lib.sh"
 
 RUNS=5
 HVS=3
-VS_OVN=0
 BENCH_DIR=${ROAM_BENCH_DIR:-/tmp/roam-bench}
 SCENARIOS="1 2 3 4"
 SIZES="1000,5000"
@@ -75,8 +77,6 @@ SCALE_RUNS=
 OVN_BIG_RUNS=1
 OVN_TIMEOUT=100
 IDLE=10
-BACKENDS=
-HOLD=0
 
 usage() {
     cat <<EOF
@@ -109,50 +109,24 @@ built Roam (\$ROAM_BUILDDIR/agent/roam-agent, \$ROAM_BUILDDIR/ctl/roam-ctl).
 EOF
 }
 
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
-
-while [ $# -gt 0 ]; do
+# bench_option OPTION VALUE: the options of this benchmark alone.
+bench_option() {
     case $1 in
-        --runs) RUNS=${2:-}; shift ;;
-        --runs=*) RUNS=${1#*=} ;;
-        --hypervisors) HVS=${2:-}; shift ;;
-        --hypervisors=*) HVS=${1#*=} ;;
-        --vs-ovn) VS_OVN=1 ;;
-        --backends) BACKENDS=${2:-}; shift ;;
-        --backends=*) BACKENDS=${1#*=} ;;
-        --hold) HOLD=${2:-}; shift ;;
-        --hold=*) HOLD=${1#*=} ;;
-        --scenarios) SCENARIOS=${2:-}; shift ;;
-        --scenarios=*) SCENARIOS=${1#*=} ;;
-        --sizes) SIZES=${2:-}; shift ;;
-        --sizes=*) SIZES=${1#*=} ;;
-        --scale-runs) SCALE_RUNS=${2:-}; shift ;;
-        --scale-runs=*) SCALE_RUNS=${1#*=} ;;
-        --ovn-big-runs) OVN_BIG_RUNS=${2:-}; shift ;;
-        --ovn-big-runs=*) OVN_BIG_RUNS=${1#*=} ;;
-        --ovn-timeout) OVN_TIMEOUT=${2:-}; shift ;;
-        --ovn-timeout=*) OVN_TIMEOUT=${1#*=} ;;
-        --idle) IDLE=${2:-}; shift ;;
-        --idle=*) IDLE=${1#*=} ;;
-        --dir) BENCH_DIR=${2:-}; shift ;;
-        --dir=*) BENCH_DIR=${1#*=} ;;
-        -h | --help) usage; exit 0 ;;
-        *) die "unknown option \"$1\" (see --help)" ;;
+        --hypervisors) HVS=$2 ;;
+        --sizes) SIZES=$2 ;;
+        --scale-runs) SCALE_RUNS=$2 ;;
+        --ovn-big-runs) OVN_BIG_RUNS=$2 ;;
+        --ovn-timeout) OVN_TIMEOUT=$2 ;;
+        --idle) IDLE=$2 ;;
+        *) return 1 ;;
     esac
-    shift
-done
-[[ $RUNS =~ ^[0-9]+$ ]] && ((RUNS >= 5)) || die "--runs: a number, at least 5"
+}
+
+bench_parse_options "$@"
+bench_check_options 5
 [[ $HVS =~ ^[0-9]+$ ]] && ((HVS >= 3 && HVS <= 20)) || die "--hypervisors: 3 to 20"
 [[ $IDLE =~ ^[0-9]+$ ]] || die "--idle: seconds"
-[[ $HOLD =~ ^[0-9]+$ ]] || die "--hold: seconds"
 [[ $OVN_TIMEOUT =~ ^[0-9]+$ ]] && ((OVN_TIMEOUT >= 10)) || die "--ovn-timeout: at least 10 s"
-if [ -z "$BACKENDS" ]; then
-    BACKENDS=roam
-    [ "$VS_OVN" = 1 ] && BACKENDS="roam ovn"
-fi
-for b in $BACKENDS; do
-    case $b in roam | ovn) ;; *) die "--backends: roam and/or ovn, not \"$b\"" ;; esac
-done
 [[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes: e.g. 1000,5000"
 [[ $OVN_BIG_RUNS =~ ^[0-9]+$ ]] && ((OVN_BIG_RUNS >= 1)) || die "--ovn-big-runs: at least 1"
 SCALE_RUNS=${SCALE_RUNS:-$RUNS}
@@ -160,150 +134,12 @@ SCALE_RUNS=${SCALE_RUNS:-$RUNS}
 for s in $SCENARIOS; do
     [[ $s =~ ^[1-4]$ ]] || die "--scenarios: numbers 1 to 4, not \"$s\""
 done
-case $BENCH_DIR in /* ) ;; *) BENCH_DIR=$PWD/$BENCH_DIR ;; esac
-[ "$BENCH_DIR" != / ] || die "refusing to use / as the working directory"
-
-[ "$(id -u)" = 0 ] || die "must run as root (the testbed creates network namespaces)"
-for t in ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl ip ethtool python3 ping; do
-    command -v "$t" >/dev/null || die "$t not found"
-done
-[ -x "$TESTBED" ] || die "$TESTBED not found (set ROAM_SRCDIR)"
-[ -x "$ROAM_BUILDDIR/agent/roam-agent" ] \
-    || die "$ROAM_BUILDDIR/agent/roam-agent not found (set ROAM_BUILDDIR to a built tree)"
-[ -x "$ROAM_BUILDDIR/ctl/roam-ctl" ] || die "$ROAM_BUILDDIR/ctl/roam-ctl not found"
+bench_check_host ovs-ofctl
+bench_init
 
 # --------------------------------------------------------------------------
-# Output and time.
+# The hypervisors of the backend being measured, for bench.py.
 
-now_us() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$((10#$t))"; }
-T0=$(now_us)
-# elapsed: seconds since the start, "123.4".
-elapsed() { local d=$(($(now_us) - T0)); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
-since() { local d=$(($(now_us) - $1)); printf '%d.%02d s' $((d / 1000000)) $((d % 1000000 / 10000)); }
-say() { printf '[%6ss] %s\n' "$(elapsed)" "$*"; }
-heading() { printf '\n[%6ss] === %s\n' "$(elapsed)" "$*"; }
-indent() { sed 's/^/    /'; }
-# ms_between T1 T2: T2 - T1 (epoch seconds with decimals) in ms, "12.3".
-ms_between() { python3 -c "import sys; print('%.3f' % ((float(sys.argv[2]) - float(sys.argv[1])) * 1000))" "$1" "$2"; }
-
-# poll SECS CMD...: runs CMD every 0.05 s until it succeeds; 1 on timeout.
-poll() {
-    local deadline=$(($(now_us) + $1 * 1000000))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        (($(now_us) < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-# --------------------------------------------------------------------------
-# State and cleanup.
-
-PREFIX=rb$$
-BE=                     # backend being measured: roam or ovn
-TB_DIR=
-TB_PREFIX=
-RESULTS=
-bg_pids=()              # background processes to kill at exit
-tb_dirs=()              # testbed instances to stop at exit
-ovn_dirs=()             # OVN control planes to stop at exit
-extra_ns=()             # namespaces created by hand (VMs being plugged)
-
-bg() {  # bg CMD...: runs CMD in the background; its pid in $BG_PID
-    "$@" &
-    BG_PID=$!
-    bg_pids+=("$BG_PID")
-}
-
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 2 s, then SIGKILL
-    local pid=$1 i
-    kill "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 40; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-        sleep 0.05
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
-
-# stop_pidfile FILE NAME: stops the process in FILE if its command line
-# names NAME.
-stop_pidfile() {
-    local pid i
-    [ -f "$1" ] || return 0
-    read -r pid < "$1" 2>/dev/null || return 0
-    [[ $pid =~ ^[0-9]+$ ]] || return 0
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || { rm -f "$1"; return 0; }
-    kill "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        [ -d "/proc/$pid" ] || break
-        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.05
-    done
-    [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null \
-        && kill -9 "$pid" 2>/dev/null
-    rm -f "$1"
-}
-
-cleanup() {
-    local rc=$? pid d ns
-    trap - EXIT INT TERM
-    for pid in "${bg_pids[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${bg_pids[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    for ns in "${extra_ns[@]}"; do
-        [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
-    done
-    for d in "${ovn_dirs[@]}"; do
-        ovn_stop "$d"
-    done
-    for d in "${tb_dirs[@]}"; do
-        if [ -f "$d/testbed.conf" ]; then
-            say "stopping the testbed in $d"
-            "$TESTBED" --dir "$d" stop 2>&1 | tail -n 1 | indent
-        fi
-    done
-    [ "$rc" = 0 ] || say "exiting with status $rc"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
-BENCH_PY=$BENCH_DIR/bench.py
-bench() { python3 "$BENCH_PY" "$@"; }
-# bench_long ARGS...: bench, in the background and waited for, so that a
-# signal to this script interrupts the wait and its cleanup stops it.
-bench_long() {
-    local pid rc
-    python3 "$BENCH_PY" "$@" &
-    pid=$!
-    bg_pids+=("$pid")
-    wait "$pid"
-    rc=$?
-    reap "$pid"
-    return "$rc"
-}
-
-# --------------------------------------------------------------------------
-# The testbed instance of the backend being measured.
-
-tb() { "$TESTBED" --dir "$TB_DIR" --prefix "$TB_PREFIX" "$@"; }
-hv_dir() { echo "$TB_DIR/hv$1"; }
-hv_ns() { echo "$TB_PREFIX-hv$1"; }
-vm_ns() { echo "$TB_PREFIX-vm-$1"; }
-hv_vsctl() {
-    local k=$1; shift
-    OVS_RUNDIR=$(hv_dir "$k") ovs-vsctl --db="unix:$(hv_dir "$k")/db.sock" --timeout=30 "$@"
-}
-hv_ofctl() {
-    local k=$1; shift
-    OVS_RUNDIR=$(hv_dir "$k") ovs-ofctl "$@"
-}
 hv_spec() { echo "hv$1:$(hv_dir "$1"):$(agent_pidfile "$1")"; }
 hv_specs() {  # --hv arguments for bench.py
     local k
@@ -319,7 +155,6 @@ agent_pidfile() {
     fi
 }
 agent_name() { if [ "$BE" = roam ]; then echo roam-agent; else echo ovn-controller; fi; }
-result() { echo "$1 $2" >> "$RESULTS"; }
 
 # Addresses: documentation ranges only.  VM K (1..HVS) of network "warm"
 # sits on hv K; "cold" has only c1 on hv1; "scale" has sK on every hv K.
@@ -337,45 +172,61 @@ FAKE_A=fakeA FAKE_A_IP=192.0.2.202
 FAKE_B=fakeB FAKE_B_IP=192.0.2.203
 
 # --------------------------------------------------------------------------
-# Backends.  Each provides: start, net_add NET KEY, port_add NET PORT MAC IP,
-# port_up PORT, port_unbound PORT, fake_chassis NAME IP, agent_stop K [kill],
-# agent_start K, agent_synced K.
+# Backends: besides bench-lib.sh's, each provides port_unbound PORT,
+# agent_stop K [kill], agent_start K.
 
-roam_start() {
-    local t
-    TB_DIR=$BENCH_DIR/roam TB_PREFIX=${PREFIX}r
-    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
-    rm -rf "$TB_DIR"
-    tb_dirs+=("$TB_DIR")
-    t=$(now_us)
-    tb start --hypervisors "$HVS" > "$BENCH_DIR/roam-start.log" 2>&1 \
-        || { indent < "$BENCH_DIR/roam-start.log"; die "the Roam testbed did not start"; }
-    roam_chassis_up() {
-        [ "$(tb ctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ]
-    }
-    poll 20 roam_chassis_up || die "the $HVS chassis did not register"
-    say "Roam testbed up: $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
-}
-roam_net_add() { tb ctl net-add "$1" "$2"; }
-roam_port_add() { tb ctl port-add "$1" "$2" "$3" "$4"; }
-roam_port_up() { [ "$(tb ctl get Port "$1" up 2>/dev/null)" = true ]; }
 roam_port_unbound() {
     local c
     c=$(tb ctl --bare --columns=chassis list Port "$1") || return 1
     [ -z "$c" ]
 }
-roam_fake_chassis() {
-    tb ctl -- --id=@e create Encap type=geneve ip="$2" chassis_name="$1" \
-        -- create Chassis name="$1" hostname="$1" encaps=@e >/dev/null
-}
 roam_agent_stop() { tb agent-stop "$1" ${2:+--kill} >/dev/null 2>&1; }
 roam_agent_start() { tb agent-start "$1" >/dev/null 2>&1; }
-roam_agent_synced() {
-    tb hv "$1" ovs-appctl -t roam-agent status 2>/dev/null | grep -q "state: SYNCED"
+ovn_port_unbound() {
+    local c
+    c=$(sbctl --bare --columns=chassis find Port_Binding logical_port="$1") || return 1
+    [ -z "$c" ]
 }
-roam_db() { echo "unix:$TB_DIR/central/roam.sock"; }
+ovn_agent_stop() {  # K [kill]
+    if [ -n "${2:-}" ]; then
+        local pid
+        pid=$(cat "$(hv_dir "$1")/ovn-controller.pid") || return 1
+        kill -9 "$pid"
+        poll 5 proc_done "$pid" || return 1
+        rm -f "$(hv_dir "$1")/ovn-controller.pid"
+    else
+        # What "ovn-ctl restart_controller" does.
+        ovn_controller_ctl "$1" exit --restart >/dev/null
+        local pidfile
+        pidfile=$(hv_dir "$1")/ovn-controller.pid
+        poll 5 eval "! [ -e '$pidfile' ]" || return 1
+    fi
+}
+ovn_agent_start() { ovn_controller_start "$1"; }
+# ovn_bind_args: scenario 2's arguments for OVN (sets the caller's db,
+# watch_a, match_a, watch_b, match_b, extra).  A port bound elsewhere gets a
+# flow "reg15=PORT_KEY,metadata=DATAPATH_KEY ... output:TUNNEL" (table 39 in
+# OVN 23.03).
+ovn_bind_args() {
+    local dk pk
+    dk=$(sbctl --bare --columns=tunnel_key find Datapath_Binding external_ids:name=warm)
+    db=unix:$(ovn_dir)/sb.sock
+    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mv)
+    watch_a=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
+    match_a=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
+    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mvv)
+    watch_b=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
+    match_b=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
+    extra=(--dbname OVN_Southbound --table Port_Binding --key-column logical_port
+           --tunnel-fmt "ovn-%s-0")
+}
 
-be() { local f=$1; shift; "${BE}_$f" "$@"; }
+ovn_scale() {
+    bench_long scale --backend ovn --db "unix:$(ovn_dir)/nb.sock" --sb "unix:$(ovn_dir)/sb.sock" \
+        --network scale --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" \
+        --runs "$SCALE_RUNS" --runs-big "$OVN_BIG_RUNS" --timeout "$OVN_TIMEOUT" \
+        --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
+}
 
 # --------------------------------------------------------------------------
 # The common set-up: networks, VMs, ports, fake chassis.
@@ -386,14 +237,7 @@ be() { local f=$1; shift; "${BE}_$f" "$@"; }
 #   scale (key 103): sK on hv K (every hv); scenario 3 adds its ports here
 #   fake chassis: fakeA, fakeB (2a), fake1 (3)
 
-vm_add() {  # NAME HV NET MAC IP
-    be port_add "$3" "$1" "$4" "$5/24" >/dev/null || die "adding port $1"
-    tb vm-add "$1" "$2" "$1" "$4" "$5/24" >/dev/null 2>&1 || die "adding VM $1"
-}
-
-ping_ok() { tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
-
-setup() {
+bench_setup() {
     local k t port
     t=$(now_us)
     be net_add warm 101 >/dev/null || die "net warm"
@@ -427,8 +271,8 @@ setup() {
     done
     poll 20 ping_ok w2 "$(warm_ip 1)" || die "w2 cannot ping w1"
     # Static neighbours for the streams of scenario 4.
-    tb vm w1 ip neigh replace "$(warm_ip 2)" lladdr "$(warm_mac 2)" dev eth0 nud permanent
-    tb vm w2 ip neigh replace "$(warm_ip 1)" lladdr "$(warm_mac 1)" dev eth0 nud permanent
+    static_neigh w1 "$(warm_ip 2)" "$(warm_mac 2)"
+    static_neigh w2 "$(warm_ip 1)" "$(warm_mac 1)"
     say "tunnels warm: every hv pair pinged ($(since "$t"))"
     # The two ends of scenario 2b's VIF on hv2 and hv3 (only its flows
     # matter: no traffic).
@@ -438,17 +282,6 @@ setup() {
             && ip -n "$(hv_ns $k)" link set mvvif-p up || die "hv$k: mvvif"
     done
 }
-
-# reap PID: waits for PID and forgets it.
-reap() {
-    local p keep=()
-    wait "$1" 2>/dev/null
-    for p in "${bg_pids[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    bg_pids=("${keep[@]}")
-}
-kill_bg() { stop_pid "$1"; reap "$1"; }
 
 # --------------------------------------------------------------------------
 # Scenario 1: VIF plug -> first forwarded packet across hypervisors.
@@ -502,7 +335,7 @@ plug_run() {
     t1=$EPOCHREALTIME
     reap "$rpid"
     reap "$ipid"
-    kill_bg "$spid"
+    stop_bg "$spid"
     local arrival seq sent t_of t_fl
     read -r arrival seq sent < "$out"
     read -r t_of t_fl < "$iout"
@@ -623,7 +456,7 @@ scenario_restart() {
         fi
         result agent.lost "$lost"
         result agent.gap "$gap"
-        poll 20 be agent_synced "$k" || say "warning: hv$k's agent not synced 20 s after its restart"
+        poll 20 be synced "$k" || say "warning: hv$k's agent not synced 20 s after its restart"
     done
 
     heading "$BE 4b: ovs-vswitchd restart, 1 ms ping stream w1 (hv1) -> w2 (hv2)"
@@ -644,8 +477,8 @@ scenario_restart() {
         vpid=$(cat "$(hv_dir "$k")/ovs-vswitchd.pid")
         t_start=$(bench proc-start "$vpid")
         reap "$pid"
-        kill_bg "$mpid"
-        t_phy=$(awk -v ip="$(printf '192.0.2.%d/24' $((10 + k)))" \
+        stop_bg "$mpid"
+        t_phy=$(awk -v ip="$(hv_ip "$k")/24" \
                     '$0 ~ ip && $0 ~ /br-phy/ && $0 !~ /Deleted/ { t = $1 } END { print t }' "$mon")
         [ -n "$t_phy" ] || t_phy=$t_r1
         read -r sent recv lost gap _ _ back < <(bench ping-stats "$f" "$t_phy")
@@ -661,22 +494,15 @@ scenario_restart() {
         else
             result ovs.timeouts 1
         fi
-        poll 20 be agent_synced "$k" || say "warning: hv$k's agent not synced 20 s after the restart"
+        poll 20 be synced "$k" || say "warning: hv$k's agent not synced 20 s after the restart"
     done
 }
 
 # --------------------------------------------------------------------------
-# One backend: start, set up, run the scenarios, stop.
+# One backend's scenarios.
 
-run_backend() {
-    local s t
-    BE=$1
-    RESULTS=$BENCH_DIR/results-$BE.txt
-    rm -f "$RESULTS"
-    t=$(now_us)
-    heading "$BE: starting"
-    be start
-    setup
+bench_scenarios() {
+    local s
     # Scenario 3 goes last: at 5,000 ports it leaves OVN busy for minutes.
     for s in $(tr ' ' '\n' <<< "$SCENARIOS" | sed '/^$/d' | sort -u | sed 's/^3$/9/' \
                | sort | sed 's/^9$/3/'); do
@@ -687,212 +513,14 @@ run_backend() {
             4) scenario_restart ;;
         esac
     done
-    if [ "$HOLD" -gt 0 ]; then
-        say "holding the $BE testbed for $HOLD s: $TESTBED --dir $TB_DIR status"
-        sleep "$HOLD" & wait $!
-    fi
-    heading "$BE: done ($(since "$t")); stopping"
-    be stop_all
 }
-
-roam_stop_all() {
-    tb_stop
-}
-# tb_stop: stops the current testbed instance (no longer the trap's job).
-tb_stop() {
-    local d keep=()
-    "$TESTBED" --dir "$TB_DIR" stop > "$BENCH_DIR/$BE-stop.log" 2>&1 \
-        || say "warning: stopping the testbed in $TB_DIR failed (see $BENCH_DIR/$BE-stop.log)"
-    for d in "${tb_dirs[@]}"; do
-        [ "$d" = "$TB_DIR" ] || keep+=("$d")
-    done
-    tb_dirs=("${keep[@]}")
-}
-
-# --------------------------------------------------------------------------
-# OVN: the same testbed shape with "roam-testbed start --no-agent", plus
-# OVN's northbound and southbound ovsdb-servers and ovn-northd in the root
-# namespace (unix sockets in DIR/ovn) and an ovn-controller in every
-# hypervisor namespace.  OVN runs with its defaults (conditional
-# monitoring, no wait before clearing flows).
-
-OVN_NB_SCHEMA=/usr/share/ovn/ovn-nb.ovsschema
-OVN_SB_SCHEMA=/usr/share/ovn/ovn-sb.ovsschema
-
-ovn_install() {
-    local t missing=0 c
-    for c in ovn-northd ovn-controller ovn-nbctl ovn-sbctl; do
-        command -v "$c" >/dev/null || missing=1
-    done
-    [ -f "$OVN_NB_SCHEMA" ] && [ -f "$OVN_SB_SCHEMA" ] || missing=1
-    [ "$missing" = 0 ] && return 0
-    t=$(now_us)
-    say "installing ovn-central and ovn-host (apt-get)"
-    # Keep the packages' services from starting: we run our own daemons.
-    local policy=/usr/sbin/policy-rc.d made_policy=
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
-    fi
-    if ! apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1; then
-        apt-get update > "$BENCH_DIR/apt-update.log" 2>&1
-        apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1
-    fi
-    local rc=$?
-    [ -n "$made_policy" ] && rm -f "$policy"
-    [ $rc = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
-    say "installed $(ovn-controller --version | head -n 1) ($(since "$t"))"
-}
-
-ovn_dir() { echo "$TB_DIR/ovn"; }
-nbctl() { ovn-nbctl --db="unix:$(ovn_dir)/nb.sock" --timeout=30 "$@"; }
-sbctl() { ovn-sbctl --db="unix:$(ovn_dir)/sb.sock" --timeout=30 "$@"; }
-ovn_env() { local d; d=$(ovn_dir); echo "OVN_RUNDIR=$d OVN_LOGDIR=$d OVN_DBDIR=$d OVS_RUNDIR=$d"; }
-
-# ovn_stop DIR: stops the daemons of the OVN deployment in DIR (the
-# testbed's directory) by pidfile; the testbed stops the rest.
-ovn_stop() {
-    local d=$1 h
-    for h in "$d"/hv[0-9]*; do
-        stop_pidfile "$h/ovn-controller.pid" ovn-controller
-    done
-    stop_pidfile "$d/ovn/northd.pid" ovn-northd
-    stop_pidfile "$d/ovn/nb.pid" ovsdb-server
-    stop_pidfile "$d/ovn/sb.pid" ovsdb-server
-}
-
-ovn_start_db() {  # NAME SCHEMA
-    local d
-    d=$(ovn_dir)
-    ovsdb-tool create "$d/$1.db" "$2" || return 1
-    # shellcheck disable=SC2046
-    env $(ovn_env) ovsdb-server "$d/$1.db" --remote="punix:$d/$1.sock" \
-        --pidfile="$d/$1.pid" --unixctl="$d/$1.ctl" --log-file="$d/$1.log" \
-        --detach --no-chdir 9>&- > "$d/$1.start.log" 2>&1 || return 1
-}
-
-ovn_controller_start() {  # K
-    local k=$1 d
-    d=$(hv_dir "$k")
-    ip netns exec "$(hv_ns "$k")" env OVS_RUNDIR="$d" OVN_RUNDIR="$d" OVN_LOGDIR="$d" \
-        ovn-controller "unix:$d/db.sock" --pidfile="$d/ovn-controller.pid" \
-        --log-file="$d/ovn-controller.log" --detach --no-chdir 9>&- > "$d/ovn-controller.start.log" 2>&1
-}
-ovn_controller_ctl() {  # K ARGS...
-    local k=$1; shift
-    # Its control socket is ovn-controller.PID.ctl in OVS_RUNDIR.
-    OVS_RUNDIR=$(hv_dir "$k") ovs-appctl --timeout=10 -t ovn-controller "$@"
-}
-
-ovn_start() {
-    local t k d
-    ovn_install || die "could not install OVN"
-    TB_DIR=$BENCH_DIR/ovn TB_PREFIX=${PREFIX}o
-    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
-    rm -rf "$TB_DIR"
-    tb_dirs+=("$TB_DIR")
-    ovn_dirs+=("$TB_DIR")
-    t=$(now_us)
-    tb start --hypervisors "$HVS" --no-agent > "$BENCH_DIR/ovn-start.log" 2>&1 \
-        || { indent < "$BENCH_DIR/ovn-start.log"; die "the OVN testbed did not start"; }
-    d=$(ovn_dir)
-    mkdir -p "$d"
-    ovn_start_db nb "$OVN_NB_SCHEMA" || die "OVN NB ovsdb-server did not start"
-    ovn_start_db sb "$OVN_SB_SCHEMA" || die "OVN SB ovsdb-server did not start"
-    nbctl init && sbctl init || die "ovn-nbctl/ovn-sbctl init failed"
-    # shellcheck disable=SC2046
-    env $(ovn_env) ovn-northd --ovnnb-db="unix:$d/nb.sock" --ovnsb-db="unix:$d/sb.sock" \
-        --pidfile="$d/northd.pid" --log-file="$d/northd.log" --unixctl="$d/northd.ctl" \
-        --detach --no-chdir 9>&- > "$d/northd.start.log" 2>&1 || die "ovn-northd did not start"
-    for ((k = 1; k <= HVS; k++)); do
-        hv_vsctl "$k" set Open_vSwitch . external_ids:ovn-remote="unix:$d/sb.sock" \
-            external_ids:ovn-encap-type=geneve \
-            external_ids:ovn-encap-ip="192.0.2.$((10 + k))" \
-            external_ids:ovn-bridge-datapath-type=netdev || die "hv$k: external_ids"
-        ovn_controller_start "$k" || die "hv$k: ovn-controller did not start"
-    done
-    ovn_chassis_up() {
-        [ "$(sbctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ] || return 1
-        local k
-        for ((k = 1; k <= HVS; k++)); do
-            hv_vsctl "$k" br-exists br-int || return 1
-        done
-    }
-    poll 30 ovn_chassis_up || die "the $HVS OVN chassis did not register"
-    say "OVN testbed up: $(ovn-controller --version | head -n 1), $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
-}
-ovn_net_add() { nbctl ls-add "$1"; }
-ovn_port_add() {  # NET PORT MAC IP/PLEN
-    nbctl lsp-add "$1" "$2" -- lsp-set-addresses "$2" "$3 ${4%/*}"
-}
-ovn_port_up() { [ "$(nbctl get Logical_Switch_Port "$1" up 2>/dev/null)" = true ]; }
-ovn_port_unbound() {
-    local c
-    c=$(sbctl --bare --columns=chassis find Port_Binding logical_port="$1") || return 1
-    [ -z "$c" ]
-}
-ovn_fake_chassis() { sbctl chassis-add "$1" geneve "$2"; }
-ovn_agent_stop() {  # K [kill]
-    if [ -n "${2:-}" ]; then
-        local pid
-        pid=$(cat "$(hv_dir "$1")/ovn-controller.pid") || return 1
-        kill -9 "$pid"
-        poll 5 eval "! kill -0 $pid" || return 1
-        rm -f "$(hv_dir "$1")/ovn-controller.pid"
-    else
-        # What "ovn-ctl restart_controller" does.
-        ovn_controller_ctl "$1" exit --restart >/dev/null
-        local pidfile
-        pidfile=$(hv_dir "$1")/ovn-controller.pid
-        poll 5 eval "! [ -e '$pidfile' ]" || return 1
-    fi
-}
-ovn_agent_start() { ovn_controller_start "$1"; }
-ovn_agent_synced() {
-    [ "$(ovn_controller_ctl "$1" connection-status 2>/dev/null)" = connected ]
-}
-# ovn_bind_args: scenario 2's arguments for OVN (sets the caller's db,
-# watch_a, match_a, watch_b, match_b, extra).  A port bound elsewhere gets a
-# flow "reg15=PORT_KEY,metadata=DATAPATH_KEY ... output:TUNNEL" (table 39 in
-# OVN 23.03).
-ovn_bind_args() {
-    local dk pk
-    dk=$(sbctl --bare --columns=tunnel_key find Datapath_Binding external_ids:name=warm)
-    db=unix:$(ovn_dir)/sb.sock
-    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mv)
-    watch_a=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
-    match_a=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
-    pk=$(sbctl --bare --columns=tunnel_key find Port_Binding logical_port=mvv)
-    watch_b=$(printf 'watch:!initial,reg15=0x%x,metadata=0x%x' "$pk" "$dk")
-    match_b=$(printf 'reg15=0x%x,metadata=0x%x[ ,]' "$pk" "$dk")
-    extra=(--dbname OVN_Southbound --table Port_Binding --key-column logical_port
-           --tunnel-fmt "ovn-%s-0")
-}
-
-ovn_scale() {
-    bench_long scale --backend ovn --db "unix:$(ovn_dir)/nb.sock" --sb "unix:$(ovn_dir)/sb.sock" \
-        --network scale --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" \
-        --runs "$SCALE_RUNS" --runs-big "$OVN_BIG_RUNS" --timeout "$OVN_TIMEOUT" \
-        --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
-}
-
-ovn_stop_all() {
-    ovn_stop "$TB_DIR"
-    local d keep=()
-    for d in "${ovn_dirs[@]}"; do
-        [ "$d" = "$TB_DIR" ] || keep+=("$d")
-    done
-    ovn_dirs=("${keep[@]}")
-    tb_stop
-}
-
 
 # --------------------------------------------------------------------------
 # The measuring half, in Python 3.
 
 write_bench_py() {
-    cat > "$1" <<'BENCH_PY'
+    {
+        cat <<'BENCH_PY'
 #!/usr/bin/env python3
 # The measuring half of bench-datapath.sh (which writes this file and runs
 # it).  Subcommands:
@@ -908,135 +536,9 @@ write_bench_py() {
 #   scale ...                               scenario 3 (see scale())
 #   stats V...                              "min / median / max" of V...
 #   summary RESULTS [OVN_RESULTS]           the final table
-import argparse
-import codecs
-import json
-import os
-import re
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import threading
-import time
-
-
-def now():
-    return time.time()
-
-
-def ms(seconds):
-    return seconds * 1000.0
-
-
-def log(*args):
-    print(*args, flush=True)
-
-
-# ---------------------------------------------------------------------------
-# A minimal OVSDB JSON-RPC client: transact and monitor over one connection,
-# so that a measured interval starts when the transaction is sent, not when
-# a command-line tool has started up and fetched the schema.
-
-class Ovsdb:
-    def __init__(self, remote):
-        if not remote.startswith("unix:"):
-            raise SystemExit("bench.py: only unix: remotes (%s)" % remote)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(remote[5:])
-        self.wlock = threading.Lock()
-        self.cv = threading.Condition()
-        self.replies = {}
-        self.next_id = 1
-        self.update_cbs = {}
-        self.closed = False
-        threading.Thread(target=self._reader, daemon=True).start()
-
-    def _send(self, obj):
-        data = json.dumps(obj).encode()
-        with self.wlock:
-            self.sock.sendall(data)
-
-    def _reader(self):
-        dec = json.JSONDecoder()
-        utf8 = codecs.getincrementaldecoder("utf-8")()
-        buf = ""
-        while True:
-            try:
-                data = self.sock.recv(1 << 20)
-            except OSError:
-                data = b""
-            if not data:
-                with self.cv:
-                    self.closed = True
-                    self.cv.notify_all()
-                return
-            buf += utf8.decode(data)
-            while True:
-                buf = buf.lstrip()
-                if not buf:
-                    break
-                try:
-                    obj, end = dec.raw_decode(buf)
-                except ValueError:
-                    break
-                buf = buf[end:]
-                self._handle(obj)
-
-    def _handle(self, obj):
-        method = obj.get("method")
-        if method == "echo":
-            self._send({"id": obj["id"], "result": obj["params"], "error": None})
-        elif method == "update":
-            mon_id, updates = obj["params"]
-            cb = self.update_cbs.get(json.dumps(mon_id))
-            if cb:
-                cb(updates)
-        elif method is None:
-            with self.cv:
-                self.replies[obj["id"]] = (now(), obj)
-                self.cv.notify_all()
-
-    def call(self, method, params, timeout=120):
-        with self.cv:
-            rid = self.next_id
-            self.next_id += 1
-        self._send({"id": rid, "method": method, "params": params})
-        deadline = now() + timeout
-        with self.cv:
-            while rid not in self.replies:
-                if self.closed:
-                    raise SystemExit("bench.py: OVSDB connection closed")
-                left = deadline - now()
-                if left <= 0:
-                    raise SystemExit("bench.py: OVSDB %s timed out" % method)
-                self.cv.wait(left)
-            t, reply = self.replies.pop(rid)
-        if reply.get("error"):
-            raise SystemExit("bench.py: OVSDB %s failed: %s" % (method, reply["error"]))
-        return t, reply["result"]
-
-    def transact(self, db, ops, timeout=120):
-        """Returns (time the reply arrived, results)."""
-        t, result = self.call("transact", [db] + ops, timeout)
-        for i, r in enumerate(result):
-            if r is not None and "error" in r:
-                raise SystemExit("bench.py: transaction failed at op %d: %s"
-                                 % (i, json.dumps(r)[:500]))
-        return t, result
-
-    def select(self, db, table, where, columns):
-        _, r = self.transact(db, [{"op": "select", "table": table,
-                                   "where": where, "columns": columns}])
-        return r[0]["rows"]
-
-    def monitor(self, db, mon_id, requests, cb):
-        """Calls cb(table_updates) with the initial contents, then with each
-        update."""
-        self.update_cbs[json.dumps(mon_id)] = cb
-        _, initial = self.call("monitor", [db, mon_id, requests])
-        cb(initial)
+BENCH_PY
+        bench_py_common re
+        cat <<'BENCH_PY'
 
 
 def uuid_of(v):
@@ -1046,62 +548,6 @@ def uuid_of(v):
     if isinstance(v, list) and v and v[0] == "set" and v[1]:
         return v[1][0][1]
     return None
-
-
-# ---------------------------------------------------------------------------
-# OpenFlow flow monitors: "ovs-ofctl monitor BRIDGE watch:..." in the
-# background, every output line stamped with the time it was read.  vswitchd
-# sends an update as soon as a flow table change (e.g. a committed bundle)
-# is in place, so this times changes without polling.
-
-class FlowMon:
-    def __init__(self, name, rundir, spec, bridge="br-int"):
-        self.name = name
-        self.events = []
-        self.lock = threading.Lock()
-        env = dict(os.environ, OVS_RUNDIR=rundir)
-        self.proc = subprocess.Popen(
-            ["ovs-ofctl", "monitor", bridge, spec],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        self.thread = threading.Thread(target=self._reader, daemon=True)
-        self.thread.start()
-        deadline = now() + 10
-        while not self.events:
-            if self.proc.poll() is not None or now() > deadline:
-                raise SystemExit("bench.py: ovs-ofctl monitor on %s failed: %s"
-                                 % (name, self.text()))
-            time.sleep(0.005)
-
-    def _reader(self):
-        fd = self.proc.stdout.fileno()
-        rest = b""
-        while True:
-            data = os.read(fd, 1 << 16)
-            t = now()
-            if not data:
-                return
-            lines = (rest + data).split(b"\n")
-            rest = lines.pop()
-            with self.lock:
-                for line in lines:
-                    self.events.append((t, line.decode(errors="replace")))
-
-    def since(self, t0):
-        with self.lock:
-            return [(t, l) for t, l in self.events if t >= t0]
-
-    def text(self):
-        with self.lock:
-            return "\n".join(l for _, l in self.events[-20:])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class IfaceWatch:
@@ -1116,16 +562,9 @@ class IfaceWatch:
         self.db = Ovsdb("unix:%s/db.sock" % rundir)
         self.rows = {}
 
-        def cb(updates):
-            t = now()
+        def cb(updates, t):
             with self.cv:
-                for uuid, u in updates.get("Interface", {}).items():
-                    new = u.get("new")
-                    if new is None:
-                        self.rows.pop(uuid, None)
-                        continue
-                    row = self.rows.setdefault(uuid, {})
-                    row.update(new)
+                for _, row, _ in apply_updates(self.rows, updates, "Interface"):
                     of = row.get("ofport")
                     if (row.get("name") == self.iface and isinstance(of, int)
                             and of > 0 and self.t_ofport is None):
@@ -1237,7 +676,8 @@ class Hv:
 
 
 # ---------------------------------------------------------------------------
-# Results: "KEY VALUE" lines appended to a file that the summary reads.
+# Results: "KEY VALUE" lines appended to a file that the summary reads
+# (read_results).
 
 class Results:
     def __init__(self, path):
@@ -1246,14 +686,6 @@ class Results:
     def add(self, key, value):
         with open(self.path, "a") as f:
             f.write("%s %s\n" % (key, value))
-
-
-def fmt_stats(values, unit="ms", digits=1):
-    if not values:
-        return "-"
-    return ("%.*f / %.*f / %.*f %s" % (digits, min(values), digits,
-                                         statistics.median(values), digits,
-                                         max(values), unit))
 
 
 # ---------------------------------------------------------------------------
@@ -1284,6 +716,7 @@ def bind_change(a):
     column is written directly, alternating between the target chassis
     (fake chassis: no agent runs for them).  Timed until every other
     hypervisor has the flow to the new chassis."""
+    a.encap_ip = dict(x.split("=", 1) for x in a.encap_ip)
     hvs = [Hv(s) for s in a.hv]
     by_name = {hv.name: hv for hv in hvs}
     db = Ovsdb(a.db)
@@ -1422,20 +855,12 @@ class NbCfgWatch:
         self.cv = threading.Condition()
         self.rows = {}
 
-        def cb(updates):
-            t = now()
+        def cb(updates, t):
             with self.cv:
-                for uuid, u in updates.get(table, {}).items():
-                    new = u.get("new")
-                    if new is None:
-                        self.rows.pop(uuid, None)
-                        continue
-                    old = self.rows.get(uuid, {})
-                    old.update(new)
-                    self.rows[uuid] = old
-                    name = old.get("name")
+                for _, row, _ in apply_updates(self.rows, updates, table):
+                    name = row.get("name")
                     if name in self.names:
-                        self.cfg[name] = old.get("nb_cfg", 0)
+                        self.cfg[name] = row.get("nb_cfg", 0)
                         self.ack_time[name] = t
                 self.cv.notify_all()
         db.monitor(dbname, ["nbcfg", table], {table: {"columns": ["name", "nb_cfg"]}}, cb)
@@ -1454,78 +879,10 @@ class NbCfgWatch:
                 self.cv.wait(min(left, 0.5))
 
 
-def scale_mac(k):
-    return "02:5c:%02x:%02x:%02x:%02x" % (k >> 24 & 255, k >> 16 & 255, k >> 8 & 255, k & 255)
-
-
-def roam_scale_ops(a, n, network, chassis, base):
-    ops = []
-    for i in range(n):
-        k = base + i
-        ops.append({"op": "insert", "table": "Port", "row": {
-            "name": "scale%d" % k,
-            "network": ["uuid", network],
-            "mac": scale_mac(k),
-            "ips": "2001:db8:5ca1::%x/64" % k,
-            "tunnel_key": k,
-            "chassis": ["uuid", chassis]}})
-    return ops
-
-
-def ovn_scale_lsp_ops(a, n, switch, base):
-    ops = []
-    names = []
-    for i in range(n):
-        k = base + i
-        name = "scale%d" % k
-        names.append(["named-uuid", "lsp%d" % k])
-        ops.append({"op": "insert", "table": "Logical_Switch_Port",
-                    "uuid-name": "lsp%d" % k, "row": {
-                        "name": name,
-                        "addresses": "%s 2001:db8:5ca1::%x" % (scale_mac(k), k)}})
-    ops.append({"op": "mutate", "table": "Logical_Switch",
-                "where": [["_uuid", "==", ["uuid", switch]]],
-                "mutations": [["ports", "insert", ["set", names]]]})
-    return ops
-
-
 def bump_nb_cfg_ops(table):
     return [{"op": "mutate", "table": table, "where": [],
              "mutations": [["nb_cfg", "+=", 1]]},
             {"op": "select", "table": table, "where": [], "columns": ["nb_cfg"]}]
-
-
-class PortBindingWatch:
-    """OVN: counts southbound Port_Bindings named scale*, to bind them as
-    soon as ovn-northd has created them all."""
-
-    def __init__(self, db):
-        self.cv = threading.Condition()
-        self.rows = {}
-
-        def cb(updates):
-            with self.cv:
-                for uuid, u in updates.get("Port_Binding", {}).items():
-                    new = u.get("new")
-                    if new is None:
-                        self.rows.pop(uuid, None)
-                    elif "logical_port" in new:
-                        self.rows[uuid] = new["logical_port"]
-                self.cv.notify_all()
-        db.monitor("OVN_Southbound", ["pb"], {"Port_Binding": {
-            "columns": ["logical_port"]}}, cb)
-
-    def wait_count(self, n, timeout):
-        deadline = now() + timeout
-        with self.cv:
-            while True:
-                uuids = [u for u, name in self.rows.items() if name.startswith("scale")]
-                if len(uuids) >= n:
-                    return now(), uuids
-                left = deadline - now()
-                if left <= 0:
-                    return None, uuids
-                self.cv.wait(min(left, 0.5))
 
 
 def scale_bind_probe(a, n, hvs, bdb, res):
@@ -1534,8 +891,8 @@ def scale_bind_probe(a, n, hvs, bdb, res):
     port = "scale1000"
     if a.backend == "roam":
         dbname, table, keycol = "Roam", "Port", "name"
-        watch = "watch:table=20,!initial,dl_dst=%s" % scale_mac(1000)
-        match = "dl_dst=%s" % scale_mac(1000)
+        watch = "watch:table=20,!initial,dl_dst=%s" % remote_mac(1000)
+        match = "dl_dst=%s" % remote_mac(1000)
         tfmt = "roam-%s"
     else:
         dbname, table, keycol = "OVN_Southbound", "Port_Binding", "logical_port"
@@ -1585,21 +942,16 @@ def scale(a):
     db = Ovsdb(a.db)
     sb = Ovsdb(a.sb) if a.backend == "ovn" else None
     if a.backend == "roam":
-        nets = db.select("Roam", "Network", [["name", "==", a.network]], ["_uuid"])
-        network = nets[0]["_uuid"][1]
-        ch = db.select("Roam", "Chassis", [["name", "==", a.fake]], ["_uuid"])
-        chassis = ch[0]["_uuid"][1]
+        network = db.uuid("Roam", "Network", a.network)
+        chassis = db.uuid("Roam", "Chassis", a.fake)
         watch = NbCfgWatch(db, "Roam", "Chassis_Private", [h.name for h in hvs])
         dbname, global_table = "Roam", "Global"
     else:
-        ls = db.select("OVN_Northbound", "Logical_Switch",
-                       [["name", "==", a.network]], ["_uuid"])
-        network = ls[0]["_uuid"][1]
-        ch = sb.select("OVN_Southbound", "Chassis", [["name", "==", a.fake]], ["_uuid"])
-        chassis = ch[0]["_uuid"][1]
+        network = db.uuid("OVN_Northbound", "Logical_Switch", a.network)
+        chassis = sb.uuid("OVN_Southbound", "Chassis", a.fake)
         watch = NbCfgWatch(sb, "OVN_Southbound", "Chassis_Private",
                            [h.name for h in hvs])
-        pbw = PortBindingWatch(sb)
+        pbw = PortBindingWatch(sb, "scale")
         dbname, global_table = "OVN_Northbound", "NB_Global"
     mons = {hv.name: FlowMon(hv.name, hv.rundir, "watch:!initial,!actions")
             for hv in hvs}
@@ -1645,13 +997,15 @@ def scale(a):
             for run in range(1, runs[n] + 1):
                 # --- add n ports in one transaction ---
                 if a.backend == "roam":
-                    ops = roam_scale_ops(a, n, network, chassis, 1000) \
+                    ops = roam_remote_port_ops("scale", network, chassis,
+                                               range(1000, 1000 + n)) \
                         + bump_nb_cfg_ops(global_table)
                     t0 = now()
                     tc, r = db.transact(dbname, ops, timeout=a.timeout)
                     bind = None
                 else:
-                    ops = ovn_scale_lsp_ops(a, n, network, 1000) + bump_nb_cfg_ops(global_table)
+                    ops = ovn_remote_lsp_ops("scale", network, range(1000, 1000 + n)) \
+                        + bump_nb_cfg_ops(global_table)
                     t0 = now()
                     tc, r = db.transact(dbname, ops, timeout=a.timeout)
 
@@ -1663,11 +1017,8 @@ def scale(a):
                             return None
                         # What the fake chassis's ovn-controller would do:
                         # claim them all in one transaction.
-                        sb.transact("OVN_Southbound", [{
-                            "op": "update", "table": "Port_Binding",
-                            "where": [["_uuid", "==", ["uuid", u]]],
-                            "row": {"chassis": ["uuid", chassis]}} for u in uuids],
-                            timeout=a.timeout)
+                        sb.transact("OVN_Southbound", ovn_bind_ops(uuids, chassis),
+                                    timeout=a.timeout)
                         # The controllers may have acknowledged the first
                         # nb_cfg before they saw the bindings: wait for a
                         # later one.
@@ -1874,15 +1225,19 @@ def stats(a):
 # ---------------------------------------------------------------------------
 # The summary table.
 
-ROWS = [
+def plug_rows(variant, network):
+    """The rows of scenario 1's variant: the plug, and its two steps."""
+    key = "plug." + variant
+    return [
+        (key, "VIF plug -> first packet, network %s" % network, "ms", "< 10 ms median", 1),
+        (key + ".ofport", "  add-port -> ofport assigned (vswitchd)", "ms", "", 1),
+        (key + ".agent", "  ofport assigned -> VIF's flows on hv2 (agent)", "ms", "", 1),
+    ]
+
+
+ROWS = plug_rows("cold", "new on the hv") + plug_rows("warm", "already on hv") + [
     # key, label, unit, target, digits; "SCALE" expands into the rows of
     # every size measured.
-    ("plug.cold", "VIF plug -> first packet, network new on the hv", "ms", "< 10 ms median", 1),
-    ("plug.cold.ofport", "  add-port -> ofport assigned (vswitchd)", "ms", "", 1),
-    ("plug.cold.agent", "  ofport assigned -> VIF's flows on hv2 (agent)", "ms", "", 1),
-    ("plug.warm", "VIF plug -> first packet, network already on hv", "ms", "< 10 ms median", 1),
-    ("plug.warm.ofport", "  add-port -> ofport assigned (vswitchd)", "ms", "", 1),
-    ("plug.warm.agent", "  ofport assigned -> VIF's flows on hv2 (agent)", "ms", "", 1),
     ("bind.db", "binding change (DB write) -> flows on every hv", "ms", "< 10 ms median", 1),
     ("bind.move", "VIF moved hv2 <-> hv3: plug -> flows on other hvs", "ms", "< 10 ms median", 1),
     ("bind.move.ofport", "  ofport assigned -> flows on the other hvs", "ms", "", 1),
@@ -1916,15 +1271,6 @@ def scale_rows(sizes):
              % format(n, ","), "ms", "< 10 ms median", 1),
         ]
     return rows
-
-
-def read_results(path):
-    r = {}
-    if path and os.path.exists(path):
-        for line in open(path):
-            k, v = line.split()
-            r.setdefault(k, []).append(float(v))
-    return r
 
 
 def cell(src, key, unit, digits):
@@ -2054,31 +1400,19 @@ def main():
     s.add_argument("--results", required=True)
     s.set_defaults(fn=scale)
 
-    a = p.parse_args()
-    # SIGTERM (the shell's cleanup) unwinds like an exception, so that the
-    # "finally" clauses stop the ovs-ofctl monitors this process started.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
-    if getattr(a, "encap_ip", None) is not None:
-        a.encap_ip = dict(x.split("=", 1) for x in a.encap_ip)
-    a.fn(a)
+    run_main(p)
 
 
 if __name__ == "__main__":
     main()
 BENCH_PY
+    } > "$1"
 }
 
 # --------------------------------------------------------------------------
 # Main.
 
-write_bench_py "$BENCH_PY" || die "cannot write $BENCH_PY"
-say "bench-datapath: $HVS hypervisors, $RUNS runs, scenarios $SCENARIOS, backends $BACKENDS; dir $BENCH_DIR"
-say "roam-agent: $("$ROAM_BUILDDIR/agent/roam-agent" --version 2>/dev/null | head -n 1) ($ROAM_BUILDDIR); source $(git -C "$ROAM_SRCDIR" describe --always --dirty 2>/dev/null || echo "?")"
-say "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-rm -f "$BENCH_DIR"/results-*.txt
-for b in $BACKENDS; do
-    run_backend "$b"
-done
+bench_main "bench-datapath: $HVS hypervisors, $RUNS runs, scenarios $SCENARIOS, backends $BACKENDS; dir $BENCH_DIR"
 
 heading "Summary (min / median / max over the runs)"
 if [[ " $BACKENDS " == *" ovn "* ]]; then

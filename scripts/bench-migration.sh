@@ -75,27 +75,28 @@
 #         scripts/bench-migration.sh [--runs N] [--vs-ovn]
 # The measuring half is a Python 3 program (write_bench_py, near the end of
 # this file), written to the benchmark's directory at start-up.
+#
+# The parts it shares with bench-datapath.sh (options, output, cleanup,
+# the testbed, both backends' set-up, the common half of the measuring
+# program) are in bench-lib.sh, next to it.
 
 set -u
 set -o pipefail
 
 PROG=bench-migration
-top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-export ROAM_SRCDIR=${ROAM_SRCDIR:-$top}
-export ROAM_BUILDDIR=${ROAM_BUILDDIR:-$ROAM_SRCDIR}
-TESTBED=$ROAM_SRCDIR/scripts/roam-testbed
+PREFIX=bm$$
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$(readlink -f "$0")")/bench-lib.sh"
 STREAM=$ROAM_BUILDDIR/tests/roam-stream
 
 RUNS=10
-VS_OVN=0
-BACKENDS=
+HVS=3
 BENCH_DIR=${ROAM_BENCH_DIR:-/tmp/roam-bench-migration}
 SCENARIOS="cold live failover newnet"
 NEWNET_PORTS=1000
 LIVE_COPY=0.2
 PAUSE_MS=10
 PAUSED_MAC=02:00:00:00:00:99
-HOLD=0
 
 usage() {
     cat <<EOF
@@ -125,42 +126,20 @@ Needs root, Open vSwitch 3.1, python3, and a built Roam
 EOF
 }
 
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
-
-while [ $# -gt 0 ]; do
+# bench_option OPTION VALUE: the options of this benchmark alone.
+bench_option() {
     case $1 in
-        --runs) RUNS=${2:-}; shift ;;
-        --runs=*) RUNS=${1#*=} ;;
-        --vs-ovn) VS_OVN=1 ;;
-        --backends) BACKENDS=${2:-}; shift ;;
-        --backends=*) BACKENDS=${1#*=} ;;
-        --scenarios) SCENARIOS=${2:-}; shift ;;
-        --scenarios=*) SCENARIOS=${1#*=} ;;
-        --ports) NEWNET_PORTS=${2:-}; shift ;;
-        --ports=*) NEWNET_PORTS=${1#*=} ;;
-        --pause-ms) PAUSE_MS=${2:-}; shift ;;
-        --pause-ms=*) PAUSE_MS=${1#*=} ;;
-        --hold) HOLD=${2:-}; shift ;;
-        --hold=*) HOLD=${1#*=} ;;
-        --dir) BENCH_DIR=${2:-}; shift ;;
-        --dir=*) BENCH_DIR=${1#*=} ;;
-        -h | --help) usage; exit 0 ;;
-        *) die "unknown option \"$1\" (see --help)" ;;
+        --ports) NEWNET_PORTS=$2 ;;
+        --pause-ms) PAUSE_MS=$2 ;;
+        *) return 1 ;;
     esac
-    shift
-done
-[[ $RUNS =~ ^[0-9]+$ ]] && ((RUNS >= 1)) || die "--runs: a number, at least 1"
+}
+
+bench_parse_options "$@"
+bench_check_options 1
 [[ $NEWNET_PORTS =~ ^[0-9]+$ ]] && ((NEWNET_PORTS <= 20000)) \
     || die "--ports: a number from 0 to 20000"
-[[ $HOLD =~ ^[0-9]+$ ]] || die "--hold: seconds"
 [[ $PAUSE_MS =~ ^[0-9]+$ ]] && ((PAUSE_MS <= 5000)) || die "--pause-ms: 0 to 5000"
-if [ -z "$BACKENDS" ]; then
-    BACKENDS=roam
-    [ "$VS_OVN" = 1 ] && BACKENDS="roam ovn"
-fi
-for b in $BACKENDS; do
-    case $b in roam | ovn) ;; *) die "--backends: roam and/or ovn, not \"$b\"" ;; esac
-done
 scenario_list=
 for s in ${SCENARIOS//,/ }; do
     case $s in
@@ -178,154 +157,13 @@ for s in cold live failover newnet; do
 done
 SCENARIOS=${SCENARIOS# }
 [ -n "$SCENARIOS" ] || die "--scenarios: none given"
-case $BENCH_DIR in /* ) ;; *) BENCH_DIR=$PWD/$BENCH_DIR ;; esac
-[ "$BENCH_DIR" != / ] || die "refusing to use / as the working directory"
-
-[ "$(id -u)" = 0 ] || die "must run as root (the testbed creates network namespaces)"
-for t in ovsdb-server ovs-vswitchd ovs-vsctl ip nsenter chrt ethtool python3 ping; do
-    command -v "$t" >/dev/null || die "$t not found"
-done
-[ -x "$TESTBED" ] || die "$TESTBED not found (set ROAM_SRCDIR)"
-[ -x "$ROAM_BUILDDIR/agent/roam-agent" ] \
-    || die "$ROAM_BUILDDIR/agent/roam-agent not found (set ROAM_BUILDDIR to a built tree)"
-[ -x "$ROAM_BUILDDIR/ctl/roam-ctl" ] || die "$ROAM_BUILDDIR/ctl/roam-ctl not found"
+bench_check_host nsenter chrt
 [ -x "$STREAM" ] || die "$STREAM not found (run make)"
+bench_init
 
 # --------------------------------------------------------------------------
-# Output and time.
+# Where the VMs are.
 
-now_us() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$((10#$t))"; }
-T0=$(now_us)
-elapsed() { local d=$(($(now_us) - T0)); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
-since() { local d=$(($(now_us) - $1)); printf '%d.%02d s' $((d / 1000000)) $((d % 1000000 / 10000)); }
-say() { printf '[%6ss] %s\n' "$(elapsed)" "$*"; }
-heading() { printf '\n[%6ss] === %s\n' "$(elapsed)" "$*"; }
-indent() { sed 's/^/    /'; }
-# ms_between T1 T2: T2 - T1 (epoch seconds with decimals) in ms, "12.345".
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) * 1000 }'; }
-# us_ms US: microseconds as milliseconds, "12.345".
-us_ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
-
-# poll SECS CMD...: runs CMD every 0.05 s until it succeeds; 1 on timeout.
-poll() {
-    local deadline=$(($(now_us) + $1 * 1000000))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        (($(now_us) < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-# --------------------------------------------------------------------------
-# State and cleanup.
-
-PREFIX=bm$$
-BE=                     # backend being measured: roam or ovn
-TB_DIR=
-TB_PREFIX=
-RESULTS=
-bg_pids=()              # background processes to stop at exit
-tb_dirs=()              # testbed instances to stop at exit
-ovn_dirs=()             # OVN control planes to stop at exit
-
-bg() {  # bg CMD...: runs CMD in the background; its pid in $BG_PID
-    "$@" &
-    BG_PID=$!
-    bg_pids+=("$BG_PID")
-}
-
-# reap PID: waits for PID and forgets it.
-reap() {
-    local p keep=()
-    wait "$1" 2>/dev/null
-    for p in "${bg_pids[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    bg_pids=("${keep[@]}")
-}
-
-# stop_bg PID [SIG]: sends SIG (default TERM) to our background process PID,
-# waits up to 3 s, then SIGKILL; forgets it.
-stop_bg() {
-    local pid=$1 i
-    kill -s "${2:-TERM}" "$pid" 2>/dev/null
-    for ((i = 0; i < 60; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.05
-    done
-    kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null \
-        && kill -9 "$pid" 2>/dev/null
-    reap "$pid"
-}
-
-# proc_done PID: PID has exited (a zombie counts).
-proc_done() {
-    ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
-
-# stop_pidfile FILE NAME: stops the process in FILE if its command line
-# names NAME.
-stop_pidfile() {
-    local pid i
-    [ -f "$1" ] || return 0
-    read -r pid < "$1" 2>/dev/null || return 0
-    [[ $pid =~ ^[0-9]+$ ]] || return 0
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || { rm -f "$1"; return 0; }
-    kill "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        [ -d "/proc/$pid" ] || break
-        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.05
-    done
-    [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null \
-        && kill -9 "$pid" 2>/dev/null
-    rm -f "$1"
-}
-
-cleanup() {
-    local rc=$? pid d
-    trap - EXIT INT TERM
-    for pid in "${bg_pids[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${bg_pids[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    for d in "${ovn_dirs[@]}"; do
-        ovn_stop "$d"
-    done
-    for d in "${tb_dirs[@]}"; do
-        if [ -f "$d/testbed.conf" ]; then
-            say "stopping the testbed in $d"
-            "$TESTBED" --dir "$d" stop 2>&1 | tail -n 1 | indent
-        fi
-    done
-    [ "$rc" = 0 ] || say "exiting with status $rc"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkdir -p "$BENCH_DIR" || die "cannot create $BENCH_DIR"
-BENCH_PY=$BENCH_DIR/bench.py
-bench() { python3 "$BENCH_PY" "$@"; }
-result() { echo "$1 $2" >> "$RESULTS"; }
-
-# --------------------------------------------------------------------------
-# The testbed instance of the backend being measured.
-
-HVS=3
-tb() { "$TESTBED" --dir "$TB_DIR" --prefix "$TB_PREFIX" "$@"; }
-hv_dir() { echo "$TB_DIR/hv$1"; }
-hv_ns() { echo "$TB_PREFIX-hv$1"; }
-hv_ip() { echo "192.0.2.$((10 + $1))"; }
-vm_ns() { echo "$TB_PREFIX-vm-$1"; }
-hv_vsctl() {
-    local k=$1; shift
-    OVS_RUNDIR=$(hv_dir "$k") ovs-vsctl --db="unix:$(hv_dir "$k")/db.sock" --timeout=30 "$@"
-}
 # vm_hv VM: the hypervisor VM is on (the testbed's record).
 vm_hv() { vm_conf_get "$1" hv; }
 # vm_conf_get VM KEY: a value of the testbed's record of VM.
@@ -348,44 +186,17 @@ X2_MAC=00:00:5e:00:53:32 X2_IP=203.0.113.12
 FAKE=fake1 FAKE_IP=192.0.2.201
 
 # --------------------------------------------------------------------------
-# Backends.  Each provides: start, stop_all, net_add NET KEY, net_del NET,
-# port_add NET PORT MAC IP/PLEN, port_up PORT, bound_to PORT K,
-# fake_chassis NAME IP, add_remote_ports NET N, clear_request PORT,
-# live_begin PORT B C, live_standby PORT C, live_sync, live_complete PORT C,
-# kill_hv K, dead_wait K, restart_hv K, synced K, migration PORT.
+# Backends: besides bench-lib.sh's, each provides net_del NET, bound_to
+# PORT K, add_remote_ports NET N, clear_request PORT, live_begin PORT B C,
+# live_standby PORT C, live_sync, live_complete PORT C, kill_hv K,
+# dead_wait K, restart_hv K, migration PORT.
 
-be() { local f=$1; shift; "${BE}_$f" "$@"; }
-
-roam_start() {
-    local t
-    TB_DIR=$BENCH_DIR/roam TB_PREFIX=${PREFIX}r
-    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
-    rm -rf "$TB_DIR"
-    tb_dirs+=("$TB_DIR")
-    t=$(now_us)
-    tb start --hypervisors "$HVS" > "$BENCH_DIR/roam-start.log" 2>&1 \
-        || { indent < "$BENCH_DIR/roam-start.log"; die "the Roam testbed did not start"; }
-    roam_chassis_up() {
-        [ "$(tb ctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ]
-    }
-    poll 20 roam_chassis_up || die "the $HVS chassis did not register"
-    say "Roam testbed up: $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
-}
-roam_stop_all() { tb_stop; }
-roam_db() { echo "unix:$TB_DIR/central/roam.sock"; }
-roam_net_add() { tb ctl net-add "$1" "$2"; }
-roam_port_add() { tb ctl port-add "$1" "$2" "$3" "$4"; }
 roam_net_del() { tb ctl net-del "$1"; }
-roam_port_up() { [ "$(tb ctl get Port "$1" up 2>/dev/null)" = true ]; }
 roam_chassis_uuid() { tb ctl --bare --columns=_uuid find Chassis name="$1"; }
 roam_bound_to() {  # PORT K
     local c
     c=$(tb ctl --bare --columns=chassis list Port "$1") || return 1
     [ -n "$c" ] && [ "$c" = "$(roam_chassis_uuid "hv$2")" ]
-}
-roam_fake_chassis() {
-    tb ctl -- --id=@e create Encap type=geneve ip="$2" chassis_name="$1" \
-        -- create Chassis name="$1" hostname="$1" encaps=@e >/dev/null
 }
 roam_add_remote_ports() {
     bench add-ports --backend roam --db "$(roam_db)" --network "$1" --fake "$FAKE" \
@@ -414,9 +225,6 @@ roam_restart_hv() {
     tb hv-start "$1" || return 1
     poll 30 roam_alive "$1"
 }
-roam_synced() {
-    tb hv "$1" ovs-appctl -t roam-agent status 2>/dev/null | grep -q "state: SYNCED"
-}
 # roam_migration PORT: "UUID KIND DETECTED CLAIMED ACTIVATED" per Migration
 # row of PORT ("-" for an empty time).
 roam_migration() {
@@ -425,136 +233,11 @@ roam_migration() {
         | awk -F, '{ for (i = 1; i <= 5; i++) if ($i == "") $i = "-"; print $1, $2, $3, $4, $5 }'
 }
 
-# --------------------------------------------------------------------------
-# OVN: the same testbed shape with "roam-testbed start --no-agent", plus
-# OVN's northbound and southbound ovsdb-servers and ovn-northd in the root
-# namespace (unix sockets in DIR/ovn) and an ovn-controller in every
-# hypervisor namespace, with OVN's defaults (as bench-datapath.sh does).
-
-OVN_NB_SCHEMA=/usr/share/ovn/ovn-nb.ovsschema
-OVN_SB_SCHEMA=/usr/share/ovn/ovn-sb.ovsschema
 # How long OVN's failover waits before the VM starts on C: as long as
 # Roam's dead detection took (its median, once measured).
 OVN_DEAD_WAIT=6.0
 
-ovn_install() {
-    local t missing=0 c
-    for c in ovn-northd ovn-controller ovn-nbctl ovn-sbctl; do
-        command -v "$c" >/dev/null || missing=1
-    done
-    [ -f "$OVN_NB_SCHEMA" ] && [ -f "$OVN_SB_SCHEMA" ] || missing=1
-    [ "$missing" = 0 ] && return 0
-    t=$(now_us)
-    say "installing ovn-central and ovn-host (apt-get)"
-    # Keep the packages' services from starting: we run our own daemons.
-    local policy=/usr/sbin/policy-rc.d made_policy=
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
-    fi
-    if ! apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1; then
-        apt-get update > "$BENCH_DIR/apt-update.log" 2>&1
-        apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1
-    fi
-    local rc=$?
-    [ -n "$made_policy" ] && rm -f "$policy"
-    [ "$rc" = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
-    say "installed $(ovn-controller --version | head -n 1) ($(since "$t"))"
-}
-
-ovn_dir() { echo "$TB_DIR/ovn"; }
-nbctl() { ovn-nbctl --db="unix:$(ovn_dir)/nb.sock" --timeout=30 "$@"; }
-sbctl() { ovn-sbctl --db="unix:$(ovn_dir)/sb.sock" --timeout=30 "$@"; }
-ovn_env() { local d; d=$(ovn_dir); echo "OVN_RUNDIR=$d OVN_LOGDIR=$d OVN_DBDIR=$d OVS_RUNDIR=$d"; }
-
-# ovn_stop DIR: stops the daemons of the OVN deployment in DIR (the
-# testbed's directory) by pidfile; the testbed stops the rest.
-ovn_stop() {
-    local d=$1 h
-    for h in "$d"/hv[0-9]*; do
-        stop_pidfile "$h/ovn-controller.pid" ovn-controller
-    done
-    stop_pidfile "$d/ovn/northd.pid" ovn-northd
-    stop_pidfile "$d/ovn/nb.pid" ovsdb-server
-    stop_pidfile "$d/ovn/sb.pid" ovsdb-server
-}
-
-ovn_start_db() {  # NAME SCHEMA
-    local d
-    d=$(ovn_dir)
-    ovsdb-tool create "$d/$1.db" "$2" || return 1
-    # shellcheck disable=SC2046
-    env $(ovn_env) ovsdb-server "$d/$1.db" --remote="punix:$d/$1.sock" \
-        --pidfile="$d/$1.pid" --unixctl="$d/$1.ctl" --log-file="$d/$1.log" \
-        --detach --no-chdir 9>&- > "$d/$1.start.log" 2>&1 || return 1
-}
-
-ovn_controller_start() {  # K
-    local k=$1 d
-    d=$(hv_dir "$k")
-    ip netns exec "$(hv_ns "$k")" env OVS_RUNDIR="$d" OVN_RUNDIR="$d" OVN_LOGDIR="$d" \
-        ovn-controller "unix:$d/db.sock" --pidfile="$d/ovn-controller.pid" \
-        --log-file="$d/ovn-controller.log" --detach --no-chdir 9>&- \
-        > "$d/ovn-controller.start.log" 2>&1
-}
-ovn_controller_ctl() {  # K ARGS...
-    local k=$1; shift
-    OVS_RUNDIR=$(hv_dir "$k") ovs-appctl --timeout=10 -t ovn-controller "$@"
-}
-
-ovn_start() {
-    local t k d
-    ovn_install || die "could not install OVN"
-    TB_DIR=$BENCH_DIR/ovn TB_PREFIX=${PREFIX}o
-    [ -f "$TB_DIR/testbed.conf" ] && "$TESTBED" --dir "$TB_DIR" stop >/dev/null 2>&1
-    rm -rf "$TB_DIR"
-    tb_dirs+=("$TB_DIR")
-    ovn_dirs+=("$TB_DIR")
-    t=$(now_us)
-    tb start --hypervisors "$HVS" --no-agent > "$BENCH_DIR/ovn-start.log" 2>&1 \
-        || { indent < "$BENCH_DIR/ovn-start.log"; die "the OVN testbed did not start"; }
-    d=$(ovn_dir)
-    mkdir -p "$d"
-    ovn_start_db nb "$OVN_NB_SCHEMA" || die "OVN NB ovsdb-server did not start"
-    ovn_start_db sb "$OVN_SB_SCHEMA" || die "OVN SB ovsdb-server did not start"
-    nbctl init && sbctl init || die "ovn-nbctl/ovn-sbctl init failed"
-    # shellcheck disable=SC2046
-    env $(ovn_env) ovn-northd --ovnnb-db="unix:$d/nb.sock" --ovnsb-db="unix:$d/sb.sock" \
-        --pidfile="$d/northd.pid" --log-file="$d/northd.log" --unixctl="$d/northd.ctl" \
-        --detach --no-chdir 9>&- > "$d/northd.start.log" 2>&1 || die "ovn-northd did not start"
-    for ((k = 1; k <= HVS; k++)); do
-        hv_vsctl "$k" set Open_vSwitch . external_ids:ovn-remote="unix:$d/sb.sock" \
-            external_ids:ovn-encap-type=geneve \
-            external_ids:ovn-encap-ip="$(hv_ip "$k")" \
-            external_ids:ovn-bridge-datapath-type=netdev || die "hv$k: external_ids"
-        ovn_controller_start "$k" || die "hv$k: ovn-controller did not start"
-    done
-    ovn_chassis_up() {
-        [ "$(sbctl --bare --columns=name list Chassis | grep -c .)" -ge "$HVS" ] || return 1
-        local k
-        for ((k = 1; k <= HVS; k++)); do
-            hv_vsctl "$k" br-exists br-int || return 1
-        done
-    }
-    poll 30 ovn_chassis_up || die "the $HVS OVN chassis did not register"
-    say "OVN testbed up: $(ovn-controller --version | head -n 1), $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
-}
-ovn_stop_all() {
-    ovn_stop "$TB_DIR"
-    local d keep=()
-    for d in "${ovn_dirs[@]}"; do
-        [ "$d" = "$TB_DIR" ] || keep+=("$d")
-    done
-    ovn_dirs=("${keep[@]}")
-    tb_stop
-}
-ovn_net_add() { nbctl ls-add "$1"; }
 ovn_net_del() { nbctl ls-del "$1"; }
-ovn_port_add() {  # NET PORT MAC IP/PLEN
-    nbctl lsp-add "$1" "$2" -- lsp-set-addresses "$2" "$3 ${4%/*}"
-}
-ovn_port_up() { [ "$(nbctl get Logical_Switch_Port "$1" up 2>/dev/null)" = true ]; }
 ovn_chassis_uuid() { sbctl --bare --columns=_uuid find Chassis name="$1"; }
 ovn_pb() {  # PORT COLUMN
     sbctl --bare --columns="$2" find Port_Binding logical_port="$1"
@@ -564,7 +247,6 @@ ovn_bound_to() {  # PORT K
     c=$(ovn_pb "$1" chassis) || return 1
     [ -n "$c" ] && [ "$c" = "$(ovn_chassis_uuid "hv$2")" ]
 }
-ovn_fake_chassis() { sbctl chassis-add "$1" geneve "$2"; }
 ovn_add_remote_ports() {
     bench add-ports --backend ovn --db "unix:$(ovn_dir)/nb.sock" \
         --sb "unix:$(ovn_dir)/sb.sock" --network "$1" --fake "$FAKE" --count "$2"
@@ -596,8 +278,7 @@ ovn_kill_hv() {
     if read -r pid < "$d/ovn-controller.pid" 2>/dev/null \
             && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q ovn-controller; then
         kill -9 "$pid"
-        poll 5 eval "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" \
-            || return 1
+        poll 5 proc_done "$pid" || return 1
     fi
     rm -f "$d/ovn-controller.pid"
     tb hv-kill "$1"
@@ -614,26 +295,11 @@ ovn_restart_hv() {
     ovn_controller_start "$k" || return 1
     poll 30 ovn_synced "$k"
 }
-ovn_synced() {
-    [ "$(ovn_controller_ctl "$1" connection-status 2>/dev/null)" = connected ]
-}
 ovn_migration() { :; }
 
 # --------------------------------------------------------------------------
 # Set-up, streams and probes.
 
-# vm_add NAME HV NET MAC IP: a port and its VM.
-vm_add() {
-    be port_add "$3" "$1" "$4" "$5/24" >/dev/null || die "adding port $1"
-    tb vm-add "$1" "$2" "$1" "$4" "$5/24" >/dev/null 2>&1 || die "adding VM $1"
-}
-ping_ok() { tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
-# static_neigh VM IP MAC: VM reaches IP without ARP (a VM's ARP retry is
-# 1 s: timing must not depend on it).
-static_neigh() {
-    tb vm "$1" ip neigh replace "$2" lladdr "$3" dev eth0 nud permanent \
-        || die "$1: static neighbour $2"
-}
 # underlay_warm K: every pair of hv K and another hypervisor resolves the
 # other's underlay address (a fresh ovs-vswitchd drops the first packet to a
 # new tunnel peer while it resolves it).
@@ -787,8 +453,11 @@ migration_text() {
     echo "$text"
 }
 
-setup_blue() {
-    local t
+# bench_setup: network blue, its VMs, tunnels warm, v2's echo server.
+bench_setup() {
+    local t port
+    rm -f "$BENCH_DIR/$BE-moves.log" "$BENCH_DIR/$BE-stream.err"
+    rm -f "$BENCH_DIR/$BE-migrations.seen"
     t=$(now_us)
     be net_add blue 101 >/dev/null || die "net blue"
     vm_add v1 1 blue "$V1_MAC" "$V1_IP"
@@ -1029,47 +698,21 @@ scenario_newnet() {
 }
 
 # --------------------------------------------------------------------------
-# One backend: start, set up, run the scenarios, stop.
+# One backend's scenarios.
 
-tb_stop() {
-    local d keep=()
-    "$TESTBED" --dir "$TB_DIR" stop > "$BENCH_DIR/$BE-stop.log" 2>&1 \
-        || say "warning: stopping the testbed in $TB_DIR failed (see $BENCH_DIR/$BE-stop.log)"
-    for d in "${tb_dirs[@]}"; do
-        [ "$d" = "$TB_DIR" ] || keep+=("$d")
-    done
-    tb_dirs=("${keep[@]}")
-}
-
-run_backend() {
-    local s t pid
-    BE=$1
-    RESULTS=$BENCH_DIR/results-$BE.txt
-    rm -f "$RESULTS" "$BENCH_DIR/$BE-moves.log" "$BENCH_DIR/$BE-stream.err"
-    rm -f "$BENCH_DIR/$BE-migrations.seen"
-    t=$(now_us)
-    heading "$BE: starting"
-    be start
-    setup_blue
+bench_scenarios() {
+    local s
     for s in $SCENARIOS; do
         "scenario_$s"
     done
-    if [ "$HOLD" -gt 0 ]; then
-        say "holding the $BE testbed for $HOLD s: $TESTBED --dir $TB_DIR status"
-        sleep "$HOLD" & wait $!
-    fi
-    heading "$BE: done ($(since "$t")); stopping"
-    for pid in "${bg_pids[@]}"; do
-        stop_bg "$pid"
-    done
-    be stop_all
 }
 
 # --------------------------------------------------------------------------
 # The measuring half, in Python 3.
 
 write_bench_py() {
-    cat > "$1" <<'BENCH_PY'
+    {
+        cat <<'BENCH_PY'
 #!/usr/bin/env python3
 # The measuring half of bench-migration.sh (which writes this file and runs
 # it).  Subcommands:
@@ -1079,174 +722,14 @@ write_bench_py() {
 #   add-ports ...    N ports bound to a fake chassis, in one transaction
 #   median --key K FILE   the median of K's values in a results file
 #   summary RESULTS [OVN_RESULTS]   the final table
-import argparse
-import codecs
-import json
-import os
-import signal
-import socket
-import statistics
-import struct
-import subprocess
-import sys
-import threading
-import time
-
-
-def now():
-    return time.time()
-
-
-def ms(seconds):
-    return seconds * 1000.0
-
-
-class Ovsdb:
-    """A minimal OVSDB JSON-RPC client over a unix socket: transact and
-    monitor, replies read by a thread."""
-
-    def __init__(self, remote):
-        if not remote.startswith("unix:"):
-            raise SystemExit("bench.py: only unix: remotes (%s)" % remote)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(remote[5:])
-        self.wlock = threading.Lock()
-        self.cv = threading.Condition()
-        self.replies = {}
-        self.next_id = 1
-        self.update_cb = None
-        self.closed = False
-        threading.Thread(target=self._reader, daemon=True).start()
-
-    def _send(self, obj):
-        data = json.dumps(obj).encode()
-        with self.wlock:
-            self.sock.sendall(data)
-
-    def _reader(self):
-        dec = json.JSONDecoder()
-        utf8 = codecs.getincrementaldecoder("utf-8")()
-        buf = ""
-        while True:
-            try:
-                data = self.sock.recv(1 << 20)
-            except OSError:
-                data = b""
-            if not data:
-                with self.cv:
-                    self.closed = True
-                    self.cv.notify_all()
-                return
-            t = now()
-            buf += utf8.decode(data)
-            while True:
-                buf = buf.lstrip()
-                if not buf:
-                    break
-                try:
-                    obj, end = dec.raw_decode(buf)
-                except ValueError:
-                    break
-                buf = buf[end:]
-                self._handle(obj, t)
-
-    def _handle(self, obj, t):
-        method = obj.get("method")
-        if method == "echo":
-            self._send({"id": obj["id"], "result": obj["params"], "error": None})
-        elif method == "update":
-            if self.update_cb:
-                self.update_cb(obj["params"][1], t)
-        elif method is None:
-            with self.cv:
-                self.replies[obj["id"]] = obj
-                self.cv.notify_all()
-
-    def call(self, method, params, timeout=120):
-        with self.cv:
-            rid = self.next_id
-            self.next_id += 1
-        self._send({"id": rid, "method": method, "params": params})
-        deadline = now() + timeout
-        with self.cv:
-            while rid not in self.replies:
-                if self.closed:
-                    raise SystemExit("bench.py: OVSDB connection closed")
-                left = deadline - now()
-                if left <= 0:
-                    raise SystemExit("bench.py: OVSDB %s timed out" % method)
-                self.cv.wait(left)
-            reply = self.replies.pop(rid)
-        if reply.get("error"):
-            raise SystemExit("bench.py: OVSDB %s failed: %s" % (method, reply["error"]))
-        return reply["result"]
-
-    def transact(self, db, ops, timeout=120):
-        result = self.call("transact", [db] + ops, timeout)
-        for i, r in enumerate(result):
-            if r is not None and "error" in r:
-                raise SystemExit("bench.py: transaction failed at op %d: %s"
-                                 % (i, json.dumps(r)[:500]))
-        return result
-
-    def select(self, db, table, where, columns):
-        return self.transact(db, [{"op": "select", "table": table,
-                                   "where": where, "columns": columns}])[0]["rows"]
+BENCH_PY
+        bench_py_common struct
+        cat <<'BENCH_PY'
 
 
 # ---------------------------------------------------------------------------
 # plug-watch and echo-watch: the two ends of "plug -> traffic flows", in
 # separate processes so that neither delays the other's time stamps.
-
-class FlowWatch:
-    """"ovs-ofctl monitor br-int watch:!initial" on one hypervisor, every
-    flow change stamped with the time it was read."""
-
-    def __init__(self, rundir):
-        self.events = []
-        self.lock = threading.Lock()
-        env = dict(os.environ, OVS_RUNDIR=rundir)
-        self.proc = subprocess.Popen(["ovs-ofctl", "monitor", "br-int", "watch:!initial"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=env)
-        threading.Thread(target=self._reader, daemon=True).start()
-        deadline = now() + 10
-        while True:
-            with self.lock:
-                if self.events:
-                    break
-            if self.proc.poll() is not None or now() > deadline:
-                raise SystemExit("bench.py: ovs-ofctl monitor in %s failed" % rundir)
-            time.sleep(0.005)
-
-    def _reader(self):
-        fd = self.proc.stdout.fileno()
-        rest = b""
-        while True:
-            data = os.read(fd, 1 << 16)
-            t = now()
-            if not data:
-                return
-            lines = (rest + data).split(b"\n")
-            rest = lines.pop()
-            with self.lock:
-                self.events += [(t, l.decode(errors="replace")) for l in lines]
-
-    def first(self, t0, needle):
-        """The time of the first flow added or modified after t0 whose text
-        contains needle, or None."""
-        with self.lock:
-            for t, line in self.events:
-                if (t >= t0 and needle in line
-                        and ("event=ADDED" in line or "event=MODIFIED" in line)):
-                    return t
-        return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait()
-
 
 def plug_watch(a):
     """Prints "T_INSERT T_OFPORT T_FLOW": when an Interface row named IFACE
@@ -1260,30 +743,24 @@ def plug_watch(a):
 
     def cb(updates, t):
         with cv:
-            for uuid, u in updates.get("Interface", {}).items():
-                new = u.get("new")
-                if new is None:
-                    rows.pop(uuid, None)
-                    continue
-                if ("old" not in u and new.get("name") == a.iface
+            for uuid, row, inserted in apply_updates(rows, updates, "Interface"):
+                if (inserted and row.get("name") == a.iface
                         and state["t_insert"] is None):
                     state["t_insert"] = t
                     state["uuid"] = uuid
-                row = rows.setdefault(uuid, {})
-                row.update(new)
                 of = row.get("ofport")
                 if (uuid == state["uuid"] and isinstance(of, int) and of > 0
                         and state["t_ofport"] is None):
                     state["t_ofport"] = t
             cv.notify_all()
 
-    flows = FlowWatch(a.flow_rundir) if a.flow_rundir else None
+    flows = FlowMon("flows", a.flow_rundir, "watch:!initial") if a.flow_rundir else None
     t_flow = None
     try:
         db = Ovsdb(a.db)
-        db.call("monitor", ["Open_vSwitch", ["plug"],
-                            {"Interface": {"columns": ["name", "ofport"]}}])
-        db.update_cb = cb
+        # Only what changes from now on: the VIF is not there yet.
+        db.monitor("Open_vSwitch", ["plug"],
+                   {"Interface": {"columns": ["name", "ofport"]}}, cb, initial=False)
         open(a.ready, "w").close()
         deadline = now() + a.timeout
         while now() < deadline:
@@ -1354,62 +831,29 @@ def stream_watch(a):
 # ---------------------------------------------------------------------------
 # add-ports: N ports on NETWORK bound to the fake chassis FAKE.
 
-def port_mac(k):
-    return "02:5c:%02x:%02x:%02x:%02x" % (k >> 24 & 255, k >> 16 & 255, k >> 8 & 255, k & 255)
-
-
 def add_ports(a):
     db = Ovsdb(a.db)
     t0 = now()
-    base = 10000
+    prefix = "%s-r" % a.network
+    keys = range(10000, 10000 + a.count)
     if a.backend == "roam":
-        net = db.select("Roam", "Network", [["name", "==", a.network]], ["_uuid"])[0]["_uuid"][1]
-        ch = db.select("Roam", "Chassis", [["name", "==", a.fake]], ["_uuid"])[0]["_uuid"][1]
-        ops = [{"op": "insert", "table": "Port", "row": {
-                    "name": "%s-r%d" % (a.network, k),
-                    "network": ["uuid", net],
-                    "mac": port_mac(k),
-                    "ips": "2001:db8:5ca1::%x/64" % k,
-                    "tunnel_key": k,
-                    "chassis": ["uuid", ch]}}
-               for k in range(base, base + a.count)]
-        db.transact("Roam", ops)
+        net = db.uuid("Roam", "Network", a.network)
+        ch = db.uuid("Roam", "Chassis", a.fake)
+        db.transact("Roam", roam_remote_port_ops(prefix, net, ch, keys))
         print("%d ports on %s bound to %s, in one transaction (%.0f ms)"
               % (a.count, a.network, a.fake, ms(now() - t0)), flush=True)
         return
     sb = Ovsdb(a.sb)
-    ls = db.select("OVN_Northbound", "Logical_Switch",
-                   [["name", "==", a.network]], ["_uuid"])[0]["_uuid"][1]
-    ops = []
-    names = []
-    for k in range(base, base + a.count):
-        names.append(["named-uuid", "lsp%d" % k])
-        ops.append({"op": "insert", "table": "Logical_Switch_Port",
-                    "uuid-name": "lsp%d" % k, "row": {
-                        "name": "%s-r%d" % (a.network, k),
-                        "addresses": "%s 2001:db8:5ca1::%x" % (port_mac(k), k)}})
-    ops.append({"op": "mutate", "table": "Logical_Switch",
-                "where": [["_uuid", "==", ["uuid", ls]]],
-                "mutations": [["ports", "insert", ["set", names]]]})
-    db.transact("OVN_Northbound", ops)
+    pbw = PortBindingWatch(sb, prefix)
+    ls = db.uuid("OVN_Northbound", "Logical_Switch", a.network)
+    db.transact("OVN_Northbound", ovn_remote_lsp_ops(prefix, ls, keys))
     # Bind them once ovn-northd has created their Port_Bindings.
-    prefix = "%s-r" % a.network
-    deadline = now() + 120
-    while True:
-        rows = sb.select("OVN_Southbound", "Port_Binding", [], ["logical_port"])
-        n = sum(1 for r in rows if r["logical_port"].startswith(prefix))
-        if n >= a.count:
-            break
-        if now() > deadline:
-            raise SystemExit("bench.py: ovn-northd made only %d of %d Port_Bindings"
-                             % (n, a.count))
-        time.sleep(0.2)
-    ch = sb.select("OVN_Southbound", "Chassis", [["name", "==", a.fake]], ["_uuid"])[0]["_uuid"][1]
-    sb.transact("OVN_Southbound", [
-        {"op": "update", "table": "Port_Binding",
-         "where": [["logical_port", "==", "%s-r%d" % (a.network, k)]],
-         "row": {"chassis": ["uuid", ch]}}
-        for k in range(base, base + a.count)])
+    t, uuids = pbw.wait_count(a.count, 120)
+    if t is None:
+        raise SystemExit("bench.py: ovn-northd made only %d of %d Port_Bindings"
+                         % (len(uuids), a.count))
+    ch = sb.uuid("OVN_Southbound", "Chassis", a.fake)
+    sb.transact("OVN_Southbound", ovn_bind_ops(uuids, ch))
     print("%d logical switch ports on %s, bound to %s in the southbound DB (%.0f ms)"
           % (a.count, a.network, a.fake, ms(now() - t0)), flush=True)
 
@@ -1417,59 +861,50 @@ def add_ports(a):
 # ---------------------------------------------------------------------------
 # Results and the summary table.
 
-def read_results(path):
-    r = {}
-    if path and os.path.exists(path):
-        for line in open(path):
-            f = line.split()
-            if len(f) == 2:
-                r.setdefault(f[0], []).append(float(f[1]))
-    return r
-
-
 def median(a):
     v = read_results(a.file).get(a.key)
     if v:
         print("%.3f" % statistics.median(v))
 
 
+def migration_row(scen):
+    return (scen + ".row", "  Migration row: detected -> activated", "ms", 0, "")
+
+
+def plug_steps(scen, what):
+    """The rows of the steps of a scenario's "WHAT -> traffic flows" (what
+    probe_finish timed), and of its Migration row."""
+    return [
+        (scen + ".ofport", "  %s -> ofport assigned (vswitchd)" % what, "ms", 1, ""),
+        (scen + ".hv1", "  %s -> hv1's flow for the VM changed" % what, "ms", 1, ""),
+        (scen + ".arrive", "  %s -> first datagram reaches the VM" % what, "ms", 1, ""),
+        migration_row(scen),
+    ]
+
+
 ROWS = [
     # key, label, unit, digits, target
     ("cold.flow", "cold: VIF plugged on C -> traffic flows", "ms", 1,
      "< 5 ms median (OVN: 15-23 ms)"),
-    ("cold.ofport", "  plugged -> ofport assigned (vswitchd)", "ms", 1, ""),
-    ("cold.hv1", "  plugged -> hv1's flow for the VM changed", "ms", 1, ""),
-    ("cold.arrive", "  plugged -> first datagram reaches the VM", "ms", 1, ""),
-    ("cold.row", "  Migration row: detected -> activated", "ms", 0, ""),
+] + plug_steps("cold", "plugged") + [
     ("cold.lost", "cold: packets lost (1 ms stream)", "pkts", 0, ""),
     ("cold.blackout", "cold: blackout", "ms", 1, ""),
     ("live.lost", "live: packets lost", "pkts", 0, "0 (OVN: 7-11)"),
     ("live.dups", "live: duplicates seen by the VM", "pkts", 0, "(report)"),
     ("live.blackout", "live: blackout", "ms", 1, ""),
-    ("live.row", "  Migration row: detected -> activated", "ms", 0, ""),
+    migration_row("live"),
     ("failover.flow", "failover: VM started on C -> traffic flows", "ms", 1,
      "< 20 ms median"),
-    ("failover.ofport", "  started -> ofport assigned (vswitchd)", "ms", 1, ""),
-    ("failover.hv1", "  started -> hv1's flow for the VM changed", "ms", 1, ""),
-    ("failover.arrive", "  started -> first datagram reaches the VM", "ms", 1, ""),
-    ("failover.row", "  Migration row: detected -> activated", "ms", 0, ""),
+] + plug_steps("failover", "started") + [
     ("failover.dead", "failover: kill -> B seen dead (chassis-list)", "ms", 0, ""),
     ("failover.lost", "failover: packets lost (incl. that wait)", "pkts", 0, ""),
     ("failover.blackout", "failover: blackout (incl. that wait)", "ms", 1, ""),
     ("newnet.flow", "new network (N ports): plugged -> traffic", "ms", 1,
      "< 50 ms median (OVN: 1.0-1.3 s)"),
-    ("newnet.ofport", "  plugged -> ofport assigned (vswitchd)", "ms", 1, ""),
-    ("newnet.hv1", "  plugged -> hv1's flow for the VM changed", "ms", 1, ""),
-    ("newnet.arrive", "  plugged -> first datagram reaches the VM", "ms", 1, ""),
-    ("newnet.row", "  Migration row: detected -> activated", "ms", 0, ""),
+] + plug_steps("newnet", "plugged") + [
     ("newnet.lost", "new network: packets lost", "pkts", 0, ""),
     ("newnet.blackout", "new network: blackout", "ms", 1, ""),
 ]
-
-
-def fmt_stats(v, unit, digits):
-    return "%.*f / %.*f / %.*f %s" % (digits, min(v), digits, statistics.median(v),
-                                      digits, max(v), unit)
 
 
 def cell(src, key, unit, digits):
@@ -1550,28 +985,19 @@ def main():
     s.add_argument("ovn", nargs="?")
     s.set_defaults(fn=summary)
 
-    a = p.parse_args()
-    # SIGTERM unwinds like an exception ("finally" clauses run).
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
-    a.fn(a)
+    run_main(p)
 
 
 if __name__ == "__main__":
     main()
 BENCH_PY
+    } > "$1"
 }
 
 # --------------------------------------------------------------------------
 # Main.
 
-write_bench_py "$BENCH_PY" || die "cannot write $BENCH_PY"
-say "bench-migration: $RUNS runs (+1 warm-up), scenarios $SCENARIOS, backends $BACKENDS; dir $BENCH_DIR"
-say "roam-agent: $("$ROAM_BUILDDIR/agent/roam-agent" --version 2>/dev/null | head -n 1) ($ROAM_BUILDDIR); source $(git -C "$ROAM_SRCDIR" describe --always --dirty 2>/dev/null || echo "?")"
-say "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-rm -f "$BENCH_DIR"/results-*.txt
-for b in $BACKENDS; do
-    run_backend "$b"
-done
+bench_main "bench-migration: $RUNS runs (+1 warm-up), scenarios $SCENARIOS, backends $BACKENDS; dir $BENCH_DIR"
 
 heading "Summary (min / median / max over $RUNS moves each)"
 if [[ " $BACKENDS " == *" ovn "* ]] && [[ " $BACKENDS " == *" roam "* ]]; then
