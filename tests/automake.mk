@@ -50,6 +50,7 @@ tests_unit_test_local_config_LDADD = $(UNIT_TEST_LDADD)
 # in the modules they use.
 PIPELINE_TEST_SOURCES = \
 	agent/binding.c \
+	agent/chassis.c \
 	agent/claim.c \
 	agent/desired-flows.c \
 	agent/flow-set.c \

@@ -78,10 +78,12 @@ setup(void **state OVS_UNUSED)
     init_port(4, "e", "not-a-mac", &hv2, OFPP_NONE);
     init_port(5, "f", "00:00:5e:00:53:0f", &hv4, OFPP_NONE);
 
-    tunnel_hv2 = (struct tunnel) { &hv2, "geneve", "192.0.2.12",
-                                   u16_to_ofp(7) };
-    tunnel_hv3 = (struct tunnel) { &hv3, "geneve", "192.0.2.13",
-                                   u16_to_ofp(8) };
+    tunnel_hv2 = (struct tunnel) { .chassis = &hv2, .type = "geneve",
+                                   .remote_ip = "192.0.2.12",
+                                   .ofport = u16_to_ofp(7) };
+    tunnel_hv3 = (struct tunnel) { .chassis = &hv3, .type = "geneve",
+                                   .remote_ip = "192.0.2.13",
+                                   .ofport = u16_to_ofp(8) };
     shash_init(&tunnels);
     shash_add(&tunnels, "hv2", &tunnel_hv2);
     shash_add(&tunnels, "hv3", &tunnel_hv3);
@@ -289,7 +291,9 @@ duplicate_mac_yields_one_flow(void **state OVS_UNUSED)
 {
     /* A second local port with a's MAC. */
     struct roamrec_port dup = ports[0];
-    struct pipeline_port dup_view = { &dup, u16_to_ofp(9) };
+    struct pipeline_port dup_view = {
+        .row = &dup, .role = BINDING_ROLE_ACTIVE, .ofport = u16_to_ofp(9),
+    };
     struct flow_set dup_flows;
     struct match match;
 
