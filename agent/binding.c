@@ -90,6 +90,7 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->vifs);
     shash_init(&state->last_chassis);
     sset_init(&state->watch);
+    sset_init(&state->releasing);
 }
 
 static void
@@ -114,6 +115,7 @@ binding_state_destroy(struct binding_state *state)
     shash_destroy(&state->vifs);
     shash_destroy_free_data(&state->last_chassis);
     sset_destroy(&state->watch);
+    sset_destroy(&state->releasing);
 }
 
 static const char *
@@ -239,27 +241,46 @@ iface_ofport(const struct ovsrec_interface *iface)
             ? u16_to_ofp(*iface->ofport) : OFPP_NONE);
 }
 
-/* Handles a VIF that went away.  Returns true if it wrote anything. */
+/* Writes the releases of the ports in 'state->releasing' that this chassis
+ * still holds, and forgets those it no longer holds or whose VIF is back.
+ * Each write verifies the column it clears: another chassis may have
+ * claimed the port in the meantime (a cold move's destination, after both
+ * lost the central database for a while), and its claim must stand.  The
+ * transaction then fails and the next run sees who holds the port.
+ * Returns true if it wrote anything. */
 static bool
-handle_unplug(const struct binding_ctx_in *ctx_in, struct local_vif *vif)
+release_ports(const struct binding_ctx_in *ctx_in,
+              struct binding_state *state)
 {
-    const struct roamrec_port *port
-        = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
+    const struct roamrec_chassis *me = ctx_in->chassis;
     bool wrote = false;
+    const char *name;
 
-    VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
-    if (port && ctx_in->chassis && port->chassis == ctx_in->chassis) {
-        roamrec_port_set_chassis(port, NULL);
-        bool up = false;
-        roamrec_port_set_up(port, &up, 1);
-        VLOG_INFO("releasing port %s", vif->iface_id);
-        wrote = true;
-    }
-    if (port && ctx_in->chassis
-        && port->additional_chassis == ctx_in->chassis) {
-        roamrec_port_set_additional_chassis(port, NULL);
-        VLOG_INFO("port %s: no longer a live migration's destination",
-                  vif->iface_id);
+    SSET_FOR_EACH_SAFE (name, &state->releasing) {
+        const struct roamrec_port *port
+            = binding_lookup_port(ctx_in->port_by_name, name);
+        bool holds = port && me && port->chassis == me;
+        bool standby = port && me && port->additional_chassis == me;
+        if ((!holds && !standby) || shash_find(&state->vifs, name)) {
+            sset_delete(&state->releasing, SSET_NODE_FROM_NAME(name));
+            continue;
+        }
+        if (!ctx_in->roam_idl_txn) {
+            continue;
+        }
+        if (holds) {
+            roamrec_port_verify_chassis(port);
+            roamrec_port_set_chassis(port, NULL);
+            bool up = false;
+            roamrec_port_set_up(port, &up, 1);
+            VLOG_INFO("releasing port %s", name);
+        }
+        if (standby) {
+            roamrec_port_verify_additional_chassis(port);
+            roamrec_port_set_additional_chassis(port, NULL);
+            VLOG_INFO("port %s: no longer a live migration's destination",
+                      name);
+        }
         wrote = true;
     }
     return wrote;
@@ -615,7 +636,8 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
                 continue;
             }
             if (txn) {
-                wrote |= handle_unplug(ctx_in, vif);
+                VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
+                sset_add(&state->releasing, vif->iface_id);
             }
             local_vif_destroy(vif);
             shash_delete(&state->vifs, node);
@@ -649,6 +671,9 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         shash_destroy(&current);
         return wrote;
     }
+
+    /* Releases of VIFs that left. */
+    wrote |= release_ports(ctx_in, state);
 
     /* Claims, states, Port.up and Migration rows. */
     struct sset watch = SSET_INITIALIZER(&watch);

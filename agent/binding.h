@@ -106,6 +106,12 @@ struct binding_state {
                                  * destination claims it). */
     struct sset watch;          /* Chassis whose liveness the claims need:
                                  * the holders of the VIFs' ports. */
+    struct sset releasing;      /* Names of ports whose VIF left this
+                                 * chassis while it may still hold them
+                                 * (as chassis or additional_chassis): the
+                                 * release is written, and written again,
+                                 * until the database shows it, or shows
+                                 * that another chassis took the port. */
 };
 
 void binding_state_init(struct binding_state *);
