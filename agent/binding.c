@@ -90,7 +90,8 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->vifs);
     shash_init(&state->last_chassis);
     sset_init(&state->watch);
-    sset_init(&state->releasing);
+    shash_init(&state->releasing);
+    state->checked_orphans = false;
 }
 
 static void
@@ -115,7 +116,7 @@ binding_state_destroy(struct binding_state *state)
     shash_destroy(&state->vifs);
     shash_destroy_free_data(&state->last_chassis);
     sset_destroy(&state->watch);
-    sset_destroy(&state->releasing);
+    shash_destroy(&state->releasing);
 }
 
 static const char *
@@ -241,29 +242,72 @@ iface_ofport(const struct ovsrec_interface *iface)
             ? u16_to_ofp(*iface->ofport) : OFPP_NONE);
 }
 
+/* Queues for release the ports that this chassis holds (as chassis or
+ * additional_chassis) but has no interface for on 'current' (iface-id to
+ * Interface): VIFs removed while the agent was not running.  Once, with
+ * both databases replicated. */
+static void
+queue_orphans(const struct binding_ctx_in *ctx_in,
+              struct binding_state *state, const struct shash *current)
+{
+    const struct roamrec_port *port;
+
+    ROAMREC_PORT_FOR_EACH (port, ctx_in->roam_idl) {
+        if ((port->chassis == ctx_in->chassis
+             || port->additional_chassis == ctx_in->chassis)
+            && !shash_find(current, port->name)
+            && !shash_find(&state->releasing, port->name)) {
+            VLOG_INFO("port %s is bound to this chassis, which has no VIF "
+                      "for it", port->name);
+            shash_add(&state->releasing, port->name, NULL);
+        }
+    }
+    state->checked_orphans = true;
+}
+
 /* Writes the releases of the ports in 'state->releasing' that this chassis
- * still holds, and forgets those it no longer holds or whose VIF is back.
+ * still holds, and forgets those it no longer holds.  'current' maps
+ * iface-ids to the Interfaces on the integration bridge.
+ *
  * Each write verifies the column it clears: another chassis may have
  * claimed the port in the meantime (a cold move's destination, after both
  * lost the central database for a while), and its claim must stand.  The
  * transaction then fails and the next run sees who holds the port.
- * Returns true if it wrote anything. */
+ *
+ * A VIF that comes back before its release was written keeps the binding;
+ * one that comes back after that waits for the release and then claims the
+ * port anew (binding_run() holds it back).  Returns true if it wrote
+ * anything. */
 static bool
 release_ports(const struct binding_ctx_in *ctx_in,
-              struct binding_state *state)
+              struct binding_state *state, const struct shash *current)
 {
     const struct roamrec_chassis *me = ctx_in->chassis;
+    struct shash_node *node, *next;
     bool wrote = false;
-    const char *name;
 
-    SSET_FOR_EACH_SAFE (name, &state->releasing) {
+    SHASH_FOR_EACH_SAFE (node, next, &state->releasing) {
+        const char *name = node->name;
         const struct roamrec_port *port
             = binding_lookup_port(ctx_in->port_by_name, name);
         bool holds = port && me && port->chassis == me;
         bool standby = port && me && port->additional_chassis == me;
-        if ((!holds && !standby) || shash_find(&state->vifs, name)) {
-            sset_delete(&state->releasing, SSET_NODE_FROM_NAME(name));
+        if (!holds && !standby) {
+            shash_delete(&state->releasing, node);
             continue;
+        }
+        if (!node->data) {
+            const struct ovsrec_interface *iface = shash_find_data(current,
+                                                                   name);
+            if (shash_find(&state->vifs, name)) {
+                /* Back before the release was written. */
+                shash_delete(&state->releasing, node);
+                continue;
+            } else if (iface && !iface->n_ofport) {
+                /* An interface with this iface-id that ovs-vswitchd has not
+                 * added yet (a VIF re-plugged at once): wait for it. */
+                continue;
+            }
         }
         if (!ctx_in->roam_idl_txn) {
             continue;
@@ -281,6 +325,7 @@ release_ports(const struct binding_ctx_in *ctx_in,
             VLOG_INFO("port %s: no longer a live migration's destination",
                       name);
         }
+        node->data = (void *) 1;
         wrote = true;
     }
     return wrote;
@@ -534,6 +579,7 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
         if (txn) {
             VLOG_INFO("port %s: requested_chassis no longer names this "
                       "chassis: leaving the live migration", port->name);
+            roamrec_port_verify_additional_chassis(port);
             roamrec_port_set_additional_chassis(port, NULL);
             vif->state = VIF_BOUND_ELSEWHERE;
             vif->claim_sent = false;
@@ -631,13 +677,10 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         const struct ovsrec_interface *iface = shash_find_data(&current,
                                                                node->name);
         if (!iface || !uuid_equals(&iface->header_.uuid, &vif->iface_uuid)) {
-            if (ctx_in->br_int && !txn) {
-                /* The release must be written: try again later. */
-                continue;
-            }
-            if (txn) {
-                VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
-                sset_add(&state->releasing, vif->iface_id);
+            /* The release is written once the central database can be. */
+            VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
+            if (!shash_find(&state->releasing, vif->iface_id)) {
+                shash_add(&state->releasing, vif->iface_id, NULL);
             }
             local_vif_destroy(vif);
             shash_delete(&state->vifs, node);
@@ -673,7 +716,10 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     }
 
     /* Releases of VIFs that left. */
-    wrote |= release_ports(ctx_in, state);
+    if (!state->checked_orphans && txn && ctx_in->br_int) {
+        queue_orphans(ctx_in, state, &current);
+    }
+    wrote |= release_ports(ctx_in, state, &current);
 
     /* Claims, states, Port.up and Migration rows. */
     struct sset watch = SSET_INITIALIZER(&watch);
@@ -682,6 +728,13 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         const struct roamrec_port *port
             = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
 
+        if (shash_find_data(&state->releasing, vif->iface_id)) {
+            /* Plugged again after the release of its previous VIF was
+             * written: a new plug once that is done. */
+            vif_log_problem(vif, "waiting for the release of its previous "
+                            "VIF");
+            continue;
+        }
         wrote |= update_vif(ctx_in, state, vif, port,
                             shash_find_data(&current, vif->iface_id));
         if (port && port->chassis && port->chassis != ctx_in->chassis) {

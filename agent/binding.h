@@ -106,12 +106,18 @@ struct binding_state {
                                  * destination claims it). */
     struct sset watch;          /* Chassis whose liveness the claims need:
                                  * the holders of the VIFs' ports. */
-    struct sset releasing;      /* Names of ports whose VIF left this
-                                 * chassis while it may still hold them
-                                 * (as chassis or additional_chassis): the
-                                 * release is written, and written again,
-                                 * until the database shows it, or shows
-                                 * that another chassis took the port. */
+    struct shash releasing;     /* Port name to nonnull once written: the
+                                 * ports whose VIF left this chassis while
+                                 * it may still hold them (as chassis or
+                                 * additional_chassis).  The release is
+                                 * written, and written again, until the
+                                 * database shows it, or shows that another
+                                 * chassis took the port.  A VIF for such a
+                                 * port waits until then, and then claims it
+                                 * as a new plug. */
+    bool checked_orphans;       /* Ports held here without a VIF (removed
+                                 * while the agent was not running) were
+                                 * queued for release. */
 };
 
 void binding_state_init(struct binding_state *);

@@ -359,6 +359,19 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
                                                    ctx_in->agent_id);
         ctx_out->changed = true;
     }
+    bool bfd = cfg->bfd_interval > 0;
+    if (smap_get_bool(&chassis->other_config, CHASSIS_BFD_KEY, false) != bfd
+        || (!bfd && smap_get(&chassis->other_config, CHASSIS_BFD_KEY))) {
+        if (bfd) {
+            roamrec_chassis_update_other_config_setkey(chassis,
+                                                       CHASSIS_BFD_KEY,
+                                                       "true");
+        } else {
+            roamrec_chassis_update_other_config_delkey(chassis,
+                                                       CHASSIS_BFD_KEY);
+        }
+        ctx_out->changed = true;
+    }
     if (strcmp(chassis->hostname, cfg->hostname)) {
         roamrec_chassis_set_hostname(chassis, cfg->hostname);
         ctx_out->changed = true;

@@ -66,6 +66,10 @@ const struct roamrec_chassis_private *chassis_private_lookup(
  * alive. */
 #define CHASSIS_OWNER_KEY "roam-agent-id"
 
+/* The key in Chassis other_config that says "true" if the chassis runs BFD
+ * on its tunnels (tunnels.h); absent otherwise. */
+#define CHASSIS_BFD_KEY "roam-bfd"
+
 /* Inputs of chassis_run(). */
 struct chassis_ctx_in {
     struct ovsdb_idl_txn *roam_idl_txn;       /* NULL if no writes possible. */

@@ -21,14 +21,18 @@ dead_chassis_run(const struct shash *tunnels, struct sset *dead)
 
     SHASH_FOR_EACH (node, tunnels) {
         const struct tunnel *tunnel = node->data;
-        if (tunnel->down) {
+        bool was_dead = sset_contains(dead, node->name);
+        if (tunnel->bfd == TUNNEL_BFD_DOWN
+            || (tunnel->bfd == TUNNEL_BFD_UNKNOWN && was_dead)) {
+            /* (A session that started anew, after the local ovs-vswitchd
+             * restarted, says nothing until it comes up.) */
             sset_add(&now_dead, node->name);
-            if (!sset_contains(dead, node->name)) {
+            if (!was_dead) {
                 VLOG_WARN("chassis %s is unreachable (BFD on its tunnel "
                           "went down): no more flooded traffic to it",
                           node->name);
             }
-        } else if (sset_contains(dead, node->name)) {
+        } else if (was_dead) {
             VLOG_INFO("chassis %s is reachable again (BFD on its tunnel is "
                       "up): flooding to it", node->name);
         }

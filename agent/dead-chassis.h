@@ -7,7 +7,8 @@
 
 /* Which remote chassis get no flooded traffic: those whose tunnel's BFD
  * session went down (tunnels.h), because their ovs-vswitchd or the path to
- * it failed.
+ * it failed, until it is up again.  A session with no verdict (started anew
+ * after the local ovs-vswitchd restarted) leaves a chassis as it was.
  *
  * This is the data path's view, kept by ovs-vswitchd at no cost to the
  * agent or the central database.  It is not the liveness that roam-ctl

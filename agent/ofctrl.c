@@ -696,8 +696,10 @@ ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
         VLOG_WARN_RL(&rl, "%s: the switch refused the flow dump (%s), "
                      "reconnecting", of->bridge, error_s);
         rconn_reconnect(of->swconn);
-    } else if (of->state == OFCTRL_SYNCED
-               && (bundle = ofctrl_find_bundle(of, oh->xid)) != NULL) {
+    } else if ((bundle = ofctrl_find_bundle(of, oh->xid)) != NULL) {
+        /* Also while dumping: ofctrl_resync() dumps with bundles still
+         * outstanding, and a rejected one must not be confirmed by its
+         * barrier. */
         ofctrl_bundle_rejected(of, bundle, error, &payload);
     } else if (of->has_rejected_xid && oh->xid == of->rejected_xid) {
         /* The switch reports a failed commit twice: for the flow mod and

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "chassis.h"
 #include "hash.h"
 #include "lib/vswitch-idl.h"
 #include "flow.h"
@@ -66,8 +67,11 @@ choose_encap(const struct roamrec_chassis *remote,
     return NULL;
 }
 
-/* Fills 'bfd' with the Interface 'bfd' column for 'interval' (ms, 0 for no
- * BFD). */
+/* The keys of the Interface "bfd" column that the agent owns. */
+static const char *const bfd_keys[] = { "enable", "min_rx", "min_tx" };
+
+/* Fills 'bfd' with the agent's keys of the Interface "bfd" column for
+ * 'interval' (ms, 0 for no BFD). */
 static void
 tunnel_bfd_config(int interval, struct smap *bfd)
 {
@@ -78,19 +82,60 @@ tunnel_bfd_config(int interval, struct smap *bfd)
     }
 }
 
-/* Whether the BFD session described by 'status' (the Interface 'bfd_status'
- * column) was up and went down: it is not forwarding, and it has changed
- * its forwarding state before (it starts not forwarding, with no flap). */
-static bool
-tunnel_bfd_down(const struct smap *status)
+/* What the Interface "bfd_status" column 'status' says.  A session starts
+ * not forwarding, with no flap; so one that does not forward and has
+ * flapped was up and went down. */
+static enum tunnel_bfd
+tunnel_bfd_state(const struct smap *status)
 {
     const char *forwarding = smap_get(status, "forwarding");
     unsigned int flaps;
 
-    return (forwarding && !strcmp(forwarding, "false")
-            && str_to_uint(smap_get_def(status, "flap_count", "0"), 10,
-                           &flaps)
-            && flaps > 0);
+    if (!forwarding) {
+        return TUNNEL_BFD_UNKNOWN;
+    } else if (!strcmp(forwarding, "true")) {
+        return TUNNEL_BFD_UP;
+    } else if (str_to_uint(smap_get_def(status, "flap_count", "0"), 10,
+                           &flaps) && flaps > 0) {
+        return TUNNEL_BFD_DOWN;
+    }
+    return TUNNEL_BFD_UNKNOWN;
+}
+
+/* Makes the agent's keys of 'iface''s "bfd" column those for 'interval',
+ * leaving any other key alone.  Returns true if it changed anything. */
+static bool
+tunnel_bfd_update(const struct ovsrec_interface *iface, int interval)
+{
+    struct smap bfd = SMAP_INITIALIZER(&bfd);
+    bool changed = false;
+
+    tunnel_bfd_config(interval, &bfd);
+    for (size_t i = 0; i < ARRAY_SIZE(bfd_keys); i++) {
+        const char *want = smap_get(&bfd, bfd_keys[i]);
+        const char *have = smap_get(&iface->bfd, bfd_keys[i]);
+        if (!nullable_string_is_equal(want, have)) {
+            if (want) {
+                ovsrec_interface_update_bfd_setkey(iface, bfd_keys[i], want);
+            } else {
+                ovsrec_interface_update_bfd_delkey(iface, bfd_keys[i]);
+            }
+            changed = true;
+        }
+    }
+    smap_destroy(&bfd);
+    return changed;
+}
+
+/* The BFD interval of 'tunnel': this chassis's, if the remote chassis runs
+ * BFD too, otherwise 0. */
+static int
+tunnel_bfd_interval(const struct tunnels_ctx_in *ctx_in,
+                    const struct tunnel *tunnel)
+{
+    return (smap_get_bool(&tunnel->chassis->other_config, CHASSIS_BFD_KEY,
+                          false)
+            ? ctx_in->bfd_interval : 0);
 }
 
 static void
@@ -133,15 +178,7 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
     const struct ovsrec_interface *iface = port->interfaces[0];
     const char *remote_ip = smap_get_def(&iface->options, "remote_ip", "");
     const char *key = smap_get_def(&iface->options, "key", "");
-    bool changed = false;
-
-    struct smap bfd = SMAP_INITIALIZER(&bfd);
-    tunnel_bfd_config(bfd_interval, &bfd);
-    if (!smap_equal(&bfd, &iface->bfd)) {
-        ovsrec_interface_set_bfd(iface, &bfd);
-        changed = true;
-    }
-    smap_destroy(&bfd);
+    bool changed = tunnel_bfd_update(iface, bfd_interval);
 
     if (strcmp(iface->type, tunnel->type) || strcmp(remote_ip,
                                                     tunnel->remote_ip)
@@ -187,7 +224,7 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         tunnel->type = encap->type;
         tunnel->remote_ip = encap->ip;
         tunnel->ofport = OFPP_NONE;
-        tunnel->down = false;
+        tunnel->bfd = TUNNEL_BFD_OFF;
         if (!shash_add_once(tunnels, chassis->name, tunnel)) {
             free(tunnel);
         }
@@ -234,11 +271,13 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             if (iface->n_ofport && *iface->ofport > 0) {
                 tunnel->ofport = u16_to_ofp(*iface->ofport);
             }
-            tunnel->down = (ctx_in->bfd_interval
-                            && tunnel_bfd_down(&iface->bfd_status));
+            int bfd_interval = tunnel_bfd_interval(ctx_in, tunnel);
+            tunnel->bfd = (bfd_interval && smap_get_bool(&iface->bfd,
+                                                         "enable", false)
+                           ? tunnel_bfd_state(&iface->bfd_status)
+                           : TUNNEL_BFD_OFF);
             if (ctx_in->ovs_idl_txn) {
-                changed |= tunnel_port_update(port, tunnel,
-                                              ctx_in->bfd_interval);
+                changed |= tunnel_port_update(port, tunnel, bfd_interval);
             }
         } else if (ctx_in->ovs_idl_txn) {
             VLOG_INFO("removing tunnel %s to chassis %s", port->name,
@@ -255,7 +294,8 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             if (!sset_contains(&present, node->name)) {
                 char *name = tunnels_port_name(node->name);
                 tunnel_port_create(ctx_in->ovs_idl_txn, ctx_in->br_int, name,
-                                   node->data, ctx_in->bfd_interval);
+                                   node->data,
+                                   tunnel_bfd_interval(ctx_in, node->data));
                 free(name);
                 changed = true;
             }

@@ -21,13 +21,14 @@
  * The tunnel type is the first of geneve, vxlan, gre that both chassis
  * have; a chassis with none in common gets no tunnel, and a log line.
  *
- * Each tunnel runs BFD (bfd:enable, bfd:min_rx and bfd:min_tx set to
- * roam-bfd-interval), so that ovs-vswitchd itself tells whether the path to
- * the remote chassis works, with no work for the agent and no load on the
- * central database: a tunnel whose BFD session was up and went down is
- * "down" (struct tunnel), and the pipeline floods nothing into it.  A
- * session that never came up (the remote runs no BFD, or has just started)
- * does not count as down. */
+ * A tunnel runs BFD (bfd:enable, bfd:min_rx and bfd:min_tx set to
+ * roam-bfd-interval) when both chassis do (Chassis other_config:roam-bfd),
+ * so that ovs-vswitchd itself tells whether the path to the remote chassis
+ * works, with no work for the agent and no load on the central database.
+ * Only those three keys of the Interface's "bfd" column are the agent's;
+ * an operator's other keys stay.  A session that was up and went down is
+ * down; one that has not come up since it started (the remote, or the
+ * local ovs-vswitchd, has just started) gives no verdict. */
 
 #include <stdbool.h>
 #include "openvswitch/shash.h"
@@ -59,6 +60,14 @@ struct tunnels_ctx_in {
     struct ovsdb_idl *roam_idl;             /* For the Chassis rows. */
 };
 
+/* What BFD says of the path to a remote chassis. */
+enum tunnel_bfd {
+    TUNNEL_BFD_OFF,             /* No BFD on this tunnel. */
+    TUNNEL_BFD_UNKNOWN,         /* Not up since the session started. */
+    TUNNEL_BFD_UP,              /* Forwarding. */
+    TUNNEL_BFD_DOWN,            /* Was up, and went down. */
+};
+
 /* A tunnel to a remote chassis. */
 struct tunnel {
     const struct roamrec_chassis *chassis;  /* The remote chassis. */
@@ -66,8 +75,8 @@ struct tunnel {
     const char *remote_ip;                  /* Its endpoint address. */
     ofp_port_t ofport;                      /* OFPP_NONE until OVS assigned
                                              * one. */
-    bool down;                              /* BFD says the path to the
-                                             * remote chassis failed. */
+    enum tunnel_bfd bfd;                    /* What BFD says of the path
+                                             * to the remote chassis. */
 };
 
 /* Makes the tunnel ports on 'br_int' equal to one per remote chassis and

@@ -11,9 +11,8 @@
 #   hv3: gre                   v3    hv1 <-> hv3: gre
 #                                    hv2 <-> hv3: nothing in common
 #
-# VMs ping across the VXLAN and the GRE tunnel (IPv4 and IPv6, and a
-# broadcast reaches both), v2 and v3 cannot reach each other, and hv2's and
-# hv3's logs say why.  Then hv3 adds vxlan: hv2 and hv3 get a tunnel and v2
+# VMs ping across the VXLAN and the GRE tunnel (IPv4 and IPv6), v2 and v3
+# cannot reach each other, and hv2's and hv3's logs say why.  Then hv3 adds vxlan: hv2 and hv3 get a tunnel and v2
 # reaches v3, and hv1's tunnel to hv3 turns VXLAN (which comes before GRE)
 # in place, keeping its OpenFlow port.
 
@@ -87,8 +86,8 @@ tx_packets() {  # HV PORT
 }
 vx0=$(tx_packets 1 roam-hv2)
 gre0=$(tx_packets 1 roam-hv3)
-tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.2 >/dev/null 2>&1
-tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.3 >/dev/null 2>&1
+check tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.2
+check tb vm v1 ping -c 5 -i 0.2 -W 1 198.51.100.3
 [ "$(tx_packets 1 roam-hv2)" -ge $((vx0 + 5)) ] \
     || fail "hv1's VXLAN tunnel to hv2 sent fewer than 5 packets"
 [ "$(tx_packets 1 roam-hv3)" -ge $((gre0 + 5)) ] \

@@ -84,7 +84,8 @@ assert_eq "$flows_before" "$(tb hv 1 ovs-ofctl dump-flows --no-stats br-int | so
     "hv1's flows after a forced recompute"
 
 # --- recompute repairs flows changed behind the agent's back ----------------
-# Someone deletes the flooding flows and overwrites an l2 lookup flow.
+# Someone deletes the flooding flows and adds a flow that drops v2's
+# traffic (the agent's own l2 flow for that MAC also matches the network).
 check tb hv 1 ovs-ofctl del-flows br-int table=30
 check tb hv 1 ovs-ofctl -O OpenFlow15 add-flow br-int \
     "table=20,priority=100,dl_dst=00:00:5e:00:53:02,actions=drop"

@@ -69,20 +69,40 @@ for k in 1 2 3; do
         wait_until bfd_up $k $j
     done
 done
-# roam-bfd-interval sets it, 0 switches it off, without touching anything
-# else of the tunnel.
-ofport=$(tb hv 1 ovs-vsctl get Interface roam-hv2 ofport)
-check tb hv 1 ovs-vsctl set Open_vSwitch . external_ids:roam-bfd-interval=300
-bfd_is() {  # VALUE
-    [ "$(tb hv 1 ovs-vsctl get Interface roam-hv2 bfd)" = "$1" ]
+# roam-bfd-interval sets it, without touching anything else of the tunnel
+# (an operator's own BFD keys stay).  With 0 the chassis says it runs no BFD
+# (Chassis other_config:roam-bfd), and its peers switch BFD off on their
+# tunnels to it too, rather than take it for unreachable.
+tunnel_row() {  # HV PEER
+    tb hv "$1" ovs-vsctl --columns=_uuid,ofport,options list Interface "roam-hv$2"
 }
-wait_until bfd_is '{enable="true", min_rx="300", min_tx="300"}'
+before=$(tunnel_row 1 2)
+check tb hv 1 ovs-vsctl set Interface roam-hv2 bfd:mult=4
+check tb hv 1 ovs-vsctl set Open_vSwitch . external_ids:roam-bfd-interval=300
+bfd_is() {  # HV PEER VALUE
+    [ "$(tb hv "$1" ovs-vsctl get Interface "roam-hv$2" bfd)" = "$3" ]
+}
+wait_until bfd_is 1 2 '{enable="true", min_rx="300", min_tx="300", mult="4"}'
 check tb hv 1 ovs-vsctl set Open_vSwitch . external_ids:roam-bfd-interval=0
-wait_until bfd_is '{}'
+wait_until bfd_is 1 2 '{mult="4"}'
+wait_until bfd_is 1 3 '{}'
+wait_until bfd_is 2 1 '{}'
+wait_until bfd_is 3 1 '{}'
+sleep 4
+for k in 2 3; do
+    status_has $k "unreachable chassis" \
+        && fail "hv$k takes hv1, which runs no BFD, for unreachable"
+done
 check tb hv 1 ovs-vsctl remove Open_vSwitch . external_ids roam-bfd-interval
-wait_until bfd_is '{enable="true", min_rx="1000", min_tx="1000"}'
-assert_eq "$ofport" "$(tb hv 1 ovs-vsctl get Interface roam-hv2 ofport)" \
-    "roam-hv2's ofport on hv1 after BFD changes"
+check tb hv 1 ovs-vsctl remove Interface roam-hv2 bfd mult
+wait_until bfd_is 1 2 '{enable="true", min_rx="1000", min_tx="1000"}'
+for j in 2 3; do
+    wait_until bfd_is $j 1 '{enable="true", min_rx="1000", min_tx="1000"}'
+    wait_until bfd_up 1 $j
+    wait_until bfd_up $j 1
+done
+assert_eq "$before" "$(tunnel_row 1 2)" \
+    "hv1's tunnel to hv2 (row, OpenFlow port, options) after the BFD changes"
 
 # ping_ok VM ADDR: ping succeeds (retrying while tunnels warm up).
 ping_ok() {

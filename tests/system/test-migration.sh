@@ -19,9 +19,10 @@
 #             while hv2 is down, hv1 and hv3 flood nothing to it (BFD on
 #             the tunnels; v4 keeps hv2 in blue's flooding), and once it is
 #             back they do again;
-#   offline   v2 moves hv3 -> hv1 while the central database is down: the
-#             move completes once it is back (binding, Port.up, Migration
-#             row, every hypervisor's flows, hv3 no longer delivers);
+#   offline   v2 moves hv3 -> hv1, and v4 is deleted on hv2, while the
+#             central database is down: the move completes once it is back
+#             (binding, Port.up, Migration row, hv3's flows point at hv1 and
+#             no longer deliver to the old VIF), and v4 is released;
 #   race      two hypervisors plug a VIF for the same unrequested port: one
 #             binding, no flapping for 10 s, the loser names the winner.
 
@@ -215,10 +216,10 @@ chassis_dead() {
     ctl chassis-list | grep -E "^hv2 .*dead|hv2.*dead" >/dev/null
 }
 wait_until -t 20 chassis_dead
-# A dead chassis gets no flooded traffic (its tunnels' BFD went down, well
-# before its heartbeat was missed three times); the live ones still do.
+# A dead chassis gets no flooded traffic (its tunnels' BFD went down); the
+# live ones still do.
 for k in 1 3; do
-    flood_lacks $k roam-hv2 || fail "failover: hv$k still floods to dead hv2"
+    wait_until flood_lacks $k roam-hv2
 done
 flood_has 1 roam-hv3 || fail "failover: hv1 no longer floods to hv3"
 flood_has 3 roam-hv1 || fail "failover: hv3 no longer floods to hv1"
@@ -262,23 +263,42 @@ grep -q "chassis hv2 is reachable again" "$(agent_log 1)" \
 echo "ok: failover"
 
 # --- a move while the central database is unreachable -----------------------
+# v2 moves hv3 -> hv1, and v4 leaves hv2 for good, while the central
+# database is down.
 check ctl clear Port v2 requested_chassis
+log_count() {  # HV PATTERN
+    grep -c -- "$2" "$(agent_log "$1")"
+}
+n_unplugs=$(log_count 3 "VIF for port v2 unplugged")
 check tb central-stop
 check tb vm-move v2 1
-sleep 1
+check tb vm-del v4
+more_unplugs() {
+    [ "$(log_count 3 "VIF for port v2 unplugged")" -gt "$n_unplugs" ]
+}
+wait_until more_unplugs
+wait_until grep -q "VIF for port v2 plugged" "$(agent_log 1)"
+wait_until grep -q "VIF for port v4 unplugged" "$(agent_log 2)"
+ctl get Port v2 name >/dev/null 2>&1 \
+    && fail "offline move: the central database was not down"
 check tb central-start
 wait_until -t 30 port_on v2 hv1
 wait_until port_up v2
 wait_until reachable
 wait_until migration_row cold hv3 hv1
-for k in 2 3; do
-    wait_until l2_points_at $k hv1
-done
+# (hv2, without v4, has no port on blue any more.)
+wait_until l2_points_at 3 hv1
 hv3_delivers() {
     tb hv 3 ovs-ofctl --names dump-flows br-int \
         "table=20,dl_dst=00:00:5e:00:53:02" | grep -q 'output:"*vm-'
 }
 hv3_delivers && fail "offline move: hv3 still delivers to v2's old VIF"
+# v4's release, which hv2 could not write while the database was down.
+v4_released() {
+    [ -z "$(ctl --bare --columns=chassis list Port v4)" ] \
+        && [ "$(ctl get Port v4 up)" = false ]
+}
+wait_until v4_released
 sleep 2
 port_on v2 hv1 || fail "offline move: the binding did not stay on hv1"
 echo "ok: move while the central database was down"
