@@ -12,6 +12,7 @@
 #include "claim.h"
 #include "ovsdb/chassis-liveness.h"
 
+#include "dp-packet.h"
 #include "lib/vswitch-idl.h"
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
@@ -92,6 +93,9 @@ binding_state_init(struct binding_state *state)
     sset_init(&state->watch);
     shash_init(&state->releasing);
     state->checked_orphans = false;
+    ovs_list_init(&state->held);
+    state->n_held = 0;
+    state->n_held_dropped = 0;
 }
 
 static void
@@ -117,6 +121,84 @@ binding_state_destroy(struct binding_state *state)
     shash_destroy_free_data(&state->last_chassis);
     sset_destroy(&state->watch);
     shash_destroy(&state->releasing);
+    struct binding_held_packet *hp;
+    LIST_FOR_EACH_POP (hp, list_node, &state->held) {
+        binding_held_packet_destroy(hp);
+    }
+}
+
+void
+binding_held_packet_destroy(struct binding_held_packet *hp)
+{
+    if (hp) {
+        free(hp->iface_id);
+        dp_packet_delete(hp->packet);
+        free(hp);
+    }
+}
+
+static const struct local_vif *
+find_vif_by_ofport(const struct binding_state *state, ofp_port_t ofport)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &state->vifs) {
+        const struct local_vif *vif = node->data;
+        if (vif->ofport == ofport) {
+            return vif;
+        }
+    }
+    return NULL;
+}
+
+bool
+binding_hold_packet(struct binding_state *state, ofp_port_t ofport,
+                    struct dp_packet *packet)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const struct local_vif *vif = find_vif_by_ofport(state, ofport);
+
+    if (!vif || (vif->state != VIF_STANDBY && !vif->activated)) {
+        return false;
+    }
+    if (state->n_held >= BINDING_MAX_HELD) {
+        state->n_held_dropped++;
+        VLOG_WARN_RL(&rl, "port %s: %zu packets from standby VIFs are "
+                     "waiting for activation already: dropping more",
+                     vif->iface_id, state->n_held);
+        return false;
+    }
+
+    struct binding_held_packet *hp = xmalloc(sizeof *hp);
+    hp->iface_id = xstrdup(vif->iface_id);
+    hp->ofport = ofport;
+    hp->packet = packet;
+    ovs_list_push_back(&state->held, &hp->list_node);
+    state->n_held++;
+    return true;
+}
+
+void
+binding_take_held_packets(struct binding_state *state,
+                          struct ovs_list *packets)
+{
+    struct binding_held_packet *hp;
+
+    LIST_FOR_EACH_SAFE (hp, list_node, &state->held) {
+        const struct local_vif *vif = shash_find_data(&state->vifs,
+                                                      hp->iface_id);
+        bool usable = vif && vif->ofport == hp->ofport;
+        if (usable && vif->state == VIF_STANDBY && !vif->activated) {
+            continue;           /* Not active yet: keep waiting. */
+        }
+        ovs_list_remove(&hp->list_node);
+        state->n_held--;
+        if (usable && (vif->activated || vif->state == VIF_BOUND)) {
+            ovs_list_push_back(packets, &hp->list_node);
+        } else {
+            binding_held_packet_destroy(hp);
+        }
+    }
 }
 
 static const char *

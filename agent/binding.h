@@ -29,11 +29,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openvswitch/list.h"
 #include "openvswitch/shash.h"
 #include "sset.h"
 #include "openvswitch/types.h"
 #include "uuid.h"
 
+struct dp_packet;
 struct ds;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
@@ -118,7 +120,42 @@ struct binding_state {
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */
+    struct ovs_list held;       /* "struct binding_held_packet"s, oldest
+                                 * first: what VMs sent on standby VIFs
+                                 * before their activation reached the
+                                 * switch. */
+    size_t n_held;
+    unsigned long long int n_held_dropped;
 };
+
+/* A packet that a VM sent from a standby VIF, kept until the VIF is active
+ * in the switch's flows. */
+struct binding_held_packet {
+    struct ovs_list list_node;  /* In struct binding_state's 'held'. */
+    char *iface_id;             /* The VIF's port name. */
+    ofp_port_t ofport;          /* Where it came in. */
+    struct dp_packet *packet;   /* The packet (owned). */
+};
+
+/* The most packets binding_hold_packet() keeps, for all VIFs together. */
+#define BINDING_MAX_HELD 256
+
+/* Keeps 'packet' (taking it over), which the VM of the standby VIF on
+ * 'ofport' sent before its activation took effect in the switch: a live
+ * migration's destination forwards nothing from the VM until then, but
+ * delays rather than drops what it sends at once on resuming.  Returns
+ * false, leaving 'packet' to the caller, if no standby (or just activated)
+ * VIF has that port or too many packets are held already. */
+bool binding_hold_packet(struct binding_state *, ofp_port_t ofport,
+                         struct dp_packet *packet);
+
+/* Moves into 'packets' the held packets of the VIFs that are active now, in
+ * the order they came, and frees those of VIFs that are no longer standby
+ * or active.  The caller sends them after the flows that activate the VIFs
+ * and frees them with binding_held_packet_destroy(). */
+void binding_take_held_packets(struct binding_state *,
+                               struct ovs_list *packets);
+void binding_held_packet_destroy(struct binding_held_packet *);
 
 void binding_state_init(struct binding_state *);
 void binding_state_destroy(struct binding_state *);

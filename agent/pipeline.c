@@ -154,17 +154,20 @@ add_port_flows(const struct roamrec_network *network,
         put_goto(&ofpacts, FLOW_TABLE_L2_LOOKUP);
         add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
     } else if (port->role == BINDING_ROLE_STANDBY) {
-        /* Nothing from the VM goes anywhere before it is activated here,
-         * and its resumption announcement (RARP, as qemu sends it) is what
-         * activates it: the agent takes it as a packet-in. */
+        /* Nothing from the VM goes anywhere before it is activated here.
+         * Its resumption announcement (RARP, as qemu sends it) activates
+         * it, and the agent takes it as a packet-in; so is anything else
+         * the VM sends, which the agent forwards once the activation is in
+         * the switch (a paused VM sends nothing, a resumed one sends at
+         * once, maybe before the activation arrived). */
+        struct ofpact_controller *oc = ofpact_put_CONTROLLER(&ofpacts);
+        oc->max_len = UINT16_MAX;
+        oc->reason = OFPR_ACTION;
         match_init_catchall(&match);
         match_set_in_port(&match, port->ofport);
         add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
 
         match_set_dl_type(&match, htons(ETH_TYPE_RARP));
-        struct ofpact_controller *oc = ofpact_put_CONTROLLER(&ofpacts);
-        oc->max_len = UINT16_MAX;
-        oc->reason = OFPR_ACTION;
         add_flow(flows, FLOW_TABLE_CLASSIFY, 110, cookie, &match, &ofpacts);
     }
 

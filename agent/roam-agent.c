@@ -33,6 +33,7 @@
 #include "dead-chassis.h"
 #include "desired-flows.h"
 #include "dirs.h"
+#include "dp-packet.h"
 #include "encap-iface.h"
 #include "fatal-signal.h"
 #include "flow.h"
@@ -406,6 +407,32 @@ agent_send_packets(struct agent *agent, const struct plugin_ctx_out *out)
     }
 }
 
+/* Sends what VMs sent on standby VIFs before their activation, now that the
+ * flows that activate them went out, through the pipeline as if they came
+ * in now. */
+static void
+agent_send_held_packets(struct agent *agent)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ovs_list packets = OVS_LIST_INITIALIZER(&packets);
+    struct binding_held_packet *hp;
+
+    binding_take_held_packets(&agent->binding, &packets);
+    LIST_FOR_EACH_POP (hp, list_node, &packets) {
+        int error = ofctrl_send_packet_out(agent->ofctrl, hp->packet,
+                                           hp->ofport, FLOW_TABLE_CLASSIFY);
+        if (error) {
+            VLOG_WARN_RL(&rl, "port %s: sending a packet its VM sent "
+                         "before the activation failed: %s", hp->iface_id,
+                         ovs_strerror(error));
+        } else {
+            VLOG_DBG("port %s: forwarded a packet its VM sent before the "
+                     "activation", hp->iface_id);
+        }
+        binding_held_packet_destroy(hp);
+    }
+}
+
 /* Calls every enabled plugin's run(), and sends what they queue. */
 static void
 agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
@@ -447,8 +474,18 @@ agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
             = plugin_find_by_table(classes, n_classes, pin->table_id);
 
         if (owner == &pipeline_core_plugin) {
-            activated |= binding_activate(&agent->binding, pin->in_port,
-                                          time_wall_msec());
+            /* From a standby VIF: the VM's resumption announcement (RARP)
+             * activates it; what the VM sends besides waits until the
+             * activation is in the switch. */
+            const struct eth_header *eth = dp_packet_data(pin->packet);
+            if (dp_packet_size(pin->packet) >= ETH_HEADER_LEN
+                && eth->eth_type == htons(ETH_TYPE_RARP)) {
+                activated |= binding_activate(&agent->binding, pin->in_port,
+                                              time_wall_msec());
+            } else if (binding_hold_packet(&agent->binding, pin->in_port,
+                                           pin->packet)) {
+                pin->packet = NULL;
+            }
         } else if (owner && owner->handle_packet_in
                    && plugin_is_enabled(owner, &agent->cfg.plugins_disabled)) {
             struct pipeline_ctx_in p_in = {
@@ -680,8 +717,10 @@ agent_run(struct agent *agent)
         }
     }
 
-    /* Plugins send their packets after the flows of this iteration. */
+    /* Plugins send their packets after the flows of this iteration, and so
+     * do the VIFs activated by them. */
     if (complete && ofctrl_is_synced(agent->ofctrl)) {
+        agent_send_held_packets(agent);
         agent_run_plugins(agent, &p_in);
     }
     tunnels_clear(&tunnels);

@@ -7,6 +7,7 @@
 
 UNIT_TESTS = \
 	tests/unit/test-announce-packets \
+	tests/unit/test-binding \
 	tests/unit/test-claim \
 	tests/unit/test-flow-set \
 	tests/unit/test-local-config \
@@ -66,6 +67,12 @@ tests_unit_test_pipeline_SOURCES = \
 	$(PIPELINE_TEST_SOURCES)
 tests_unit_test_pipeline_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(UNIT_TEST_LDADD)
+
+tests_unit_test_binding_SOURCES = \
+	tests/unit/test-binding.c \
+	$(PIPELINE_TEST_SOURCES)
+tests_unit_test_binding_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_test_binding_LDADD = $(UNIT_TEST_LDADD)
 
 tests_unit_test_plugin_SOURCES = \
 	tests/unit/test-plugin.c \

@@ -12,7 +12,8 @@
 #             unsolicited NA) are seen in v1, and hv2's stale VIF is not
 #             delivered to any more;
 #   live      v2 moves hv3 -> hv2 with port-migrate: no packet is lost, the
-#             duplicates are counted, the Migration row says live;
+#             duplicates are counted, the Migration row says live, and what
+#             v2 sends on hv2 before its activation is held until then;
 #   failover  hv2's agent and ovs-vswitchd are killed, v2 starts on hv3:
 #             the stream recovers, the row says failover, and when hv2 comes
 #             back with the old VIF on its bridge it does not claim v2 back;
@@ -171,10 +172,42 @@ both_tunnels() {
     grep -q 'roam-hv2' <<<"$f" && grep -q 'roam-hv3' <<<"$f"
 }
 wait_until both_tunnels
+# What the VM sends on hv2 before its activation (a resumed VM may send
+# before its RARP took effect) is held, not forwarded, and goes out once
+# the RARP activated hv2: a datagram sent now on v2's new interface reaches
+# v1 only after the activation.
+newif=$(tb vm v2 ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' \
+            | grep -v -x -e lo -e "$(tb vm v2 ip -o -4 addr show to 198.51.100.2 | awk '{ print $2 }')")
+[ -n "$newif" ] || fail "live: v2 has no second interface after --prepare"
+tb vm v1 timeout 15 tcpdump -i eth0 -n -l -c 5 -A \
+    'udp and dst port 9 and src host 198.51.100.2' >"$TB_DIR/held.txt" 2>/dev/null &
+held_dump=$!
+on_exit "kill $held_dump 2>/dev/null"
+sleep 1
+check tb vm v2 python3 -c '
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+payload = b"held-before-activation"
+udp = struct.pack("!HHHH", 40000, 9, 8 + len(payload), 0) + payload
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                 socket.inet_aton("198.51.100.2"), socket.inet_aton("198.51.100.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+eth = bytes.fromhex("00005e005301" "00005e005302" "0800")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+s.send(eth + ip + udp)' "$newif"
+sleep 0.5
+grep -q held-before-activation "$TB_DIR/held.txt" \
+    && fail "live: hv2 forwarded what v2 sent before the activation"
 sleep 0.3
 check tb vm-migrate v2 --finish
 wait_until port_on v2 hv2
 wait_until port_up v2
+wait_until grep -q held-before-activation "$TB_DIR/held.txt"
+echo "ok: a datagram v2 sent on hv2 before its activation reached v1 after it"
 check ctl port-migrate-finish v2
 stream_wait
 dups=$(( $(echo_dups) - dups0 ))

@@ -1,0 +1,161 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License").
+ *
+ * Unit tests for binding.c's held packets: what a VM sends on a live
+ * migration's destination before its activation reached the switch. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent/binding.h"
+#include "dp-packet.h"
+#include "openvswitch/list.h"
+#include "util.h"
+
+static struct local_vif *
+add_vif(struct binding_state *state, const char *name, uint16_t ofport,
+        enum vif_state vif_state)
+{
+    struct local_vif *vif = xzalloc(sizeof *vif);
+    vif->iface_id = xstrdup(name);
+    vif->ofport = u16_to_ofp(ofport);
+    vif->state = vif_state;
+    shash_add(&state->vifs, name, vif);
+    return vif;
+}
+
+static struct dp_packet *
+packet(uint8_t tag)
+{
+    struct dp_packet *p = dp_packet_new(64);
+    dp_packet_put_zeros(p, 60);
+    ((uint8_t *) dp_packet_data(p))[59] = tag;
+    return p;
+}
+
+static uint8_t
+tag_of(const struct binding_held_packet *hp)
+{
+    return ((const uint8_t *) dp_packet_data(hp->packet))[59];
+}
+
+static size_t
+take(struct binding_state *state, struct ovs_list *out)
+{
+    ovs_list_init(out);
+    binding_take_held_packets(state, out);
+    return ovs_list_size(out);
+}
+
+static void
+free_list(struct ovs_list *list)
+{
+    struct binding_held_packet *hp;
+    LIST_FOR_EACH_POP (hp, list_node, list) {
+        binding_held_packet_destroy(hp);
+    }
+}
+
+static void
+standby_packets_wait_for_activation_in_order(void **state_ OVS_UNUSED)
+{
+    struct binding_state state;
+    binding_state_init(&state);
+    struct local_vif *vif = add_vif(&state, "v2", 5, VIF_STANDBY);
+    struct ovs_list out;
+
+    for (uint8_t i = 1; i <= 3; i++) {
+        assert_true(binding_hold_packet(&state, u16_to_ofp(5), packet(i)));
+    }
+    /* Not active yet: nothing goes. */
+    assert_int_equal(take(&state, &out), 0);
+
+    vif->activated = true;
+    assert_int_equal(take(&state, &out), 3);
+    uint8_t expected = 1;
+    const struct binding_held_packet *hp;
+    LIST_FOR_EACH (hp, list_node, &out) {
+        assert_int_equal(tag_of(hp), expected++);
+        assert_int_equal(ofp_to_u16(hp->ofport), 5);
+        assert_string_equal(hp->iface_id, "v2");
+    }
+    free_list(&out);
+    assert_int_equal(take(&state, &out), 0);
+    binding_state_destroy(&state);
+}
+
+static void
+only_standby_or_activated_vifs_hold(void **state_ OVS_UNUSED)
+{
+    struct binding_state state;
+    binding_state_init(&state);
+    add_vif(&state, "bound", 6, VIF_BOUND);
+    add_vif(&state, "elsewhere", 7, VIF_BOUND_ELSEWHERE);
+    struct dp_packet *p = packet(9);
+
+    assert_false(binding_hold_packet(&state, u16_to_ofp(4), p));  /* None. */
+    assert_false(binding_hold_packet(&state, u16_to_ofp(6), p));
+    assert_false(binding_hold_packet(&state, u16_to_ofp(7), p));
+    dp_packet_delete(p);            /* Still the caller's. */
+    binding_state_destroy(&state);
+}
+
+static void
+packets_of_a_vif_that_left_standby_are_dropped(void **state_ OVS_UNUSED)
+{
+    struct binding_state state;
+    binding_state_init(&state);
+    struct local_vif *vif = add_vif(&state, "v2", 5, VIF_STANDBY);
+    struct ovs_list out;
+
+    assert_true(binding_hold_packet(&state, u16_to_ofp(5), packet(1)));
+    vif->state = VIF_BOUND_ELSEWHERE;       /* The migration was called off. */
+    assert_int_equal(take(&state, &out), 0);
+    assert_int_equal(state.n_held, 0);
+
+    /* A VIF that is gone, likewise. */
+    vif->state = VIF_STANDBY;
+    assert_true(binding_hold_packet(&state, u16_to_ofp(5), packet(2)));
+    struct shash_node *node = shash_find(&state.vifs, "v2");
+    free(vif->iface_id);
+    free(vif);
+    shash_delete(&state.vifs, node);
+    assert_int_equal(take(&state, &out), 0);
+    assert_int_equal(state.n_held, 0);
+    binding_state_destroy(&state);
+}
+
+static void
+held_packets_are_bounded(void **state_ OVS_UNUSED)
+{
+    struct binding_state state;
+    binding_state_init(&state);
+    add_vif(&state, "v2", 5, VIF_STANDBY);
+
+    for (size_t i = 0; i < BINDING_MAX_HELD; i++) {
+        assert_true(binding_hold_packet(&state, u16_to_ofp(5), packet(0)));
+    }
+    struct dp_packet *p = packet(1);
+    assert_false(binding_hold_packet(&state, u16_to_ofp(5), p));
+    assert_int_equal(state.n_held_dropped, 1);
+    dp_packet_delete(p);
+    binding_state_destroy(&state);   /* Frees the held packets. */
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(standby_packets_wait_for_activation_in_order),
+        cmocka_unit_test(only_standby_or_activated_vifs_hold),
+        cmocka_unit_test(packets_of_a_vif_that_left_standby_are_dropped),
+        cmocka_unit_test(held_packets_are_bounded),
+    };
+    return cmocka_run_group_tests_name("binding", tests, NULL, NULL);
+}
