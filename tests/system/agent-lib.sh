@@ -110,3 +110,17 @@ expect_encaps() {
     done
     fail "encaps of $name: expected \"$expected\", got \"$(encaps "$name")\""
 }
+
+# add_vm NAME HV NETWORK MAC ADDR...: a Port NAME in NETWORK and a VM NAME
+# on hypervisor HV plugged for it.
+add_vm() {
+    local name=$1 hv=$2 net=$3 mac=$4
+    shift 4
+    check ctl port-add "$net" "$name" "$mac" "$@"
+    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
+}
+
+# port_up PORT: Port.up is true.
+port_up() {
+    [ "$(ctl get Port "$1" up)" = true ]
+}

@@ -48,18 +48,9 @@ wait_until grep -q "chassis hv2 has no encapsulation type in common" \
     "$(agent_log 3)"
 
 check ctl net-add blue 1001
-add_vm() {  # NAME HV MAC ADDR...
-    local name=$1 hv=$2 mac=$3
-    shift 3
-    check ctl port-add blue "$name" "$mac" "$@"
-    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
-}
-add_vm v1 1 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
-add_vm v2 2 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
-add_vm v3 3 00:00:5e:00:53:03 198.51.100.3/24 2001:db8:b::3/64
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
-}
+add_vm v1 1 blue 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
+add_vm v2 2 blue 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
+add_vm v3 3 blue 00:00:5e:00:53:03 198.51.100.3/24 2001:db8:b::3/64
 for vm in v1 v2 v3; do
     wait_until port_up $vm
 done

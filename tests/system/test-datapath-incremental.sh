@@ -31,9 +31,6 @@ check tb vm-add b2 2 b2 00:00:5e:00:53:b2 198.51.100.12/24
 check ctl port-add red r2 00:00:5e:00:53:c2 203.0.113.12/24
 check tb vm-add r2 2 r2 00:00:5e:00:53:c2 203.0.113.12/24
 
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
-}
 wait_until port_up b1
 wait_until port_up b2
 wait_until port_up r2

@@ -18,9 +18,6 @@ check ctl port-add blue v1 00:00:5e:00:53:01 198.51.100.1/24
 check ctl port-add blue v2 00:00:5e:00:53:02 198.51.100.2/24
 check tb vm-add v1 1 v1 00:00:5e:00:53:01 198.51.100.1/24
 check tb vm-add v2 2 v2 00:00:5e:00:53:02 198.51.100.2/24
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
-}
 wait_until port_up v1
 wait_until port_up v2
 ping_ok() {

@@ -20,12 +20,6 @@ wait_until chassis_names_are "hv1 hv2 hv3"
 
 check ctl net-add blue 1001
 check ctl net-add red 1002
-add_vm() {  # NAME HV NETWORK MAC ADDR...
-    local name=$1 hv=$2 net=$3 mac=$4
-    shift 4
-    check ctl port-add "$net" "$name" "$mac" "$@"
-    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
-}
 add_vm b1 1 blue 00:00:5e:00:53:b1 198.51.100.11/24 2001:db8:b::11/64
 add_vm b2 2 blue 00:00:5e:00:53:b2 198.51.100.12/24 2001:db8:b::12/64
 add_vm b3 1 blue 00:00:5e:00:53:b3 198.51.100.13/24 2001:db8:b::13/64
@@ -33,9 +27,6 @@ add_vm r1 1 red 00:00:5e:00:53:c1 203.0.113.11/24 198.51.100.99/24
 add_vm r2 2 red 00:00:5e:00:53:c2 203.0.113.12/24
 add_vm r3 3 red 00:00:5e:00:53:c3 203.0.113.13/24
 
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
-}
 port_on() {  # PORT CHASSIS
     [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
 }

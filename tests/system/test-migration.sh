@@ -37,23 +37,14 @@ check tb start --hypervisors 3
 wait_until chassis_names_are "hv1 hv2 hv3"
 
 check ctl net-add blue 1001
-add_vm() {  # NAME HV MAC ADDR...
-    local name=$1 hv=$2 mac=$3
-    shift 3
-    check ctl port-add blue "$name" "$mac" "$@"
-    check tb vm-add "$name" "$hv" "$name" "$mac" "$@"
-}
-add_vm v1 1 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
-add_vm v2 2 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
+add_vm v1 1 blue 00:00:5e:00:53:01 198.51.100.1/24 2001:db8:b::1/64
+add_vm v2 2 blue 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
 # hv3 has a port on blue too, so that it is in blue's flooding from the
 # start (a move to a hypervisor new to the network is the benchmark's).
-add_vm v3 3 00:00:5e:00:53:03 198.51.100.3/24
+add_vm v3 3 blue 00:00:5e:00:53:03 198.51.100.3/24
 
 port_on() {  # PORT CHASSIS
     [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
-}
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
 }
 wait_until port_on v2 hv2
 wait_until port_up v2
@@ -223,7 +214,7 @@ echo "ok: live"
 
 # --- failover ---------------------------------------------------------------
 # v4 stays on hv2 throughout, so that hv2 has a port on blue when it dies.
-add_vm v4 2 00:00:5e:00:53:04 198.51.100.4/24
+add_vm v4 2 blue 00:00:5e:00:53:04 198.51.100.4/24
 wait_until port_up v4
 # flood_has HV PORT: HV's flooding of blue's packets from its VMs outputs
 # to PORT.

@@ -52,9 +52,6 @@ assert_clean() {
 port_on() {  # PORT CHASSIS
     [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
 }
-port_up() {
-    [ "$(ctl get Port "$1" up)" = true ]
-}
 ping_ok() {  # VM ADDR
     tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
 }
