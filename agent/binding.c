@@ -137,13 +137,13 @@ binding_held_packet_destroy(struct binding_held_packet *hp)
     }
 }
 
-static const struct local_vif *
+static struct local_vif *
 find_vif_by_ofport(const struct binding_state *state, ofp_port_t ofport)
 {
     struct shash_node *node;
 
     SHASH_FOR_EACH (node, &state->vifs) {
-        const struct local_vif *vif = node->data;
+        struct local_vif *vif = node->data;
         if (vif->ofport == ofport) {
             return vif;
         }
@@ -725,21 +725,18 @@ bool
 binding_activate(struct binding_state *state, ofp_port_t ofport,
                  long long int now)
 {
-    struct shash_node *node;
+    struct local_vif *vif = find_vif_by_ofport(state, ofport);
 
-    SHASH_FOR_EACH (node, &state->vifs) {
-        struct local_vif *vif = node->data;
-        if (vif->ofport == ofport && vif->state == VIF_STANDBY) {
-            if (!vif->activated) {
-                VLOG_INFO("port %s: the VM announced itself here (RARP): "
-                          "activating", vif->iface_id);
-                vif->activated = true;
-                vif->detected_ms = now;
-            }
-            return true;
-        }
+    if (!vif || vif->state != VIF_STANDBY) {
+        return false;
     }
-    return false;
+    if (!vif->activated) {
+        VLOG_INFO("port %s: the VM announced itself here (RARP): "
+                  "activating", vif->iface_id);
+        vif->activated = true;
+        vif->detected_ms = now;
+    }
+    return true;
 }
 
 bool

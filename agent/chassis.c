@@ -359,13 +359,12 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
                                                    ctx_in->agent_id);
         ctx_out->changed = true;
     }
-    bool bfd = cfg->bfd_interval > 0;
-    if (smap_get_bool(&chassis->other_config, CHASSIS_BFD_KEY, false) != bfd
-        || (!bfd && smap_get(&chassis->other_config, CHASSIS_BFD_KEY))) {
+    const char *bfd = cfg->bfd_interval > 0 ? "true" : NULL;
+    if (!nullable_string_is_equal(bfd, smap_get(&chassis->other_config,
+                                                 CHASSIS_BFD_KEY))) {
         if (bfd) {
             roamrec_chassis_update_other_config_setkey(chassis,
-                                                       CHASSIS_BFD_KEY,
-                                                       "true");
+                                                       CHASSIS_BFD_KEY, bfd);
         } else {
             roamrec_chassis_update_other_config_delkey(chassis,
                                                        CHASSIS_BFD_KEY);

@@ -651,11 +651,11 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
             sset_add(&dead_changed, name);
         }
     }
-    sset_clear(&df->dead);
+    sset_destroy(&df->dead);
     if (dead) {
-        SSET_FOR_EACH (name, dead) {
-            sset_add(&df->dead, name);
-        }
+        sset_clone(&df->dead, dead);
+    } else {
+        sset_init(&df->dead);
     }
 
     bool full = (!df->valid
