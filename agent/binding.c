@@ -554,6 +554,7 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
         }
         vif->plug = true;
         vif->claim_sent = false;
+        vif->claim_unsent = false;
         vif->activated = false;
         vif_log_problem(vif, "no Port row with this name: waiting for one");
         return false;
@@ -606,6 +607,7 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
         }
     }
 
+    vif->claim_unsent = false;
     struct claim_input in = {
         .plug = vif->plug,
         .request = classify_request(port, me),
@@ -645,6 +647,12 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
                 record_plug(ctx_in, vif, iface);
             }
             vif->plug = false;
+        } else if (action == CLAIM_BIND) {
+            vif->detected_ms = vif->detected_ms ? vif->detected_ms
+                                                : ctx_in->now;
+            vif->claim_unsent = true;
+            vif_log_problem(vif, "claim waits for the central database: "
+                            "serving the VIF meanwhile");
         }
         break;
 
@@ -861,9 +869,18 @@ binding_get_role(const struct binding_state *state,
         || !uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
         return BINDING_ROLE_REMOTE;
     }
+    /* A claim of 'chassis', on its way or waiting for a transaction, serves
+     * the VIF at once: the claim decision gave the port to this chassis,
+     * and waiting for the central database to echo the claim back would
+     * keep a moved VM from sending, and its neighbours here from reaching
+     * it, for a round trip (or for as long as the database is unreachable).
+     * If another chassis wins the race, update_vif() sees it and the VIF
+     * stops being served; Port.up still waits for the binding and its
+     * flows. */
     if ((vif->state == VIF_BOUND && port->chassis == me)
         || (vif->state == VIF_STANDBY && vif->activated)
-        || (vif->claim_sent && vif->activated)) {
+        || vif->claim_unsent
+        || (vif->claim_sent && (vif->activated || !vif->claim_standby))) {
         *ofport = vif->ofport;
         return BINDING_ROLE_ACTIVE;
     }

@@ -74,6 +74,13 @@ struct local_vif {
     bool claim_sent;            /* A claim (chassis or additional) is on its
                                  * way. */
     bool claim_standby;         /* That claim is for additional_chassis. */
+    bool claim_unsent;          /* The claim decision gave the port to this
+                                 * chassis, but no transaction could carry
+                                 * the claim yet (the central database is
+                                 * unreachable, or busy with the previous
+                                 * one): the VIF is served meanwhile, and
+                                 * the decision runs again until it can be
+                                 * sent. */
     struct uuid claimed_from;   /* Port.chassis when it was written (all
                                  * zeros for none): while the row still
                                  * shows it, the claim has not arrived. */

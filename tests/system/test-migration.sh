@@ -21,7 +21,8 @@
 #             the tunnels; v4 keeps hv2 in blue's flooding), and once it is
 #             back they do again;
 #   offline   v2 moves hv3 -> hv1, and v4 is deleted on hv2, while the
-#             central database is down: the move completes once it is back
+#             central database is down: v1, v2's neighbour on hv1, reaches
+#             it at once, and the move completes once the database is back
 #             (binding, Port.up, Migration row, hv3's flows point at hv1 and
 #             no longer deliver to the old VIF), and v4 is released;
 #   race      two hypervisors plug a VIF for the same unrequested port: one
@@ -303,6 +304,9 @@ more_unplugs() {
 wait_until more_unplugs
 wait_until grep -q "VIF for port v2 plugged" "$(agent_log 1)"
 wait_until grep -q "VIF for port v4 unplugged" "$(agent_log 2)"
+# hv1's claim cannot reach the database, but hv1 serves v2's new VIF at
+# once: v1, its neighbour on hv1, reaches it.
+wait_until reachable
 ctl get Port v2 name >/dev/null 2>&1 \
     && fail "offline move: the central database was not down"
 check tb central-start

@@ -2,8 +2,9 @@
  *
  * Licensed under the Apache License, Version 2.0 (the "License").
  *
- * Unit tests for binding.c's held packets: what a VM sends on a live
- * migration's destination before its activation reached the switch. */
+ * Unit tests for binding.c: the role a local VIF plays for its Port, and the
+ * held packets (what a VM sends on a live migration's destination before its
+ * activation reached the switch). */
 
 #include <config.h>
 
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "agent/binding.h"
+#include "ovsdb/roam-idl.h"
 #include "dp-packet.h"
 #include "openvswitch/list.h"
 #include "util.h"
@@ -148,6 +150,91 @@ held_packets_are_bounded(void **state_ OVS_UNUSED)
     binding_state_destroy(&state);   /* Frees the held packets. */
 }
 
+/* binding_get_role() for 'port' as seen by chassis 'me'; the VIF's ofport
+ * when it plays a part, else 0. */
+static enum binding_role
+role_of(const struct binding_state *state, const struct roamrec_port *port,
+        const struct roamrec_chassis *me, uint16_t *ofport)
+{
+    ofp_port_t of;
+    enum binding_role role = binding_get_role(state, port, me, &of);
+    *ofport = of == OFPP_NONE ? 0 : ofp_to_u16(of);
+    return role;
+}
+
+static void
+a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
+{
+    struct binding_state state;
+    binding_state_init(&state);
+    struct roamrec_chassis me, other;
+    struct roamrec_port port;
+    memset(&me, 0, sizeof me);
+    memset(&other, 0, sizeof other);
+    memset(&port, 0, sizeof port);
+    uuid_generate(&port.header_.uuid);
+    port.name = "v2";
+    port.chassis = &other;          /* A cold move's destination. */
+
+    struct local_vif *vif = add_vif(&state, "v2", 5, VIF_BOUND_ELSEWHERE);
+    vif->port_uuid = port.header_.uuid;
+    uint16_t ofport;
+
+    /* Bound elsewhere, no claim: nothing. */
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+    assert_int_equal(ofport, 0);
+
+    /* The claim is on its way: served at once, before the database
+     * echoes it back. */
+    vif->claim_sent = true;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_ACTIVE);
+    assert_int_equal(ofport, 5);
+
+    /* A claim as additional_chassis is not: the live migration's source
+     * still serves the VM until it activates here. */
+    vif->claim_standby = true;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+    vif->activated = true;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_ACTIVE);
+
+    /* Decided, but no transaction could carry it yet (the central database
+     * is unreachable): served too. */
+    vif->claim_sent = vif->claim_standby = vif->activated = false;
+    vif->claim_unsent = true;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_ACTIVE);
+    assert_int_equal(ofport, 5);
+    vif->claim_unsent = false;
+
+    /* The claim lost (update_vif() clears it): nothing again. */
+    vif->claim_sent = vif->claim_standby = vif->activated = false;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+
+    /* It arrived. */
+    vif->state = VIF_BOUND;
+    port.chassis = &me;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_ACTIVE);
+    assert_int_equal(ofport, 5);
+
+    /* A VIF matched to another row of that name, or without an OpenFlow
+     * port, plays no part. */
+    vif->claim_sent = true;
+    uuid_generate(&vif->port_uuid);
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+    vif->port_uuid = port.header_.uuid;
+    vif->ofport = OFPP_NONE;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+    binding_state_destroy(&state);
+}
+
 int
 main(void)
 {
@@ -156,6 +243,7 @@ main(void)
         cmocka_unit_test(only_standby_or_activated_vifs_hold),
         cmocka_unit_test(packets_of_a_vif_that_left_standby_are_dropped),
         cmocka_unit_test(held_packets_are_bounded),
+        cmocka_unit_test(a_vif_is_served_from_its_claim_on),
     };
     return cmocka_run_group_tests_name("binding", tests, NULL, NULL);
 }
