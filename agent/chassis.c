@@ -116,6 +116,34 @@ chassis_private_lookup(struct ovsdb_idl_index *by_name, const char *name)
     return row;
 }
 
+long long int
+chassis_private_get_alive(struct ovsdb_idl *idl, long long int now,
+                          struct sset *alive)
+{
+    const struct roamrec_chassis_private *cp;
+    long long int next_change = LLONG_MAX;
+
+    ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
+        if (!chassis_is_alive(cp, now)) {
+            continue;
+        }
+        sset_add(alive, cp->name);
+
+        /* Dead once more than CHASSIS_LIVENESS_MISSED_BEATS intervals have
+         * passed since the heartbeat.  chassis_is_alive() clamps an
+         * interval outside the schema's bounds (a row written without
+         * one): then look again in 100 ms. */
+        long long int expiry = (cp->heartbeat + 1
+                                + CHASSIS_LIVENESS_MISSED_BEATS
+                                  * cp->heartbeat_interval);
+        if (expiry <= now || chassis_is_alive(cp, expiry)) {
+            expiry = now + 100;
+        }
+        next_change = MIN(next_change, expiry);
+    }
+    return next_change;
+}
+
 static const struct roamrec_encap *
 encap_lookup(struct ovsdb_idl_index *by_type_ip, const char *type,
              const char *ip)

@@ -53,6 +53,20 @@ unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
                                                    const char *stale_name,
                                                    const struct sset *watch);
 
+/* Adds to 'alive' the names of the Chassis_Private rows that 'idl'
+ * replicates (this chassis's own, and those of the chassis it watches) and
+ * that are alive at 'now' (wall clock, milliseconds; chassis-liveness.h).
+ * Returns the wall-clock time at which one of them may stop being alive, or
+ * LLONG_MAX if none is alive.
+ *
+ * Liveness changes as heartbeats arrive, which do not change the IDL's
+ * sequence number (heartbeats do not alert), and as time passes, which
+ * nothing signals.  A caller that skips work while its inputs stay the same
+ * therefore compares this set from one wake-up to the next, and wakes up at
+ * the time returned. */
+long long int chassis_private_get_alive(struct ovsdb_idl *, long long int now,
+                                        struct sset *alive);
+
 /* Returns the Chassis_Private row named 'name' in the IDL of index
  * 'by_name' (chassis_indexes' chassis_private_by_name), or NULL if it is
  * not replicated. */

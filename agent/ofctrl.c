@@ -175,7 +175,7 @@ struct ofctrl {
     ovs_be32 dump_xid;          /* Xid of the flow stats request. */
     uint64_t put_desired_version;  /* Versions of the desired and installed */
     uint64_t put_installed_version; /* sets after the last put. */
-    long long int retry_after;  /* No put before then. */
+    long long int retry_after;  /* No put before then; 0 once due. */
     int retry_msec;             /* Next wait after a rejection, 0 if the
                                  * last bundle was not rejected. */
     struct flow_set refused;    /* Flows the switch refused. */
@@ -453,20 +453,25 @@ ofctrl_check_connection(struct ofctrl *of)
 }
 
 /* Runs the connection: connects, reads the switch's flows after every
- * (re)connection, and processes replies and errors. */
-void
+ * (re)connection, and processes replies and errors.  Returns true if the
+ * caller may have something to do (see ofctrl.h). */
+bool
 ofctrl_run(struct ofctrl *of)
 {
     if (!of->bridge) {
-        return;
+        return false;
     }
+
+    enum ofctrl_state old_state = of->state;
+    unsigned int old_conn_seqno = of->conn_seqno;
+    bool changed = false;
 
     rconn_run(of->swconn);
 
     ofctrl_check_connection(of);
     if (!rconn_is_connected(of->swconn)) {
         ofctrl_watch_socket(of);
-        return;
+        return of->state != old_state || of->conn_seqno != old_conn_seqno;
     }
 
     int i;
@@ -481,6 +486,8 @@ ofctrl_run(struct ofctrl *of)
         enum ofperr error = ofptype_decode(&type, oh);
         if (!error) {
             ofctrl_recv(of, oh, type);
+            /* ovs-vswitchd's probes concern the connection alone. */
+            changed |= type != OFPTYPE_ECHO_REQUEST;
         } else {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
             VLOG_WARN_RL(&rl, "%s: could not decode OpenFlow message (%s)",
@@ -496,6 +503,14 @@ ofctrl_run(struct ofctrl *of)
          * of the main loop had its turn. */
         poll_immediate_wake();
     }
+
+    /* A put held back after a rejected bundle is due. */
+    if (of->retry_after && time_msec() >= of->retry_after) {
+        of->retry_after = 0;
+        changed = true;
+    }
+    return changed || of->state != old_state
+           || of->conn_seqno != old_conn_seqno;
 }
 
 /* Arranges for poll_block() to wake up when ofctrl_run() has work to do. */

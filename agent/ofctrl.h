@@ -61,8 +61,15 @@ void ofctrl_set_bridge(struct ofctrl *, const char *bridge);
 
 /* The poll loop's pair: ofctrl_run() connects, reads the switch's flows after
  * every (re)connection and handles replies; ofctrl_wait() arranges for
- * poll_block() to wake when ofctrl_run() has work. */
-void ofctrl_run(struct ofctrl *);
+ * poll_block() to wake when ofctrl_run() has work.
+ *
+ * ofctrl_run() returns true if something happened that the caller may have
+ * to act on: the connection or its state changed, the switch sent a reply,
+ * an error or a packet-in (anything but its probes), or a put held back
+ * after a rejected bundle is due.  Otherwise ofctrl_is_synced(),
+ * ofctrl_get_cur_cfg() and the queue of packet-ins are as they were, and
+ * an ofctrl_put() of unchanged desired flows would do nothing. */
+bool ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 
 /* Returns true if the connection is up and the installed flows are known,
@@ -82,10 +89,11 @@ void ofctrl_resync(struct ofctrl *);
  * put after synchronization sends the difference.  'req_cfg' must not
  * decrease from one call to the next.
  *
- * Call it on every iteration of the main loop, after ofctrl_run(): that is
- * how the flows come back after a reconnection or a rejected bundle.  It
- * costs next to nothing when neither 'desired' nor the switch's flows
- * changed since the last call (it compares the sets' versions).  When only
+ * Call it after ofctrl_run() whenever that returned true or 'desired'
+ * changed: that is how the flows come back after a reconnection or a
+ * rejected bundle.  It costs next to nothing when neither 'desired' nor the
+ * switch's flows changed since the last call (it compares the sets'
+ * versions).  When only
  * 'desired' changed since the last put and its change log covers that time,
  * it looks only at the flows in the log (flow_set_diff_changed()).
  * Otherwise (after a flow dump, or when 'desired' gave up its log because

@@ -96,8 +96,11 @@ struct plugin_class {
     void *(*init)(void);
     void (*destroy)(void *state);
 
-    /* Called on every iteration of the main loop once the flows are
-     * computed, while OpenFlow is connected: may queue packets in
+    /* Called once the flows are computed, on every iteration of the main
+     * loop that runs the modules of the data path (one whose inputs, the
+     * databases, OpenFlow or time-based liveness, changed: an idle agent's
+     * heartbeat does not run them), while OpenFlow is connected: may queue
+     * packets in
      * 'ctx_out'.  Packets queued here go out after the flows that
      * ofctrl_put() sent in the same iteration.  May be NULL. */
     void (*run)(void *state, const struct pipeline_ctx_in *ctx_in,

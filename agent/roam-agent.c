@@ -14,7 +14,10 @@
  *   central Roam db <-------- chassis (Chassis, Encap, Chassis_Private)
  *
  * Nothing here keeps a copy of what a database already says; each module
- * compares the rows with the configuration and writes the difference. */
+ * compares the rows with the configuration and writes the difference.  An
+ * iteration that changed none of the modules' inputs (an idle agent's
+ * heartbeat, mostly) skips them and only writes the heartbeat: see
+ * agent_run(). */
 
 #include <config.h>
 
@@ -29,6 +32,7 @@
 #include "binding.h"
 #include "chassis.h"
 #include "command-line.h"
+#include "coverage.h"
 #include "daemon.h"
 #include "dead-chassis.h"
 #include "desired-flows.h"
@@ -68,8 +72,27 @@
 
 VLOG_DEFINE_THIS_MODULE(roam_agent);
 
+/* Wake-ups of the main loop, and those that ran the modules of the data
+ * path (agent_run()). */
+COVERAGE_DEFINE(agent_wakeup);
+COVERAGE_DEFINE(agent_run_modules);
+
 /* --unixctl: the control socket, NULL for the default. */
 static char *unixctl_path;
+
+/* What the modules of the data path read besides their own state and the
+ * changes they announce themselves (agent_run()). */
+struct agent_inputs {
+    unsigned int ovs_seqno;             /* ovsdb_idl_get_seqno() of each */
+    unsigned int roam_seqno;            /* database. */
+    unsigned int roam_condition_seqno;  /* Chassis_Private condition. */
+    bool ovs_connected;                 /* ovsdb_idl_is_connected() of each */
+    bool roam_connected;                /* database. */
+    char *encap_ip;                     /* Tunnel endpoint, or NULL (owned
+                                         * only in struct agent). */
+    struct sset alive;                  /* Names of the replicated chassis
+                                         * that are alive. */
+};
 
 /* The agent's state between iterations of the main loop. */
 struct agent {
@@ -133,6 +156,17 @@ struct agent {
                                          * plugin_get_all() order. */
     bool condition_ever_synced;         /* The Chassis_Private condition
                                          * was in effect at least once. */
+    bool condition_synced;              /* It was in effect at the last run
+                                         * of the modules. */
+
+    /* Running the modules of the data path only when needed (agent_run()):
+     * the inputs of their last run, whether the next wake-up must run them
+     * whatever its inputs, whether this iteration ran them, and whether a
+     * transaction they wrote is still being committed. */
+    struct agent_inputs inputs;
+    bool run_again;
+    bool ran_modules;
+    bool modules_commit_pending;
 
     bool exiting;
 };
@@ -344,6 +378,8 @@ agent_init(struct agent *agent, char *ovs_remote)
     }
     agent->nb_cfg_seen = -1;
     agent->config_ovs_seqno = UINT_MAX;
+    sset_init(&agent->inputs.alive);
+    agent->run_again = true;
 
     agent->encap_iface = encap_iface_create();
 }
@@ -371,6 +407,8 @@ agent_destroy(struct agent *agent)
     free(agent->stale_system_id);
     free(agent->chassis_conflict);
     free(agent->encap_ip_problem);
+    free(agent->inputs.encap_ip);
+    sset_destroy(&agent->inputs.alive);
     free(agent->ovs_remote);
 }
 
@@ -508,36 +546,73 @@ agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
     return activated;
 }
 
-/* One iteration of the main loop, up to committing the transactions. */
+/* Fills 'inputs' with what the modules of the data path read now besides
+ * their own state, and arranges to wake up when the liveness of a chassis
+ * changes. */
 static void
-agent_run(struct agent *agent)
+agent_inputs_read(const struct agent *agent, struct agent_inputs *inputs)
 {
-    struct ovsdb_idl_txn *ovs_txn = ovsdb_idl_loop_run(&agent->ovs_loop);
-    struct ovsdb_idl_txn *roam_txn = ovsdb_idl_loop_run(&agent->roam_loop);
     struct ovsdb_idl *ovs_idl = agent->ovs_loop.idl;
     struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
+    long long int now = time_wall_msec();
 
+    inputs->ovs_seqno = ovsdb_idl_get_seqno(ovs_idl);
+    inputs->roam_seqno = ovsdb_idl_get_seqno(roam_idl);
+    inputs->roam_condition_seqno = ovsdb_idl_get_condition_seqno(roam_idl);
+    inputs->ovs_connected = ovsdb_idl_is_connected(ovs_idl);
+    inputs->roam_connected = ovsdb_idl_is_connected(roam_idl);
+    inputs->encap_ip = CONST_CAST(char *, agent->encap_ip);
+    sset_init(&inputs->alive);
+    long long int next_change = chassis_private_get_alive(roam_idl, now,
+                                                          &inputs->alive);
+    if (next_change != LLONG_MAX) {
+        poll_timer_wait(MAX(0, next_change - now));
+    }
+}
+
+static bool
+agent_inputs_equal(const struct agent_inputs *a, const struct agent_inputs *b)
+{
+    return (a->ovs_seqno == b->ovs_seqno
+            && a->roam_seqno == b->roam_seqno
+            && a->roam_condition_seqno == b->roam_condition_seqno
+            && a->ovs_connected == b->ovs_connected
+            && a->roam_connected == b->roam_connected
+            && nullable_string_is_equal(a->encap_ip, b->encap_ip)
+            && sset_equals(&a->alive, &b->alive));
+}
+
+/* Makes 'new', as agent_inputs_read() filled it, the inputs of the last run
+ * of the modules. */
+static void
+agent_inputs_keep(struct agent *agent, struct agent_inputs *new)
+{
+    struct agent_inputs *kept = &agent->inputs;
+
+    kept->ovs_seqno = new->ovs_seqno;
+    kept->roam_seqno = new->roam_seqno;
+    kept->roam_condition_seqno = new->roam_condition_seqno;
+    kept->ovs_connected = new->ovs_connected;
+    kept->roam_connected = new->roam_connected;
+    free(kept->encap_ip);
+    kept->encap_ip = nullable_xstrdup(new->encap_ip);
+    sset_swap(&kept->alive, &new->alive);
+    sset_destroy(&new->alive);
+}
+
+/* Runs the modules of the data path: the integration bridge, the own
+ * Chassis, tunnels, bindings, flows and plugins.  Sets 'agent->run_again'
+ * if the next wake-up must run them again even if no input changes. */
+static void
+agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
+                  struct ovsdb_idl_txn *roam_txn)
+{
+    struct ovsdb_idl *ovs_idl = agent->ovs_loop.idl;
+    struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
     const struct ovsrec_open_vswitch *ovs_row
         = ovsrec_open_vswitch_first(ovs_idl);
-    /* The keys can only have changed if the local database did. */
-    unsigned int config_seqno = ovsdb_idl_get_seqno(ovs_idl);
-    if (config_seqno != agent->config_ovs_seqno) {
-        update_config(agent, ovs_row);
-        agent->config_ovs_seqno = config_seqno;
-    }
-
-    if (agent->encap_iface) {
-        encap_iface_run(agent->encap_iface);
-    }
-
-    agent->bridge = NULL;
-    agent->chassis = NULL;
-    agent->chassis_private = NULL;
-    agent->encap_ip = NULL;
-    if (!agent->have_cfg) {
-        return;
-    }
     const struct local_config *cfg = &agent->cfg;
+    bool had_stale = agent->stale_system_id != NULL;
 
     struct integration_bridge_ctx_in br_in = {
         .ovs_idl_txn = ovs_txn,
@@ -553,7 +628,6 @@ agent_run(struct agent *agent)
     /* Writing the central database is safe only once the IDL holds its
      * contents: otherwise a missing row may only not have arrived yet. */
     bool roam_synced = ovsdb_idl_has_ever_connected(roam_idl);
-    agent->encap_ip = resolve_encap_ip(agent);
 
     /* Setting the condition again is cheap and returns the condition
      * sequence number at which the IDL holds exactly the rows it selects:
@@ -565,6 +639,7 @@ agent_run(struct agent *agent)
                                                     agent->stale_system_id,
                                                     &agent->binding.watch)
               == ovsdb_idl_get_condition_seqno(roam_idl));
+    agent->condition_synced = condition_synced;
 
     char agent_id[UUID_LEN + 1];
     snprintf(agent_id, sizeof agent_id, UUID_FMT,
@@ -599,9 +674,6 @@ agent_run(struct agent *agent)
     }
 
     /* The data path: tunnels, bindings, flows. */
-    ofctrl_set_bridge(agent->ofctrl, cfg->bridge);
-    ofctrl_run(agent->ofctrl);
-
     struct shash tunnels = SHASH_INITIALIZER(&tunnels);
     struct tunnels_ctx_in tn_in = {
         /* Without the Chassis rows every tunnel would look stale. */
@@ -635,7 +707,11 @@ agent_run(struct agent *agent)
         .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
         .now = time_wall_msec(),
     };
+    struct sset old_watch;
+    sset_clone(&old_watch, &agent->binding.watch);
     bool binding_changed = binding_run(&b_in, &agent->binding) || activated;
+    bool watch_changed = !sset_equals(&old_watch, &agent->binding.watch);
+    sset_destroy(&old_watch);
 
     struct pipeline_ctx_in p_in = {
         .roam_idl = roam_idl,
@@ -648,15 +724,15 @@ agent_run(struct agent *agent)
     };
     /* Every input of the pipeline comes from the two databases (the VIFs'
      * states and the tunnels' ofports follow from their contents), so
-     * unchanged sequence numbers mean unchanged flows: the common case of
-     * a wake-up for a heartbeat costs nothing.  A reconnection to the
-     * central database may have lost deletions: compute everything again
-     * after one. */
+     * unchanged sequence numbers mean unchanged flows.  A reconnection to
+     * the central database may have lost deletions: compute everything
+     * again after one. */
     if (!ovsdb_idl_is_connected(roam_idl)) {
         desired_flows_invalidate(&agent->desired);
     }
     unsigned int roam_seqno = ovsdb_idl_get_seqno(roam_idl);
     unsigned int ovs_seqno = ovsdb_idl_get_seqno(ovs_idl);
+    bool flows_computed = false;
     if (agent->recompute || binding_changed || tunnels_changed
         || dead_changed
         || roam_seqno != agent->pipeline_roam_seqno
@@ -682,6 +758,7 @@ agent_run(struct agent *agent)
         agent->pipeline_ovs_seqno = ovs_seqno;
         agent->pipeline_chassis = ch_out.chassis;
         agent->recompute = false;
+        flows_computed = true;
     }
 
     /* The switch gets flows only from a complete picture: both databases
@@ -702,6 +779,7 @@ agent_run(struct agent *agent)
         agent->put_seqno++;
         ofctrl_put(agent->ofctrl, &agent->desired.flows, agent->put_seqno);
     }
+    bool flows_cfg_set = false;
     if (complete && ofctrl_is_synced(agent->ofctrl)) {
         /* The flows of newly bound ports went out with this put. */
         struct shash_node *node;
@@ -710,6 +788,7 @@ agent_run(struct agent *agent)
             if (vif->state == VIF_BOUND && !vif->flows_cfg
                 && vif->ofport != OFPP_NONE) {
                 vif->flows_cfg = agent->put_seqno;
+                flows_cfg_set = true;
                 /* A put with nothing to send is confirmed at once, without
                  * a barrier reply to wake the loop for Port.up. */
                 poll_immediate_wake();
@@ -736,23 +815,47 @@ agent_run(struct agent *agent)
                     && !tunnels_changed && !binding_changed
                     && !agent->ovs_loop.committing_txn
                     && complete && ofctrl_is_synced(agent->ofctrl));
+    bool nb_cfg_seen = false;
     if (global && settled && global->nb_cfg != agent->nb_cfg_seen) {
         agent->nb_cfg_seen = global->nb_cfg;
         agent->nb_cfg_put_seqno = agent->put_seqno;
+        nb_cfg_seen = true;
     }
+
+    /* The next wake-up runs the modules again, whatever its inputs, if this
+     * run could not write (no transaction), wrote, or changed what the next
+     * run reads: so every change goes on as when every wake-up ran them,
+     * until a run finds nothing to do. */
+    agent->run_again = !(roam_synced && roam_txn && ovs_txn
+                         && !br_out.changed && !ch_out.changed
+                         && !tunnels_changed && !dead_changed
+                         && !binding_changed && !watch_changed
+                         && !flows_computed && !flows_cfg_set
+                         && !nb_cfg_seen && !had_stale);
+}
+
+/* Writes this chassis's heartbeat when it is due, and acknowledges the
+ * nb_cfg whose flows the switch confirmed: on every wake-up, with the rows
+ * the last run of the modules found. */
+static void
+agent_run_chassis_private(struct agent *agent, struct ovsdb_idl_txn *roam_txn)
+{
+    struct ovsdb_idl *roam_idl = agent->roam_loop.idl;
     int64_t nb_cfg_ack = -1;
+
     if (agent->nb_cfg_seen >= 0
         && ofctrl_get_cur_cfg(agent->ofctrl) >= agent->nb_cfg_put_seqno) {
         nb_cfg_ack = agent->nb_cfg_seen;
     }
 
     struct chassis_private_ctx_in cp_in = {
-        .roam_idl_txn = roam_synced ? roam_txn : NULL,
+        .roam_idl_txn = (ovsdb_idl_has_ever_connected(roam_idl)
+                         ? roam_txn : NULL),
         .indexes = &agent->chassis_indexes,
-        .name = cfg->system_id,
-        .chassis = ch_out.chassis,
-        .heartbeat_interval = cfg->heartbeat_interval,
-        .condition_synced = condition_synced,
+        .name = agent->cfg.system_id,
+        .chassis = agent->chassis,
+        .heartbeat_interval = agent->cfg.heartbeat_interval,
+        .condition_synced = agent->condition_synced,
         .nb_cfg = nb_cfg_ack,
         .now = time_wall_msec(),
     };
@@ -764,6 +867,71 @@ agent_run(struct agent *agent)
     }
 }
 
+/* One iteration of the main loop, up to committing the transactions.
+ *
+ * An idle agent wakes up for its heartbeat: for the timer, for the reply to
+ * the transaction and for the write's echo in the monitor (often a wake-up
+ * each: the server sends them one after the other).  None of these changes
+ * what the modules of the data path read, so those run only on a wake-up
+ * that did change something: the contents of a database (its sequence
+ * number: heartbeats do not alert) or its connection, the Chassis_Private
+ * condition in effect, the liveness of a replicated chassis, the tunnel
+ * endpoint, the OpenFlow connection (ofctrl_run()), a "recompute", or the
+ * outcome of transactions that the modules wrote; and on the wake-up after
+ * a run that left work.  The heartbeat and the nb_cfg acknowledgement are
+ * written on every wake-up. */
+static void
+agent_run(struct agent *agent)
+{
+    struct ovsdb_idl_txn *ovs_txn = ovsdb_idl_loop_run(&agent->ovs_loop);
+    struct ovsdb_idl_txn *roam_txn = ovsdb_idl_loop_run(&agent->roam_loop);
+    struct ovsdb_idl *ovs_idl = agent->ovs_loop.idl;
+
+    COVERAGE_INC(agent_wakeup);
+    agent->ran_modules = false;
+
+    const struct ovsrec_open_vswitch *ovs_row
+        = ovsrec_open_vswitch_first(ovs_idl);
+    /* The keys can only have changed if the local database did. */
+    unsigned int config_seqno = ovsdb_idl_get_seqno(ovs_idl);
+    if (config_seqno != agent->config_ovs_seqno) {
+        update_config(agent, ovs_row);
+        agent->config_ovs_seqno = config_seqno;
+    }
+
+    if (agent->encap_iface) {
+        encap_iface_run(agent->encap_iface);
+    }
+
+    if (!agent->have_cfg) {
+        agent->bridge = NULL;
+        agent->chassis = NULL;
+        agent->chassis_private = NULL;
+        agent->encap_ip = NULL;
+        return;
+    }
+    agent->encap_ip = resolve_encap_ip(agent);
+    ofctrl_set_bridge(agent->ofctrl, agent->cfg.bridge);
+    bool ofctrl_changed = ofctrl_run(agent->ofctrl);
+
+    struct agent_inputs inputs;
+    agent_inputs_read(agent, &inputs);
+    bool commits_done = (agent->modules_commit_pending
+                         && !agent->ovs_loop.committing_txn
+                         && !agent->roam_loop.committing_txn);
+    if (agent->run_again || agent->recompute || ofctrl_changed
+        || commits_done || !agent_inputs_equal(&inputs, &agent->inputs)) {
+        COVERAGE_INC(agent_run_modules);
+        agent_inputs_keep(agent, &inputs);
+        agent->ran_modules = true;
+        agent->modules_commit_pending = false;
+        agent_run_modules(agent, ovs_txn, roam_txn);
+    } else {
+        sset_destroy(&inputs.alive);
+    }
+    agent_run_chassis_private(agent, roam_txn);
+}
+
 static void
 agent_wait(struct agent *agent)
 {
@@ -771,10 +939,20 @@ agent_wait(struct agent *agent)
     if (agent->encap_iface) {
         encap_iface_wait(agent->encap_iface);
     }
-    ovsdb_idl_loop_commit_and_wait(&agent->ovs_loop);
+    int ovs_retval = ovsdb_idl_loop_commit_and_wait(&agent->ovs_loop);
     int retval = ovsdb_idl_loop_commit_and_wait(&agent->roam_loop);
     if (retval >= 0) {
         agent->central_txn_failed = !retval;
+    }
+
+    /* The modules see how their writes went (a failed heartbeat is
+     * written again by itself). */
+    if (agent->ran_modules) {
+        agent->modules_commit_pending = (agent->ovs_loop.committing_txn
+                                         || agent->roam_loop.committing_txn);
+    }
+    if (!ovs_retval || !retval) {
+        agent->run_again = true;
     }
 }
 

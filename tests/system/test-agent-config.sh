@@ -98,7 +98,14 @@ assert_eq "$hv1_row" \
     "$(ctl --format=csv --no-headings --columns=hostname,other_config,encaps list Chassis hv1)" \
     "hv1's Chassis row while hv2 claims its name"
 expect_encaps hv1 "hv1,geneve,192.0.2.21"
+# Once hv1's agent stops (its heartbeat with it), hv2 takes the chassis
+# over: nothing but the passing of time tells it so.
+check tb agent-stop 1
+wait_until -t 30 grep -q "taking over chassis hv1 from agent" "$(agent_log 2)"
+wait_until status_has 2 "chassis row: registered"
 check ovs_set 2 system-id=hv2
+wait_until chassis_names_are "hv2 hv3"
+check tb agent-start 1
 wait_until chassis_names_are "hv1 hv2 hv3"
 expect_encaps hv2 "hv2,gre,192.0.2.12"
 

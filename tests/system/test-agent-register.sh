@@ -32,6 +32,27 @@ done
 check ctl chassis-list | grep -c alive | grep -qx 3 \
     || fail "chassis-list does not show 3 live chassis: $(ctl chassis-list)"
 
+# --- An idle agent only heartbeats ----------------------------------------
+# Its wake-ups (timer, reply, echo) leave the modules of the data path
+# alone: coverage counts wake-ups and runs of the modules.  Once the testbed
+# has settled (BFD sessions coming up change the tunnels' rows), a window
+# of 3 s, which holds a heartbeat (every 2 s), runs them no more.
+coverage_total() {  # K COUNTER
+    tb hv "$1" ovs-appctl -t roam-agent coverage/show \
+        | awk -v c="$2" '$1 == c { print $NF; found = 1 } END { if (!found) print 0 }'
+}
+idle_window() {  # K
+    local wakeups runs hb
+    wakeups=$(coverage_total "$1" agent_wakeup)
+    runs=$(coverage_total "$1" agent_run_modules)
+    hb=$(heartbeat "hv$1")
+    sleep 3
+    [ "$(heartbeat "hv$1")" -gt "$hb" ] \
+        && [ "$(coverage_total "$1" agent_wakeup)" -gt "$wakeups" ] \
+        && [ "$(coverage_total "$1" agent_run_modules)" = "$runs" ]
+}
+wait_until -t 30 idle_window 1
+
 # --- The integration bridge -----------------------------------------------
 for k in 1 2 3; do
     assert_eq secure "$(tb hv $k ovs-vsctl get Bridge br-int fail_mode)" \
