@@ -454,7 +454,11 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             VLOG_INFO("claiming port %s", port->name);
         }
         vif->claim_sent = true;
+        vif->claim_out = false;
         vif->claim_standby = standby;
+        /* The VIF is served from the next iteration on (binding_get_role()):
+         * it comes at once. */
+        poll_immediate_wake();
         vif->claimed_from = chassis_uuid(port->chassis);
         if (!standby) {
             /* The previous holder, or the last one seen (a cold move's
@@ -579,6 +583,7 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
 
     /* A claim on its way: wait for it, or see that someone else won. */
     if (vif->claim_sent) {
+        vif->claim_out = true;
         bool arrived = (port->chassis == me
                         || (vif->claim_standby
                             && port->additional_chassis == me));
@@ -870,17 +875,20 @@ binding_get_role(const struct binding_state *state,
         return BINDING_ROLE_REMOTE;
     }
     /* A claim of 'chassis', on its way or waiting for a transaction, serves
-     * the VIF at once: the claim decision gave the port to this chassis,
-     * and waiting for the central database to echo the claim back would
-     * keep a moved VM from sending, and its neighbours here from reaching
-     * it, for a round trip (or for as long as the database is unreachable).
-     * If another chassis wins the race, update_vif() sees it and the VIF
-     * stops being served; Port.up still waits for the binding and its
-     * flows. */
+     * the VIF: the claim decision gave the port to this chassis, and
+     * waiting for the central database to echo the claim back would keep
+     * a moved VM from sending, and its neighbours here from reaching it,
+     * for a round trip (or for as long as the database is unreachable).
+     * A claim that can be sent is served from the iteration after the one
+     * that sent it, so that computing the VIF's flows (all of its network's
+     * if the network is new here) never holds the claim back.  If another
+     * chassis wins the race, update_vif() sees it and the VIF stops being
+     * served; Port.up still waits for the binding and its flows. */
     if ((vif->state == VIF_BOUND && port->chassis == me)
         || (vif->state == VIF_STANDBY && vif->activated)
         || vif->claim_unsent
-        || (vif->claim_sent && (vif->activated || !vif->claim_standby))) {
+        || (vif->claim_sent && vif->activated)
+        || (vif->claim_sent && vif->claim_out && !vif->claim_standby)) {
         *ofport = vif->ofport;
         return BINDING_ROLE_ACTIVE;
     }

@@ -74,6 +74,8 @@ struct local_vif {
     bool claim_sent;            /* A claim (chassis or additional) is on its
                                  * way. */
     bool claim_standby;         /* That claim is for additional_chassis. */
+    bool claim_out;             /* That claim left with the transaction of
+                                 * an earlier iteration. */
     bool claim_unsent;          /* The claim decision gave the port to this
                                  * chassis, but no transaction could carry
                                  * the claim yet (the central database is

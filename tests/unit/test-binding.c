@@ -185,9 +185,15 @@ a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
                      BINDING_ROLE_REMOTE);
     assert_int_equal(ofport, 0);
 
-    /* The claim is on its way: served at once, before the database
-     * echoes it back. */
+    /* The claim is being sent: not yet, so that the VIF's flows do not
+     * hold it back... */
     vif->claim_sent = true;
+    assert_int_equal(role_of(&state, &port, &me, &ofport),
+                     BINDING_ROLE_REMOTE);
+
+    /* ...then, with the claim on its way, served before the database
+     * echoes it back. */
+    vif->claim_out = true;
     assert_int_equal(role_of(&state, &port, &me, &ofport),
                      BINDING_ROLE_ACTIVE);
     assert_int_equal(ofport, 5);
