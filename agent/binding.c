@@ -158,7 +158,8 @@ binding_hold_packet(struct binding_state *state, ofp_port_t ofport,
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const struct local_vif *vif = find_vif_by_ofport(state, ofport);
 
-    if (!vif || (vif->state != VIF_STANDBY && !vif->activated)) {
+    if (!vif || (vif->state != VIF_STANDBY && vif->state != VIF_BOUND
+                 && !vif->activated)) {
         return false;
     }
     if (state->n_held >= BINDING_MAX_HELD) {

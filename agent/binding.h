@@ -152,9 +152,12 @@ struct binding_held_packet {
 /* Keeps 'packet' (taking it over), which the VM of the standby VIF on
  * 'ofport' sent before its activation took effect in the switch: a live
  * migration's destination forwards nothing from the VM until then, but
- * delays rather than drops what it sends at once on resuming.  Returns
- * false, leaving 'packet' to the caller, if no standby (or just activated)
- * VIF has that port or too many packets are held already. */
+ * delays rather than drops what it sends at once on resuming.  A VIF that
+ * is bound here already counts too: the switch sent the packet before the
+ * activation's flows were in, and the database confirmed the activation
+ * before the packet-in was read.  Returns false, leaving 'packet' to the
+ * caller, if no standby, activated or bound VIF has that port (a live
+ * migration called off) or too many packets are held already. */
 bool binding_hold_packet(struct binding_state *, ofp_port_t ofport,
                          struct dp_packet *packet);
 

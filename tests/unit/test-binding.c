@@ -93,18 +93,30 @@ standby_packets_wait_for_activation_in_order(void **state_ OVS_UNUSED)
 }
 
 static void
-only_standby_or_activated_vifs_hold(void **state_ OVS_UNUSED)
+only_standby_activated_or_bound_vifs_hold(void **state_ OVS_UNUSED)
 {
     struct binding_state state;
     binding_state_init(&state);
     add_vif(&state, "bound", 6, VIF_BOUND);
     add_vif(&state, "elsewhere", 7, VIF_BOUND_ELSEWHERE);
+    add_vif(&state, "pending", 8, VIF_PENDING_CLAIM);
     struct dp_packet *p = packet(9);
+    struct ovs_list out;
 
     assert_false(binding_hold_packet(&state, u16_to_ofp(4), p));  /* None. */
-    assert_false(binding_hold_packet(&state, u16_to_ofp(6), p));
     assert_false(binding_hold_packet(&state, u16_to_ofp(7), p));
-    dp_packet_delete(p);            /* Still the caller's. */
+    assert_false(binding_hold_packet(&state, u16_to_ofp(8), p));
+
+    /* A standby punt read after the database confirmed the activation
+     * (the VIF is bound already) goes out at once. */
+    assert_true(binding_hold_packet(&state, u16_to_ofp(6), p));
+    assert_int_equal(take(&state, &out), 1);
+    const struct binding_held_packet *hp
+        = CONTAINER_OF(ovs_list_front(&out), struct binding_held_packet,
+                       list_node);
+    assert_int_equal(tag_of(hp), 9);
+    assert_string_equal(hp->iface_id, "bound");
+    free_list(&out);
     binding_state_destroy(&state);
 }
 
@@ -246,7 +258,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(standby_packets_wait_for_activation_in_order),
-        cmocka_unit_test(only_standby_or_activated_vifs_hold),
+        cmocka_unit_test(only_standby_activated_or_bound_vifs_hold),
         cmocka_unit_test(packets_of_a_vif_that_left_standby_are_dropped),
         cmocka_unit_test(held_packets_are_bounded),
         cmocka_unit_test(a_vif_is_served_from_its_claim_on),
