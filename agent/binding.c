@@ -613,6 +613,7 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
         }
     }
 
+    bool was_unsent = vif->claim_unsent;
     vif->claim_unsent = false;
     struct claim_input in = {
         .plug = vif->plug,
@@ -648,6 +649,8 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
                                                     : ctx_in->now;
             }
             send_claim(ctx_in, state, vif, port, action == CLAIM_STANDBY);
+            /* A VIF served while its claim waited stays served. */
+            vif->claim_out |= was_unsent;
             wrote = true;
             if (!vif->plug_recorded) {
                 record_plug(ctx_in, vif, iface);

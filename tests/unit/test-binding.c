@@ -162,16 +162,17 @@ held_packets_are_bounded(void **state_ OVS_UNUSED)
     binding_state_destroy(&state);   /* Frees the held packets. */
 }
 
-/* binding_get_role() for 'port' as seen by chassis 'me'; the VIF's ofport
- * when it plays a part, else 0. */
-static enum binding_role
-role_of(const struct binding_state *state, const struct roamrec_port *port,
-        const struct roamrec_chassis *me, uint16_t *ofport)
+/* Asserts that binding_get_role() gives 'role' for 'port' as seen by chassis
+ * 'me', with the VIF's OpenFlow port 'ofport' (0 for none). */
+static void
+assert_role(const struct binding_state *state,
+            const struct roamrec_port *port,
+            const struct roamrec_chassis *me,
+            enum binding_role role, uint16_t ofport)
 {
     ofp_port_t of;
-    enum binding_role role = binding_get_role(state, port, me, &of);
-    *ofport = of == OFPP_NONE ? 0 : ofp_to_u16(of);
-    return role;
+    assert_int_equal(binding_get_role(state, port, me, &of), role);
+    assert_int_equal(of == OFPP_NONE ? 0 : ofp_to_u16(of), ofport);
 }
 
 static void
@@ -190,66 +191,50 @@ a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
 
     struct local_vif *vif = add_vif(&state, "v2", 5, VIF_BOUND_ELSEWHERE);
     vif->port_uuid = port.header_.uuid;
-    uint16_t ofport;
 
     /* Bound elsewhere, no claim: nothing. */
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
-    assert_int_equal(ofport, 0);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
 
     /* The claim is being sent: not yet, so that the VIF's flows do not
      * hold it back... */
     vif->claim_sent = true;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
 
     /* ...then, with the claim on its way, served before the database
      * echoes it back. */
     vif->claim_out = true;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_ACTIVE);
-    assert_int_equal(ofport, 5);
+    assert_role(&state, &port, &me, BINDING_ROLE_ACTIVE, 5);
 
     /* A claim as additional_chassis is not: the live migration's source
      * still serves the VM until it activates here. */
     vif->claim_standby = true;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
     vif->activated = true;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_ACTIVE);
+    assert_role(&state, &port, &me, BINDING_ROLE_ACTIVE, 5);
 
     /* Decided, but no transaction could carry it yet (the central database
      * is unreachable): served too. */
     vif->claim_sent = vif->claim_standby = vif->activated = false;
     vif->claim_unsent = true;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_ACTIVE);
-    assert_int_equal(ofport, 5);
+    assert_role(&state, &port, &me, BINDING_ROLE_ACTIVE, 5);
     vif->claim_unsent = false;
 
     /* The claim lost (update_vif() clears it): nothing again. */
-    vif->claim_sent = vif->claim_standby = vif->activated = false;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
 
     /* It arrived. */
     vif->state = VIF_BOUND;
     port.chassis = &me;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_ACTIVE);
-    assert_int_equal(ofport, 5);
+    assert_role(&state, &port, &me, BINDING_ROLE_ACTIVE, 5);
 
     /* A VIF matched to another row of that name, or without an OpenFlow
      * port, plays no part. */
     vif->claim_sent = true;
     uuid_generate(&vif->port_uuid);
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
     vif->port_uuid = port.header_.uuid;
     vif->ofport = OFPP_NONE;
-    assert_int_equal(role_of(&state, &port, &me, &ofport),
-                     BINDING_ROLE_REMOTE);
+    assert_role(&state, &port, &me, BINDING_ROLE_REMOTE, 0);
     binding_state_destroy(&state);
 }
 
