@@ -20,6 +20,7 @@
 #include "ovsdb-idl.h"
 #include "openvswitch/poll-loop.h"
 #include "ovsdb/roam-idl.h"
+#include "simap.h"
 #include "smap.h"
 #include "util.h"
 
@@ -318,9 +319,15 @@ collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
     }
 }
 
-static ofp_port_t
-iface_ofport(const struct ovsrec_interface *iface)
+ofp_port_t
+binding_iface_ofport(const struct ovsrec_interface *iface,
+                     const struct simap *switch_ports)
 {
+    unsigned int port_no = switch_ports ? simap_get(switch_ports,
+                                                    iface->name) : 0;
+    if (port_no) {
+        return u16_to_ofp(port_no);
+    }
     return (iface->n_ofport && *iface->ofport > 0 && *iface->ofport < 0xff00
             ? u16_to_ofp(*iface->ofport) : OFPP_NONE);
 }
@@ -780,10 +787,11 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
             }
             local_vif_destroy(vif);
             shash_delete(&state->vifs, node);
-        } else if (iface_ofport(iface) != vif->ofport) {
+        } else if (binding_iface_ofport(iface, ctx_in->switch_ports)
+                   != vif->ofport) {
             /* The same interface with another OpenFlow port (ovs-vswitchd
              * restarted): the same VIF. */
-            vif->ofport = iface_ofport(iface);
+            vif->ofport = binding_iface_ofport(iface, ctx_in->switch_ports);
             vif->flows_cfg = 0;
         }
     }
@@ -792,11 +800,12 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     SHASH_FOR_EACH (node, &current) {
         const struct ovsrec_interface *iface = node->data;
         if (!shash_find(&state->vifs, node->name)
-            && iface_ofport(iface) != OFPP_NONE) {
+            && binding_iface_ofport(iface, ctx_in->switch_ports)
+               != OFPP_NONE) {
             struct local_vif *vif = xzalloc(sizeof *vif);
             vif->iface_id = xstrdup(node->name);
             vif->iface_uuid = iface->header_.uuid;
-            vif->ofport = iface_ofport(iface);
+            vif->ofport = binding_iface_ofport(iface, ctx_in->switch_ports);
             vif->state = VIF_PENDING_CLAIM;
             vif->plug = true;
             vif->detected_ms = ctx_in->now;

@@ -8,8 +8,10 @@
 /* Port binding: which Ports live on this chassis (DESIGN section 5).
  *
  * A VIF is an interface on the integration bridge with
- * external_ids:iface-id=P and a valid ofport.  Its appearance (a new
- * interface, or a new ofport for it) is a plug event.  Each VIF moves
+ * external_ids:iface-id=P and an OpenFlow port: the one the switch announced
+ * on the OpenFlow connection under the interface's name, or else a valid
+ * Interface.ofport (see binding_iface_ofport()).  Its appearance (a new
+ * interface, or a new port for it) is a plug event.  Each VIF moves
  * through these states, which status shows:
  *
  *             plug                 Port.chassis shows the claim
@@ -41,8 +43,10 @@ struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
+struct ovsrec_interface;
 struct roamrec_chassis;
 struct roamrec_port;
+struct simap;
 
 void binding_register_ovs_idl(struct ovsdb_idl *);
 void binding_register_roam_idl(struct ovsdb_idl *);
@@ -207,6 +211,8 @@ struct binding_ctx_in {
     bool watch_synced;                      /* The IDL holds the
                                              * Chassis_Private rows of the
                                              * state's 'watch' set. */
+    const struct simap *switch_ports;       /* ofctrl_get_ports(), or
+                                             * NULL. */
     uint64_t flows_cur_cfg;                 /* ofctrl_get_cur_cfg(). */
     long long int now;                      /* time_wall_msec(). */
 };
@@ -220,6 +226,16 @@ bool binding_run(const struct binding_ctx_in *, struct binding_state *);
  * standby VIF is there (its flows must then be computed again). */
 bool binding_activate(struct binding_state *, ofp_port_t ofport,
                       long long int now);
+
+/* Returns the OpenFlow port of 'iface': its number in 'switch_ports' (a map
+ * from port name to number, as ofctrl_get_ports() returns; NULL for none)
+ * if it is there, else its "ofport" column if that is a valid port, else
+ * OFPP_NONE.  The switch announces a port on the OpenFlow connection as
+ * soon as it has added it, before ovs-vswitchd's write of "ofport" has
+ * travelled through the database; the column covers the time before the
+ * connection is up. */
+ofp_port_t binding_iface_ofport(const struct ovsrec_interface *,
+                                const struct simap *switch_ports);
 
 /* Returns the Port row named 'name', or NULL. */
 const struct roamrec_port *binding_lookup_port(struct ovsdb_idl_index *,

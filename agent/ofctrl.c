@@ -26,6 +26,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-switch.h"
@@ -34,6 +35,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
+#include "simap.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -82,15 +84,23 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
  * again, from OFCTRL_RETRY_MIN_MSEC doubling up to OFCTRL_RETRY_MAX_MSEC,
  * so that the agent does not spin.
  *
- * Once the connection is up, ofctrl asks for packet-ins.  ovs-vswitchd sends
- * a service connection such as the management socket no asynchronous
- * message at all until it sets a nonzero "miss_send_len" (OFPT_SET_CONFIG,
- * see ofconn_receives_async_msg() in ofproto/connmgr.c).  That message
- * also sets the bridge's fragment handling, so ofctrl first reads the
- * switch's configuration (OFPT_GET_CONFIG) and sends it back unchanged but
- * for "miss_send_len".  Before that it narrows the asynchronous messages
- * (OFPT_SET_ASYNC) to packet-ins from actions: the default for OpenFlow 1.5
- * would add a port status message for every port added to the bridge.
+ * Once the connection is up, ofctrl asks for packet-ins and for the
+ * bridge's ports.  ovs-vswitchd sends a service connection such as the
+ * management socket no asynchronous message at all until it sets a nonzero
+ * "miss_send_len" (OFPT_SET_CONFIG, see ofconn_receives_async_msg() in
+ * ofproto/connmgr.c).  That message also sets the bridge's fragment
+ * handling, so ofctrl first reads the switch's configuration
+ * (OFPT_GET_CONFIG) and sends it back unchanged but for "miss_send_len".
+ * Before that it narrows the asynchronous messages (OFPT_SET_ASYNC) to
+ * packet-ins from actions and to the addition and deletion of ports
+ * (OFPT_PORT_STATUS; not their modification, which the default for
+ * OpenFlow 1.5 would add for every change of a link's state).  A port
+ * description request (OFPMP_PORT_DESC) gives the ports there are; the
+ * status messages, which follow its reply in the connection, keep the table
+ * current.  ovs-vswitchd sends a port's status as soon as it has added the
+ * port, a database round trip (1 to 2 ms) before the Interface's "ofport"
+ * column reaches the agent, which is why the binding of a VIF starts from
+ * it (ofctrl_get_ports()).
  * Packet-ins wait in a queue of at most OFCTRL_MAX_PACKET_INS until the
  * caller takes them; beyond that they are dropped and counted.  A table miss
  * sends none: from OpenFlow 1.3 on that takes an explicit flow.
@@ -181,6 +191,10 @@ struct ofctrl {
     struct flow_set refused;    /* Flows the switch refused. */
     ovs_be32 rejected_xid;      /* Xid of the last rejected bundle, whose */
     bool has_rejected_xid;      /* later errors are only echoes. */
+
+    /* Ports. */
+    struct simap ports;         /* The bridge's OpenFlow port numbers by
+                                 * name, empty while disconnected. */
 
     /* Packets. */
     struct ovs_list packet_ins; /* Contains "struct ofctrl_packet_in"s,
@@ -302,6 +316,7 @@ ofctrl_create(void)
     of->state = OFCTRL_DISCONNECTED;
     flow_set_init(&of->installed);
     flow_set_init(&of->refused);
+    simap_init(&of->ports);
     ovs_list_init(&of->barriers);
     ovs_list_init(&of->packet_ins);
     return of;
@@ -316,6 +331,7 @@ ofctrl_destroy(struct ofctrl *of)
         rconn_destroy(of->swconn);
         flow_set_destroy(&of->installed);
         flow_set_destroy(&of->refused);
+        simap_destroy(&of->ports);
         ofctrl_forget_barriers(of);
 
         struct ofctrl_packet_in *pin;
@@ -337,6 +353,7 @@ ofctrl_set_bridge(struct ofctrl *of, const char *bridge)
     }
 
     ofctrl_forget_barriers(of);
+    simap_clear(&of->ports);
     ofctrl_set_state(of, OFCTRL_DISCONNECTED);
     free(of->bridge);
     free(of->sock_path);
@@ -379,19 +396,63 @@ ofctrl_start_dump(struct ofctrl *of)
     ofctrl_set_state(of, OFCTRL_DUMPING);
 }
 
-/* Asks the switch for packet-ins from "controller" actions and for no other
- * asynchronous message.  See the comment at the top. */
+/* Asks the switch for packet-ins from "controller" actions, for the
+ * addition and deletion of ports, and for no other asynchronous message;
+ * and for the ports it has.  See the comment at the top. */
 static void
 ofctrl_ask_for_packet_ins(struct ofctrl *of)
 {
     struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
 
     ac.primary[OAM_PACKET_IN] = (1u << OFPR_ACTION) | OFPR14_ACTION_BITS;
+    ac.primary[OAM_PORT_STATUS] = (1u << OFPPR_ADD) | (1u << OFPPR_DELETE);
     ofctrl_send(of, ofputil_encode_set_async_config(&ac,
                                                     (1u << OAM_N_TYPES) - 1,
                                                     OFCTRL_OFP_VERSION));
     ofctrl_send(of, ofpraw_alloc(OFPRAW_OFPT_GET_CONFIG_REQUEST,
                                  OFCTRL_OFP_VERSION, 0));
+    ofctrl_send(of, ofputil_encode_port_desc_stats_request(OFCTRL_OFP_VERSION,
+                                                           OFPP_ANY));
+}
+
+/* Adds 'pp' to the known ports, or changes its number. */
+static void
+ofctrl_add_port(struct ofctrl *of, const struct ofputil_phy_port *pp)
+{
+    uint16_t port_no = ofp_to_u16(pp->port_no);
+    if (port_no && port_no < ofp_to_u16(OFPP_MAX)) {
+        simap_put(&of->ports, pp->name, port_no);
+    }
+}
+
+/* Reads one part of the reply to the port description request, which
+ * follows the request in the connection, as every later OFPT_PORT_STATUS
+ * follows it. */
+static void
+ofctrl_recv_port_desc_reply(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofputil_phy_port pp;
+
+    ofpraw_pull_assert(&b);
+    while (!ofputil_pull_phy_port(oh->version, &b, &pp)) {
+        ofctrl_add_port(of, &pp);
+    }
+}
+
+static void
+ofctrl_recv_port_status(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofputil_port_status ps;
+
+    if (ofputil_decode_port_status(oh, &ps)) {
+        return;
+    }
+    if (ps.reason == OFPPR_DELETE) {
+        simap_find_and_delete(&of->ports, ps.desc.name);
+    } else {
+        ofctrl_add_port(of, &ps.desc);
+    }
 }
 
 /* Sends back the switch configuration in 'oh', an OFPT_GET_CONFIG_REPLY,
@@ -433,6 +494,7 @@ ofctrl_check_connection(struct ofctrl *of)
     if (seqno != of->conn_seqno) {
         of->conn_seqno = seqno;
         ofctrl_forget_barriers(of);
+        simap_clear(&of->ports);
         if (rconn_is_connected(of->swconn)) {
             /* Remember this socket, so that its stale file after a crash of
              * ovs-vswitchd does not look new. */
@@ -781,6 +843,10 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
         ofctrl_recv_packet_in(of, oh);
     } else if (type == OFPTYPE_GET_CONFIG_REPLY) {
         ofctrl_recv_get_config_reply(of, oh);
+    } else if (type == OFPTYPE_PORT_DESC_STATS_REPLY) {
+        ofctrl_recv_port_desc_reply(of, oh);
+    } else if (type == OFPTYPE_PORT_STATUS) {
+        ofctrl_recv_port_status(of, oh);
     } else if (type == OFPTYPE_ERROR) {
         ofctrl_recv_error(of, oh);
     } else if (VLOG_IS_DBG_ENABLED()) {
@@ -795,6 +861,12 @@ bool
 ofctrl_is_synced(const struct ofctrl *of)
 {
     return of->state == OFCTRL_SYNCED;
+}
+
+const struct simap *
+ofctrl_get_ports(const struct ofctrl *of)
+{
+    return &of->ports;
 }
 
 void
@@ -1070,6 +1142,7 @@ ofctrl_format_status(const struct ofctrl *of, struct ds *s)
     }
     ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
                   flow_set_count(&of->installed));
+    ds_put_format(s, "switch ports: %"PRIuSIZE"\n", simap_count(&of->ports));
     ds_put_format(s, "cur_cfg: %"PRIu64"\n", of->cur_cfg);
 
     ds_put_format(s, "outstanding barriers: %"PRIuSIZE,

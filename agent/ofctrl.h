@@ -47,6 +47,7 @@ struct dp_packet;
 struct ds;
 struct flow_set;
 struct ofctrl;
+struct simap;
 
 /* Creates an OpenFlow connection that is not yet connected anywhere. */
 struct ofctrl *ofctrl_create(void);
@@ -75,6 +76,14 @@ void ofctrl_wait(struct ofctrl *);
 /* Returns true if the connection is up and the installed flows are known,
  * that is, if ofctrl_put() would send something. */
 bool ofctrl_is_synced(const struct ofctrl *);
+
+/* Returns the bridge's OpenFlow ports, as a map from port name to port
+ * number: those the switch had when the connection came up, kept current
+ * by its port status messages.  Empty while disconnected, and until the
+ * switch's answer arrives.  ovs-vswitchd announces a new port here before
+ * the Interface's "ofport" column reaches the agent through the database.
+ * ofctrl_run() returns true after a change. */
+const struct simap *ofctrl_get_ports(const struct ofctrl *);
 
 /* Reads the switch's flows again, as after a reconnection, so that the next
  * ofctrl_put() also repairs flows that someone else changed or deleted

@@ -704,6 +704,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         .chassis_private_by_name
             = agent->chassis_indexes.chassis_private_by_name,
         .watch_synced = condition_synced,
+        .switch_ports = ofctrl_get_ports(agent->ofctrl),
         .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
         .now = time_wall_msec(),
     };

@@ -2,9 +2,10 @@
  *
  * Licensed under the Apache License, Version 2.0 (the "License").
  *
- * Unit tests for binding.c: the role a local VIF plays for its Port, and the
+ * Unit tests for binding.c: the role a local VIF plays for its Port, the
  * held packets (what a VM sends on a live migration's destination before its
- * activation reached the switch). */
+ * activation reached the switch), and where a VIF's OpenFlow port comes
+ * from. */
 
 #include <config.h>
 
@@ -17,7 +18,9 @@
 #include "agent/binding.h"
 #include "ovsdb/roam-idl.h"
 #include "dp-packet.h"
+#include "lib/vswitch-idl.h"
 #include "openvswitch/list.h"
+#include "simap.h"
 #include "util.h"
 
 static struct local_vif *
@@ -238,6 +241,59 @@ a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
     binding_state_destroy(&state);
 }
 
+/* The switch announces a port on the OpenFlow connection before
+ * ovs-vswitchd's write of Interface.ofport reaches the agent: a VIF is
+ * plugged from the first, and the column serves while the connection does
+ * not know the port. */
+static void
+a_vif_takes_its_port_from_the_switch_first(void **state_ OVS_UNUSED)
+{
+    struct ovsrec_interface iface;
+    struct simap switch_ports = SIMAP_INITIALIZER(&switch_ports);
+    int64_t ofport;
+
+    memset(&iface, 0, sizeof iface);
+    iface.name = "vm-a";
+
+    /* Neither knows it yet. */
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL)),
+                     ofp_to_u16(OFPP_NONE));
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+                     ofp_to_u16(OFPP_NONE));
+
+    /* Announced by the switch, not yet in the database. */
+    simap_put(&switch_ports, "other", 3);
+    simap_put(&switch_ports, "vm-a", 7);
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+                     7);
+
+    /* In the database too: the switch's number stands (after a restart of
+     * ovs-vswitchd the column is the last to change). */
+    ofport = 9;
+    iface.ofport = &ofport;
+    iface.n_ofport = 1;
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+                     7);
+
+    /* The connection does not know it (down, or the port just went): the
+     * column. */
+    simap_find_and_delete(&switch_ports, "vm-a");
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+                     9);
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL)), 9);
+
+    /* A column that is no port: -1 (ovs-vswitchd could not add it), 0, or
+     * a reserved number. */
+    int64_t invalid[] = { -1, 0, 0xff00, 0xfffe };
+    for (size_t i = 0; i < ARRAY_SIZE(invalid); i++) {
+        ofport = invalid[i];
+        assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface,
+                                                         &switch_ports)),
+                         ofp_to_u16(OFPP_NONE));
+    }
+    simap_destroy(&switch_ports);
+}
+
 int
 main(void)
 {
@@ -247,6 +303,7 @@ main(void)
         cmocka_unit_test(packets_of_a_vif_that_left_standby_are_dropped),
         cmocka_unit_test(held_packets_are_bounded),
         cmocka_unit_test(a_vif_is_served_from_its_claim_on),
+        cmocka_unit_test(a_vif_takes_its_port_from_the_switch_first),
     };
     return cmocka_run_group_tests_name("binding", tests, NULL, NULL);
 }
