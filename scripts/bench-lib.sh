@@ -494,8 +494,8 @@ bench_main() {
 # and the common half, which the scripts' write_bench_py put after their
 # program's header comment.
 bench_py_common() {
-    printf '%s\n' argparse codecs json os signal socket statistics subprocess sys \
-        threading time "$@" | sort | sed 's/^/import /'
+    printf '%s\n' argparse codecs json os re signal socket statistics subprocess sys \
+        threading time "$@" | sort -u | sed 's/^/import /'
     cat <<'BENCH_PY'
 
 
@@ -647,13 +647,18 @@ def apply_updates(rows, updates, table):
 # is in place, so this times changes without polling.
 
 class FlowMon:
+    """ovs-ofctl monitor BRIDGE SPEC... in the background: every line it
+    prints, with the time it was read.  'spec' is one argument or a list;
+    with a miss length first (e.g. ["65535", "watch:..."]) the monitor also
+    gets the switch's port status messages (see port_added())."""
     def __init__(self, name, rundir, spec, bridge="br-int"):
         self.name = name
         self.events = []
         self.lock = threading.Lock()
         env = dict(os.environ, OVS_RUNDIR=rundir)
         self.proc = subprocess.Popen(
-            ["ovs-ofctl", "monitor", bridge, spec],
+            ["ovs-ofctl", "monitor", bridge]
+            + (spec if isinstance(spec, list) else [spec]),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
@@ -689,6 +694,17 @@ class FlowMon:
             if needle in line and ("event=ADDED" in line or "event=MODIFIED" in line):
                 return t
         return None
+
+    def port_added(self, t0, iface):
+        """(time, OpenFlow port number) of the first port status message
+        after t0 that announces IFACE's addition to the bridge, or (None,
+        None).  Needs a monitor with a miss length."""
+        rx = re.compile(r"OFPT_PORT_STATUS .*ADD: (\d+)\(%s\)" % re.escape(iface))
+        for t, line in self.since(t0):
+            m = rx.search(line)
+            if m:
+                return t, int(m.group(1))
+        return None, None
 
     def text(self):
         with self.lock:
