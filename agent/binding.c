@@ -10,6 +10,7 @@
 
 #include "chassis.h"
 #include "claim.h"
+#include "ofctrl.h"
 #include "ovsdb/chassis-liveness.h"
 
 #include "dp-packet.h"
@@ -20,7 +21,6 @@
 #include "ovsdb-idl.h"
 #include "openvswitch/poll-loop.h"
 #include "ovsdb/roam-idl.h"
-#include "simap.h"
 #include "smap.h"
 #include "util.h"
 
@@ -93,6 +93,7 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->last_chassis);
     sset_init(&state->watch);
     shash_init(&state->releasing);
+    shash_init(&state->unnumbered);
     state->checked_orphans = false;
     ovs_list_init(&state->held);
     state->n_held = 0;
@@ -122,6 +123,7 @@ binding_state_destroy(struct binding_state *state)
     shash_destroy_free_data(&state->last_chassis);
     sset_destroy(&state->watch);
     shash_destroy(&state->releasing);
+    shash_destroy_free_data(&state->unnumbered);
     struct binding_held_packet *hp;
     LIST_FOR_EACH_POP (hp, list_node, &state->held) {
         binding_held_packet_destroy(hp);
@@ -321,15 +323,66 @@ collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
 
 ofp_port_t
 binding_iface_ofport(const struct ovsrec_interface *iface,
-                     const struct simap *switch_ports)
+                     const struct shash *switch_ports, uint64_t seen_seqno)
 {
-    unsigned int port_no = switch_ports ? simap_get(switch_ports,
-                                                    iface->name) : 0;
-    if (port_no) {
-        return u16_to_ofp(port_no);
+    if (iface->n_ofport) {
+        return (*iface->ofport > 0 && *iface->ofport < ofp_to_u16(OFPP_MAX)
+                ? u16_to_ofp(*iface->ofport)
+                : OFPP_NONE);
     }
-    return (iface->n_ofport && *iface->ofport > 0 && *iface->ofport < 0xff00
-            ? u16_to_ofp(*iface->ofport) : OFPP_NONE);
+
+    const struct ofctrl_port *port = (switch_ports
+                                      ? shash_find_data(switch_ports,
+                                                        iface->name)
+                                      : NULL);
+    return port && port->seqno > seen_seqno ? port->port_no : OFPP_NONE;
+}
+
+/* Records, for each interface of 'current' (iface-id to Interface) whose
+ * "ofport" column is still empty, the switch's port seqno when the agent
+ * first saw it, and forgets the other interfaces. */
+static void
+update_unnumbered(const struct binding_ctx_in *ctx_in,
+                  struct binding_state *state, const struct shash *current)
+{
+    struct shash unnumbered = SHASH_INITIALIZER(&unnumbered);
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, current) {
+        const struct ovsrec_interface *iface = node->data;
+        if (iface->n_ofport) {
+            continue;
+        }
+        char *key = xasprintf(UUID_FMT, UUID_ARGS(&iface->header_.uuid));
+        uint64_t *seen = shash_find_and_delete(&state->unnumbered, key);
+        if (!seen) {
+            seen = xmalloc(sizeof *seen);
+            *seen = ctx_in->switch_port_seqno;
+        }
+        shash_add_nocopy(&unnumbered, key, seen);
+    }
+    shash_destroy_free_data(&state->unnumbered);
+    shash_swap(&state->unnumbered, &unnumbered);
+    shash_destroy(&unnumbered);
+}
+
+/* Returns the OpenFlow port of VIF interface 'iface' (see
+ * binding_iface_ofport()). */
+static ofp_port_t
+vif_ofport(const struct binding_ctx_in *ctx_in,
+           const struct binding_state *state,
+           const struct ovsrec_interface *iface)
+{
+    uint64_t seen_seqno = UINT64_MAX;
+    if (!iface->n_ofport) {
+        char *key = xasprintf(UUID_FMT, UUID_ARGS(&iface->header_.uuid));
+        const uint64_t *seen = shash_find_data(&state->unnumbered, key);
+        if (seen) {
+            seen_seqno = *seen;
+        }
+        free(key);
+    }
+    return binding_iface_ofport(iface, ctx_in->switch_ports, seen_seqno);
 }
 
 /* Queues for release the ports that this chassis holds (as chassis or
@@ -772,6 +825,8 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
 
     follow_holders(ctx_in->roam_idl, state);
     collect_vifs(ctx_in->br_int, &current);
+    update_unnumbered(ctx_in, state, &current);
+    bool vifs_changed = false;
 
     /* Unplugs: VIFs that are gone, or whose interface was replaced. */
     struct shash_node *node, *next;
@@ -779,6 +834,8 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         struct local_vif *vif = node->data;
         const struct ovsrec_interface *iface = shash_find_data(&current,
                                                                node->name);
+        ofp_port_t ofport = iface ? vif_ofport(ctx_in, state, iface)
+                                  : OFPP_NONE;
         if (!iface || !uuid_equals(&iface->header_.uuid, &vif->iface_uuid)) {
             /* The release is written once the central database can be. */
             VLOG_INFO("VIF for port %s unplugged", vif->iface_id);
@@ -787,37 +844,40 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
             }
             local_vif_destroy(vif);
             shash_delete(&state->vifs, node);
-        } else if (binding_iface_ofport(iface, ctx_in->switch_ports)
-                   != vif->ofport) {
+            vifs_changed = true;
+        } else if (ofport != vif->ofport) {
             /* The same interface with another OpenFlow port (ovs-vswitchd
              * restarted): the same VIF. */
-            vif->ofport = binding_iface_ofport(iface, ctx_in->switch_ports);
+            vif->ofport = ofport;
             vif->flows_cfg = 0;
+            vifs_changed = true;
         }
     }
 
     /* Plugs: VIFs that are new. */
     SHASH_FOR_EACH (node, &current) {
         const struct ovsrec_interface *iface = node->data;
-        if (!shash_find(&state->vifs, node->name)
-            && binding_iface_ofport(iface, ctx_in->switch_ports)
-               != OFPP_NONE) {
+        ofp_port_t ofport = (shash_find(&state->vifs, node->name)
+                             ? OFPP_NONE
+                             : vif_ofport(ctx_in, state, iface));
+        if (ofport != OFPP_NONE) {
             struct local_vif *vif = xzalloc(sizeof *vif);
             vif->iface_id = xstrdup(node->name);
             vif->iface_uuid = iface->header_.uuid;
-            vif->ofport = binding_iface_ofport(iface, ctx_in->switch_ports);
+            vif->ofport = ofport;
             vif->state = VIF_PENDING_CLAIM;
             vif->plug = true;
             vif->detected_ms = ctx_in->now;
             shash_add(&state->vifs, node->name, vif);
             VLOG_INFO("VIF for port %s plugged (interface %s, ofport %d)",
                       vif->iface_id, iface->name, ofp_to_u16(vif->ofport));
+            vifs_changed = true;
         }
     }
 
     if (!ctx_in->chassis) {
         shash_destroy(&current);
-        return wrote;
+        return vifs_changed;
     }
 
     /* Releases of VIFs that left. */
@@ -872,7 +932,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     }
     sset_destroy(&watch);
     shash_destroy(&current);
-    return wrote;
+    return wrote || vifs_changed;
 }
 
 enum binding_role

@@ -8,9 +8,10 @@
 /* Port binding: which Ports live on this chassis (DESIGN section 5).
  *
  * A VIF is an interface on the integration bridge with
- * external_ids:iface-id=P and an OpenFlow port: the one the switch announced
- * on the OpenFlow connection under the interface's name, or else a valid
- * Interface.ofport (see binding_iface_ofport()).  Its appearance (a new
+ * external_ids:iface-id=P and an OpenFlow port: a valid Interface.ofport,
+ * or, before ovs-vswitchd's write of that column arrived, the port the
+ * switch announced under the interface's name on the OpenFlow connection
+ * (see binding_iface_ofport()).  Its appearance (a new
  * interface, or a new port for it) is a plug event.  Each VIF moves
  * through these states, which status shows:
  *
@@ -46,7 +47,6 @@ struct ovsrec_bridge;
 struct ovsrec_interface;
 struct roamrec_chassis;
 struct roamrec_port;
-struct simap;
 
 void binding_register_ovs_idl(struct ovsdb_idl *);
 void binding_register_roam_idl(struct ovsdb_idl *);
@@ -130,6 +130,11 @@ struct binding_state {
                                  * chassis took the port.  A VIF for such a
                                  * port waits until then, and then claims it
                                  * as a new plug. */
+    struct shash unnumbered;    /* Interfaces (by UUID string) with
+                                 * external_ids:iface-id whose "ofport"
+                                 * column is still empty, to the switch's
+                                 * port seqno when the agent first saw
+                                 * them ("uint64_t"s). */
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */
@@ -211,14 +216,18 @@ struct binding_ctx_in {
     bool watch_synced;                      /* The IDL holds the
                                              * Chassis_Private rows of the
                                              * state's 'watch' set. */
-    const struct simap *switch_ports;       /* ofctrl_get_ports(), or
+    const struct shash *switch_ports;       /* ofctrl_get_ports(), or
                                              * NULL. */
+    uint64_t switch_port_seqno;             /* ofctrl_get_port_seqno()
+                                             * before this wake-up read
+                                             * the OpenFlow connection. */
     uint64_t flows_cur_cfg;                 /* ofctrl_get_cur_cfg(). */
     long long int now;                      /* time_wall_msec(). */
 };
 
 /* Tracks plugs and unplugs, claims and releases Ports, sets Port.up, writes
- * Migration rows.  Returns true if it wrote anything. */
+ * Migration rows.  Returns true if it wrote anything, or if a VIF appeared,
+ * left or changed its OpenFlow port. */
 bool binding_run(const struct binding_ctx_in *, struct binding_state *);
 
 /* Takes a RARP that came in on 'ofport' as the activation of a live
@@ -227,15 +236,19 @@ bool binding_run(const struct binding_ctx_in *, struct binding_state *);
 bool binding_activate(struct binding_state *, ofp_port_t ofport,
                       long long int now);
 
-/* Returns the OpenFlow port of 'iface': its number in 'switch_ports' (a map
- * from port name to number, as ofctrl_get_ports() returns; NULL for none)
- * if it is there, else its "ofport" column if that is a valid port, else
- * OFPP_NONE.  The switch announces a port on the OpenFlow connection as
- * soon as it has added it, before ovs-vswitchd's write of "ofport" has
- * travelled through the database; the column covers the time before the
- * connection is up. */
+/* Returns the OpenFlow port of 'iface': its "ofport" column, if that is a
+ * valid port; else, while the column is empty, the port that the switch
+ * announced under the interface's name in 'switch_ports' (from
+ * ofctrl_get_ports(); NULL for none) after port seqno 'seen_seqno', the
+ * one when the agent first saw this Interface row; else OFPP_NONE.
+ *
+ * ovs-vswitchd announces a port on the OpenFlow connection as soon as it has
+ * added it, 1 to 2 ms before its write of "ofport" has travelled through the
+ * database.  An announcement older than the row may be that of a previous
+ * interface of the same name, whose deletion is still on its way. */
 ofp_port_t binding_iface_ofport(const struct ovsrec_interface *,
-                                const struct simap *switch_ports);
+                                const struct shash *switch_ports,
+                                uint64_t seen_seqno);
 
 /* Returns the Port row named 'name', or NULL. */
 const struct roamrec_port *binding_lookup_port(struct ovsdb_idl_index *,

@@ -34,8 +34,8 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
-#include "simap.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -95,8 +95,8 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
  * packet-ins from actions and to the addition and deletion of ports
  * (OFPT_PORT_STATUS; not their modification, which the default for
  * OpenFlow 1.5 would add for every change of a link's state).  A port
- * description request (OFPMP_PORT_DESC) gives the ports there are; the
- * status messages, which follow its reply in the connection, keep the table
+ * description request (OFPMP_PORT_DESC), sent after the OFPT_SET_CONFIG,
+ * gives the ports there are; the status messages that follow keep the table
  * current.  ovs-vswitchd sends a port's status as soon as it has added the
  * port, a database round trip (1 to 2 ms) before the Interface's "ofport"
  * column reaches the agent, which is why the binding of a VIF starts from
@@ -193,8 +193,9 @@ struct ofctrl {
     bool has_rejected_xid;      /* later errors are only echoes. */
 
     /* Ports. */
-    struct simap ports;         /* The bridge's OpenFlow port numbers by
-                                 * name, empty while disconnected. */
+    struct shash ports;         /* The bridge's ports: "struct ofctrl_port"s
+                                 * by name, empty while disconnected. */
+    uint64_t port_seqno;        /* Announcements of ports so far. */
 
     /* Packets. */
     struct ovs_list packet_ins; /* Contains "struct ofctrl_packet_in"s,
@@ -316,7 +317,7 @@ ofctrl_create(void)
     of->state = OFCTRL_DISCONNECTED;
     flow_set_init(&of->installed);
     flow_set_init(&of->refused);
-    simap_init(&of->ports);
+    shash_init(&of->ports);
     ovs_list_init(&of->barriers);
     ovs_list_init(&of->packet_ins);
     return of;
@@ -331,7 +332,7 @@ ofctrl_destroy(struct ofctrl *of)
         rconn_destroy(of->swconn);
         flow_set_destroy(&of->installed);
         flow_set_destroy(&of->refused);
-        simap_destroy(&of->ports);
+        shash_destroy_free_data(&of->ports);
         ofctrl_forget_barriers(of);
 
         struct ofctrl_packet_in *pin;
@@ -353,7 +354,7 @@ ofctrl_set_bridge(struct ofctrl *of, const char *bridge)
     }
 
     ofctrl_forget_barriers(of);
-    simap_clear(&of->ports);
+    shash_clear_free_data(&of->ports);
     ofctrl_set_state(of, OFCTRL_DISCONNECTED);
     free(of->bridge);
     free(of->sock_path);
@@ -397,10 +398,10 @@ ofctrl_start_dump(struct ofctrl *of)
 }
 
 /* Asks the switch for packet-ins from "controller" actions, for the
- * addition and deletion of ports, and for no other asynchronous message;
- * and for the ports it has.  See the comment at the top. */
+ * addition and deletion of ports, and for no other asynchronous message.
+ * See the comment at the top. */
 static void
-ofctrl_ask_for_packet_ins(struct ofctrl *of)
+ofctrl_ask_for_async_msgs(struct ofctrl *of)
 {
     struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
 
@@ -411,23 +412,33 @@ ofctrl_ask_for_packet_ins(struct ofctrl *of)
                                                     OFCTRL_OFP_VERSION));
     ofctrl_send(of, ofpraw_alloc(OFPRAW_OFPT_GET_CONFIG_REQUEST,
                                  OFCTRL_OFP_VERSION, 0));
-    ofctrl_send(of, ofputil_encode_port_desc_stats_request(OFCTRL_OFP_VERSION,
-                                                           OFPP_ANY));
 }
 
-/* Adds 'pp' to the known ports, or changes its number. */
+/* Adds 'pp' to the known ports, or changes its number.  A name of the
+ * longest length OpenFlow carries may be the truncation of a longer one: it
+ * is left out. */
 static void
 ofctrl_add_port(struct ofctrl *of, const struct ofputil_phy_port *pp)
 {
     uint16_t port_no = ofp_to_u16(pp->port_no);
-    if (port_no && port_no < ofp_to_u16(OFPP_MAX)) {
-        simap_put(&of->ports, pp->name, port_no);
+    if (!port_no || port_no >= ofp_to_u16(OFPP_MAX)
+        || strlen(pp->name) >= OFP_MAX_PORT_NAME_LEN - 1) {
+        return;
     }
+
+    struct ofctrl_port *port = shash_find_data(&of->ports, pp->name);
+    if (!port) {
+        port = xmalloc(sizeof *port);
+        shash_add(&of->ports, pp->name, port);
+    }
+    port->port_no = pp->port_no;
+    port->seqno = ++of->port_seqno;
 }
 
-/* Reads one part of the reply to the port description request, which
- * follows the request in the connection, as every later OFPT_PORT_STATUS
- * follows it. */
+/* Reads one part of the reply to the port description request.  The
+ * request follows the OFPT_SET_CONFIG that lets asynchronous messages
+ * through, so the reply describes the ports as they were before every port
+ * status message that comes after it. */
 static void
 ofctrl_recv_port_desc_reply(struct ofctrl *of, const struct ofp_header *oh)
 {
@@ -440,6 +451,8 @@ ofctrl_recv_port_desc_reply(struct ofctrl *of, const struct ofp_header *oh)
     }
 }
 
+/* Follows the addition or deletion of a port in 'oh', an
+ * OFPT_PORT_STATUS. */
 static void
 ofctrl_recv_port_status(struct ofctrl *of, const struct ofp_header *oh)
 {
@@ -449,14 +462,15 @@ ofctrl_recv_port_status(struct ofctrl *of, const struct ofp_header *oh)
         return;
     }
     if (ps.reason == OFPPR_DELETE) {
-        simap_find_and_delete(&of->ports, ps.desc.name);
+        free(shash_find_and_delete(&of->ports, ps.desc.name));
     } else {
         ofctrl_add_port(of, &ps.desc);
     }
 }
 
 /* Sends back the switch configuration in 'oh', an OFPT_GET_CONFIG_REPLY,
- * with a "miss_send_len" that lets packet-ins through, whole. */
+ * with a "miss_send_len" that lets packet-ins and port status messages
+ * through (packet-ins whole), then asks for the ports. */
 static void
 ofctrl_recv_get_config_reply(struct ofctrl *of, const struct ofp_header *oh)
 {
@@ -465,6 +479,8 @@ ofctrl_recv_get_config_reply(struct ofctrl *of, const struct ofp_header *oh)
     ofputil_decode_get_config_reply(oh, &config);
     config.miss_send_len = OFPCML12_NO_BUFFER;
     ofctrl_send(of, ofputil_encode_set_config(&config, OFCTRL_OFP_VERSION));
+    ofctrl_send(of, ofputil_encode_port_desc_stats_request(OFCTRL_OFP_VERSION,
+                                                           OFPP_ANY));
 }
 
 /* Looks at the management socket while disconnected, and asks rconn to
@@ -494,7 +510,7 @@ ofctrl_check_connection(struct ofctrl *of)
     if (seqno != of->conn_seqno) {
         of->conn_seqno = seqno;
         ofctrl_forget_barriers(of);
-        simap_clear(&of->ports);
+        shash_clear_free_data(&of->ports);
         if (rconn_is_connected(of->swconn)) {
             /* Remember this socket, so that its stale file after a crash of
              * ovs-vswitchd does not look new. */
@@ -505,7 +521,7 @@ ofctrl_check_connection(struct ofctrl *of)
             of->retry_after = 0;
             of->retry_msec = 0;
             of->has_rejected_xid = false;
-            ofctrl_ask_for_packet_ins(of);
+            ofctrl_ask_for_async_msgs(of);
             ofctrl_start_dump(of);
         } else {
             ofctrl_set_state(of, OFCTRL_DISCONNECTED);
@@ -850,7 +866,7 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     } else if (type == OFPTYPE_ERROR) {
         ofctrl_recv_error(of, oh);
     } else if (VLOG_IS_DBG_ENABLED()) {
-        /* Bundle replies, port status and the like: nothing to do. */
+        /* Bundle replies and the like: nothing to do. */
         char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
         VLOG_DBG("%s: ignoring %s", of->bridge, s);
         free(s);
@@ -863,10 +879,16 @@ ofctrl_is_synced(const struct ofctrl *of)
     return of->state == OFCTRL_SYNCED;
 }
 
-const struct simap *
+const struct shash *
 ofctrl_get_ports(const struct ofctrl *of)
 {
     return &of->ports;
+}
+
+uint64_t
+ofctrl_get_port_seqno(const struct ofctrl *of)
+{
+    return of->port_seqno;
 }
 
 void
@@ -1142,7 +1164,7 @@ ofctrl_format_status(const struct ofctrl *of, struct ds *s)
     }
     ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
                   flow_set_count(&of->installed));
-    ds_put_format(s, "switch ports: %"PRIuSIZE"\n", simap_count(&of->ports));
+    ds_put_format(s, "switch ports: %"PRIuSIZE"\n", shash_count(&of->ports));
     ds_put_format(s, "cur_cfg: %"PRIu64"\n", of->cur_cfg);
 
     ds_put_format(s, "outstanding barriers: %"PRIuSIZE,

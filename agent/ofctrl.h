@@ -47,7 +47,7 @@ struct dp_packet;
 struct ds;
 struct flow_set;
 struct ofctrl;
-struct simap;
+struct shash;
 
 /* Creates an OpenFlow connection that is not yet connected anywhere. */
 struct ofctrl *ofctrl_create(void);
@@ -66,10 +66,11 @@ void ofctrl_set_bridge(struct ofctrl *, const char *bridge);
  *
  * ofctrl_run() returns true if something happened that the caller may have
  * to act on: the connection or its state changed, the switch sent a reply,
- * an error or a packet-in (anything but its probes), or a put held back
- * after a rejected bundle is due.  Otherwise ofctrl_is_synced(),
- * ofctrl_get_cur_cfg() and the queue of packet-ins are as they were, and
- * an ofctrl_put() of unchanged desired flows would do nothing. */
+ * an error, a packet-in or a port's addition or deletion (anything but its
+ * probes), or a put held back after a rejected bundle is due.  Otherwise
+ * ofctrl_is_synced(), ofctrl_get_cur_cfg(), ofctrl_get_ports() and the
+ * queue of packet-ins are as they were, and an ofctrl_put() of unchanged
+ * desired flows would do nothing. */
 bool ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 
@@ -77,13 +78,26 @@ void ofctrl_wait(struct ofctrl *);
  * that is, if ofctrl_put() would send something. */
 bool ofctrl_is_synced(const struct ofctrl *);
 
-/* Returns the bridge's OpenFlow ports, as a map from port name to port
- * number: those the switch had when the connection came up, kept current
- * by its port status messages.  Empty while disconnected, and until the
- * switch's answer arrives.  ovs-vswitchd announces a new port here before
- * the Interface's "ofport" column reaches the agent through the database.
- * ofctrl_run() returns true after a change. */
-const struct simap *ofctrl_get_ports(const struct ofctrl *);
+/* A port of the bridge, as the switch announced it. */
+struct ofctrl_port {
+    ofp_port_t port_no;         /* Its OpenFlow port number. */
+    uint64_t seqno;             /* ofctrl_get_port_seqno() right after the
+                                 * announcement. */
+};
+
+/* Returns the bridge's ports, a map from port name to "struct
+ * ofctrl_port": those the switch had when the connection came up, kept
+ * current by its port status messages.  Empty while disconnected, and until
+ * the switch's answer arrives.  ovs-vswitchd announces a new port here
+ * before the Interface's "ofport" column reaches the agent through the
+ * database.  Names of 15 characters, which may be truncations of longer
+ * ones, are left out.  ofctrl_run() returns true after a change. */
+const struct shash *ofctrl_get_ports(const struct ofctrl *);
+
+/* Returns the number of port announcements so far (every port the switch
+ * described or added, over every connection): a port announced after a
+ * call has a greater 'seqno' than that call returned. */
+uint64_t ofctrl_get_port_seqno(const struct ofctrl *);
 
 /* Reads the switch's flows again, as after a reconnection, so that the next
  * ofctrl_put() also repairs flows that someone else changed or deleted

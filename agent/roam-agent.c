@@ -158,6 +158,11 @@ struct agent {
                                          * was in effect at least once. */
     bool condition_synced;              /* It was in effect at the last run
                                          * of the modules. */
+    uint64_t port_seqno_before_run;     /* ofctrl_get_port_seqno() before
+                                         * this wake-up read the switch's
+                                         * messages: ports it announced
+                                         * now are newer than the rows of
+                                         * the databases (binding). */
 
     /* Running the modules of the data path only when needed (agent_run()):
      * the inputs of their last run, whether the next wake-up must run them
@@ -705,6 +710,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
             = agent->chassis_indexes.chassis_private_by_name,
         .watch_synced = condition_synced,
         .switch_ports = ofctrl_get_ports(agent->ofctrl),
+        .switch_port_seqno = agent->port_seqno_before_run,
         .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
         .now = time_wall_msec(),
     };
@@ -723,9 +729,11 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         .tunnels = &tunnels,
         .dead_chassis = &agent->dead_chassis,
     };
-    /* Every input of the pipeline comes from the two databases (the VIFs'
-     * states and the tunnels' ofports follow from their contents), so
-     * unchanged sequence numbers mean unchanged flows.  A reconnection to
+    /* Every input of the pipeline comes from the two databases (the
+     * tunnels' ofports follow from their contents) or from binding, which
+     * reports a VIF that appeared, left or got another OpenFlow port from
+     * the switch, so unchanged sequence numbers and no change reported mean
+     * unchanged flows.  A reconnection to
      * the central database may have lost deletions: compute everything
      * again after one. */
     if (!ovsdb_idl_is_connected(roam_idl)) {
@@ -913,6 +921,7 @@ agent_run(struct agent *agent)
     }
     agent->encap_ip = resolve_encap_ip(agent);
     ofctrl_set_bridge(agent->ofctrl, agent->cfg.bridge);
+    agent->port_seqno_before_run = ofctrl_get_port_seqno(agent->ofctrl);
     bool ofctrl_changed = ofctrl_run(agent->ofctrl);
 
     struct agent_inputs inputs;

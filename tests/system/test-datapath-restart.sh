@@ -6,7 +6,9 @@
 # Restarts never flush: a 1 ms ping stream between two VMs on different
 # hypervisors loses no packet while the agent on either side restarts (also
 # after SIGKILL), and comes back after ovs-vswitchd restarts, after which the
-# switch holds exactly the agent's desired flows.
+# switch holds exactly the agent's desired flows.  The agent's table of the
+# switch's ports (OpenFlow port status) follows additions, deletions and
+# the restart.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -96,6 +98,40 @@ wait_until repaired
 wait_until -t 5 ping_ok v1 198.51.100.2
 echo "ok: recompute repaired flows deleted and changed behind the agent's back"
 
+# --- The agent follows the switch's ports over OpenFlow ----------------------
+# switch_ports K: "NUMBER NAME" of each port of hv K's br-int but LOCAL whose
+# name OpenFlow carries whole (under 15 characters), as the switch lists
+# them.
+switch_ports() {
+    tb hv "$1" ovs-ofctl -O OpenFlow15 show br-int \
+        | sed -n 's/^ *\([0-9][0-9]*\)(\([^)]\{1,14\}\)):.*/\1 \2/p'
+}
+agent_port_count() {  # K: how many ports hv K's agent knows from the switch
+    agent_status "$1" | sed -n 's/^ *switch ports: \([0-9]*\)$/\1/p'
+}
+agent_knows_ports() {  # K [N]: the agent knows as many ports (N) as br-int has
+    local n
+    n=$(switch_ports "$1" | wc -l)
+    [ "$(agent_port_count "$1")" = "$n" ] && [ "$n" = "${2:-$n}" ]
+}
+# vif_ofports_agree K VM PORT: the agent's VIF for PORT has the OpenFlow port
+# that the switch gave VM's interface.
+vif_ofports_agree() {
+    local want got
+    want=$(switch_ports "$1" | sed -n "s/^\([0-9]*\) vm-$2\$/\1/p")
+    got=$(agent_status "$1" | sed -n "s/^ *$3: ofport \([0-9]*\),.*/\1/p")
+    [ -n "$want" ] && [ "$want" = "$got" ]
+}
+wait_until agent_knows_ports 1
+n=$(agent_port_count 1)
+[ "$n" -ge 2 ] || fail "hv1's agent knows only $n ports of br-int"
+check tb hv 1 ovs-vsctl add-port br-int roam-pq -- set Interface roam-pq type=internal
+wait_until agent_knows_ports 1 $((n + 1))
+check tb hv 1 ovs-vsctl del-port br-int roam-pq
+wait_until agent_knows_ports 1 "$n"
+check vif_ofports_agree 1 v1 v1
+echo "hv1's agent follows br-int's $n ports (one added, then deleted)"
+
 # --- ovs-vswitchd restarts: traffic comes back, flows equal desired ----------
 for k in 1 2; do
     check tb ovs-restart $k
@@ -107,6 +143,9 @@ for k in 1 2; do
     [ -n "$desired" ] || fail "hv$k: the agent reports no desired flows"
     assert_eq "$desired" "$installed" \
         "hv$k: flows in the switch after ovs-vswitchd restarted vs. the agent's desired flows"
+    # The agent read the restarted switch's ports anew.
+    wait_until agent_knows_ports $k
+    wait_until vif_ofports_agree $k v$k v$k
 done
 
 echo "test-datapath-restart: ok"

@@ -16,11 +16,11 @@
 #include <cmocka.h>
 
 #include "agent/binding.h"
+#include "agent/ofctrl.h"
 #include "ovsdb/roam-idl.h"
 #include "dp-packet.h"
 #include "lib/vswitch-idl.h"
 #include "openvswitch/list.h"
-#include "simap.h"
 #include "util.h"
 
 static struct local_vif *
@@ -243,55 +243,62 @@ a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
 
 /* The switch announces a port on the OpenFlow connection before
  * ovs-vswitchd's write of Interface.ofport reaches the agent: a VIF is
- * plugged from the first, and the column serves while the connection does
- * not know the port. */
+ * plugged from the announcement while the column is empty, but only from
+ * one that came after the agent saw the Interface row, since an older one
+ * may be that of a deleted interface of the same name.  The column, once
+ * written, decides. */
 static void
 a_vif_takes_its_port_from_the_switch_first(void **state_ OVS_UNUSED)
 {
     struct ovsrec_interface iface;
-    struct simap switch_ports = SIMAP_INITIALIZER(&switch_ports);
+    struct shash switch_ports = SHASH_INITIALIZER(&switch_ports);
+    struct ofctrl_port other = { .port_no = u16_to_ofp(3), .seqno = 4 };
+    struct ofctrl_port announced = { .port_no = u16_to_ofp(7), .seqno = 6 };
     int64_t ofport;
 
     memset(&iface, 0, sizeof iface);
     iface.name = "vm-a";
 
     /* Neither knows it yet. */
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL)),
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL, 0)),
                      ofp_to_u16(OFPP_NONE));
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports,
+                                                     0)),
                      ofp_to_u16(OFPP_NONE));
 
-    /* Announced by the switch, not yet in the database. */
-    simap_put(&switch_ports, "other", 3);
-    simap_put(&switch_ports, "vm-a", 7);
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+    /* Announced by the switch after the row was seen (seqno 5), not yet in
+     * the database; another port's number does not count. */
+    shash_add(&switch_ports, "other", &other);
+    shash_add(&switch_ports, "vm-a", &announced);
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports,
+                                                     5)),
                      7);
 
-    /* In the database too: the switch's number stands (after a restart of
-     * ovs-vswitchd the column is the last to change). */
+    /* Announced before the row was seen (seqno 6 or later): perhaps a
+     * previous interface of that name, so not until the column says so. */
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports,
+                                                     6)),
+                     ofp_to_u16(OFPP_NONE));
+
+    /* In the database: the column decides, whatever the switch said. */
     ofport = 9;
     iface.ofport = &ofport;
     iface.n_ofport = 1;
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
-                     7);
-
-    /* The connection does not know it (down, or the port just went): the
-     * column. */
-    simap_find_and_delete(&switch_ports, "vm-a");
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports)),
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, &switch_ports,
+                                                     5)),
                      9);
-    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL)), 9);
+    assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface, NULL, 0)), 9);
 
     /* A column that is no port: -1 (ovs-vswitchd could not add it), 0, or
-     * a reserved number. */
+     * a reserved number; the announcement does not override it. */
     int64_t invalid[] = { -1, 0, 0xff00, 0xfffe };
     for (size_t i = 0; i < ARRAY_SIZE(invalid); i++) {
         ofport = invalid[i];
         assert_int_equal(ofp_to_u16(binding_iface_ofport(&iface,
-                                                         &switch_ports)),
+                                                         &switch_ports, 5)),
                          ofp_to_u16(OFPP_NONE));
     }
-    simap_destroy(&switch_ports);
+    shash_destroy(&switch_ports);
 }
 
 int
