@@ -24,6 +24,7 @@
 #include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-port.h"
@@ -167,6 +168,16 @@ struct ofctrl_file_id {
 };
 
 /* An OpenFlow connection to the integration bridge. */
+/* A meter that the switch must have (ofctrl_set_meter()). */
+struct ofctrl_meter {
+    uint32_t id;
+    uint32_t pktps;             /* Rate, in packets per second. */
+    uint32_t burst;             /* Burst size, in packets. */
+    ovs_be32 add_xid;           /* Xids of the last OFPMC13_ADD and */
+    ovs_be32 modify_xid;        /* OFPMC13_MODIFY sent for it. */
+    char *error;                /* Why the switch refused it, or NULL. */
+};
+
 struct ofctrl {
     /* Connection. */
     struct rconn *swconn;       /* To ovs-vswitchd. */
@@ -191,6 +202,10 @@ struct ofctrl {
     struct flow_set refused;    /* Flows the switch refused. */
     ovs_be32 rejected_xid;      /* Xid of the last rejected bundle, whose */
     bool has_rejected_xid;      /* later errors are only echoes. */
+
+    /* Meters, set again after every (re)connection. */
+    struct ofctrl_meter *meters;
+    size_t n_meters;
 
     /* Ports. */
     struct shash ports;         /* The bridge's ports: "struct ofctrl_port"s
@@ -332,6 +347,10 @@ ofctrl_destroy(struct ofctrl *of)
         rconn_destroy(of->swconn);
         flow_set_destroy(&of->installed);
         flow_set_destroy(&of->refused);
+        for (size_t i = 0; i < of->n_meters; i++) {
+            free(of->meters[i].error);
+        }
+        free(of->meters);
         shash_destroy_free_data(&of->ports);
         ofctrl_forget_barriers(of);
 
@@ -483,6 +502,81 @@ ofctrl_recv_get_config_reply(struct ofctrl *of, const struct ofp_header *oh)
                                                            OFPP_ANY));
 }
 
+/* Sends meter 'm' to the switch: an OFPMC13_ADD, which fails if the
+ * switch has it already (ovs-vswitchd keeps its meters while the agent
+ * restarts), then an OFPMC13_MODIFY, which gives it 'm''s configuration in
+ * either case.  Flows sent later find it in place. */
+static void
+ofctrl_send_meter(struct ofctrl *of, struct ofctrl_meter *m)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP,
+        .rate = m->pktps,
+        .burst_size = m->burst,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = OFPMC13_ADD,
+        .meter = {
+            .meter_id = m->id,
+            .flags = OFPMF13_PKTPS | OFPMF13_BURST | OFPMF13_STATS,
+            .n_bands = 1,
+            .bands = &band,
+        },
+    };
+
+    struct ofpbuf *msg = ofputil_encode_meter_mod(OFCTRL_OFP_VERSION, &mm);
+    m->add_xid = ofctrl_msg_xid(msg);
+    ofctrl_send(of, msg);
+
+    mm.command = OFPMC13_MODIFY;
+    msg = ofputil_encode_meter_mod(OFCTRL_OFP_VERSION, &mm);
+    m->modify_xid = ofctrl_msg_xid(msg);
+    ofctrl_send(of, msg);
+
+    free(m->error);
+    m->error = NULL;
+}
+
+/* Returns the meter whose last OFPMC13_ADD (if 'add') or OFPMC13_MODIFY has
+ * 'xid', or NULL. */
+static struct ofctrl_meter *
+ofctrl_find_meter_mod(struct ofctrl *of, ovs_be32 xid, bool add)
+{
+    for (size_t i = 0; i < of->n_meters; i++) {
+        struct ofctrl_meter *m = &of->meters[i];
+        if (xid == (add ? m->add_xid : m->modify_xid)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+void
+ofctrl_set_meter(struct ofctrl *of, uint32_t meter_id, uint32_t pktps,
+                 uint32_t burst)
+{
+    struct ofctrl_meter *m = NULL;
+    for (size_t i = 0; i < of->n_meters; i++) {
+        if (of->meters[i].id == meter_id) {
+            m = &of->meters[i];
+        }
+    }
+    if (!m) {
+        of->meters = xrealloc(of->meters,
+                              (of->n_meters + 1) * sizeof *of->meters);
+        m = &of->meters[of->n_meters++];
+        memset(m, 0, sizeof *m);
+        m->id = meter_id;
+    } else if (m->pktps == pktps && m->burst == burst) {
+        return;
+    }
+    m->pktps = pktps;
+    m->burst = burst;
+    if (of->bridge && rconn_is_connected(of->swconn)) {
+        ofctrl_send_meter(of, m);
+    }
+}
+
 /* Looks at the management socket while disconnected, and asks rconn to
  * connect at once if it was created anew (ovs-vswitchd restarted). */
 static void
@@ -522,6 +616,9 @@ ofctrl_check_connection(struct ofctrl *of)
             of->retry_msec = 0;
             of->has_rejected_xid = false;
             ofctrl_ask_for_async_msgs(of);
+            for (size_t i = 0; i < of->n_meters; i++) {
+                ofctrl_send_meter(of, &of->meters[i]);
+            }
             ofctrl_start_dump(of);
         } else {
             ofctrl_set_state(of, OFCTRL_DISCONNECTED);
@@ -784,6 +881,7 @@ ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
     enum ofperr error = ofperr_decode_msg(oh, &payload);
     const char *error_s = error ? ofperr_to_string(error) : "undecodable";
     struct ofctrl_barrier *bundle;
+    struct ofctrl_meter *meter;
 
     if (of->state == OFCTRL_DUMPING && oh->xid == of->dump_xid) {
         VLOG_WARN_RL(&rl, "%s: the switch refused the flow dump (%s), "
@@ -794,6 +892,19 @@ ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
          * outstanding, and a rejected one must not be confirmed by its
          * barrier. */
         ofctrl_bundle_rejected(of, bundle, error, &payload);
+    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, true)) != NULL
+               && error == OFPERR_OFPMMFC_METER_EXISTS) {
+        /* Kept from before a restart of the agent: the modification that
+         * follows sets it. */
+    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, true)) != NULL
+               || (meter = ofctrl_find_meter_mod(of, oh->xid, false))
+                  != NULL) {
+        if (!meter->error) {
+            VLOG_WARN("%s: the switch refused meter %"PRIu32" (%s): flows "
+                      "that use it send the agent packets without a limit",
+                      of->bridge, meter->id, error_s);
+            meter->error = xstrdup(error_s);
+        }
     } else if (of->has_rejected_xid && oh->xid == of->rejected_xid) {
         /* The switch reports a failed commit twice: for the flow mod and
          * for the commit. */
@@ -1165,6 +1276,13 @@ ofctrl_format_status(const struct ofctrl *of, struct ds *s)
     ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
                   flow_set_count(&of->installed));
     ds_put_format(s, "switch ports: %"PRIuSIZE"\n", shash_count(&of->ports));
+    for (size_t i = 0; i < of->n_meters; i++) {
+        const struct ofctrl_meter *m = &of->meters[i];
+        ds_put_format(s, "meter %"PRIu32": %"PRIu32" packets/s, bursts of "
+                      "%"PRIu32"%s%s\n", m->id, m->pktps, m->burst,
+                      m->error ? ", refused: " : "",
+                      m->error ? m->error : "");
+    }
     ds_put_format(s, "cur_cfg: %"PRIu64"\n", of->cur_cfg);
 
     ds_put_format(s, "outstanding barriers: %"PRIuSIZE,

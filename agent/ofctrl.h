@@ -124,6 +124,16 @@ void ofctrl_resync(struct ofctrl *);
 void ofctrl_put(struct ofctrl *, struct flow_set *desired,
                 uint64_t req_cfg);
 
+/* Makes the switch have meter 'meter_id', which drops what goes beyond
+ * 'pktps' packets per second after a burst of 'burst' packets, so that a
+ * "controller" action with that meter_id bounds what its flow sends the
+ * agent.  Sends it now if connected, and again after every (re)connection,
+ * before any flow.  A switch that refuses it (a datapath without meters) is
+ * logged once and shown in status; flows that refer to the meter then work
+ * without it. */
+void ofctrl_set_meter(struct ofctrl *, uint32_t meter_id, uint32_t pktps,
+                      uint32_t burst);
+
 /* Returns the highest 'req_cfg' of an ofctrl_put() whose flows the switch
  * has confirmed. */
 uint64_t ofctrl_get_cur_cfg(const struct ofctrl *);

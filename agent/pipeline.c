@@ -163,10 +163,12 @@ add_port_flows(const struct roamrec_network *network,
         struct ofpact_controller *oc = ofpact_put_CONTROLLER(&ofpacts);
         oc->max_len = UINT16_MAX;
         oc->reason = OFPR_ACTION;
+        oc->meter_id = PIPELINE_METER_STANDBY;
         match_init_catchall(&match);
         match_set_in_port(&match, port->ofport);
         add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
 
+        oc->meter_id = PIPELINE_METER_ACTIVATION;
         match_set_dl_type(&match, htons(ETH_TYPE_RARP));
         add_flow(flows, FLOW_TABLE_CLASSIFY, 110, cookie, &match, &ofpacts);
     }
@@ -379,6 +381,15 @@ core_add_port_flows(const struct pipeline_ctx_in *ctx_in,
     add_port_flows(network->row, port, ctx_in->chassis, ctx_in->tunnels,
                    desired);
 }
+
+/* A VM resuming sends a few RARPs (qemu: 5, spread over 1 s); a VM that
+ * resumed sends at its own rate until its activation reaches the switch,
+ * a few ms later, so the burst matches what the agent holds. */
+const struct pipeline_meter pipeline_meters[] = {
+    { PIPELINE_METER_ACTIVATION, 100, 16 },
+    { PIPELINE_METER_STANDBY, 1000, BINDING_MAX_HELD },
+};
+const size_t pipeline_n_meters = ARRAY_SIZE(pipeline_meters);
 
 static const struct flow_table core_tables[] = {
     { FLOW_TABLE_CLASSIFY, "classify" },

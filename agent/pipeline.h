@@ -44,6 +44,21 @@ struct roamrec_port;
 struct shash;
 struct sset;
 
+/* The meters of the packets that the core pipeline sends the agent (see
+ * ofctrl_set_meter()): from a live migration's destination VIF before its
+ * activation, its resumption announcements (RARP) and everything else the VM
+ * sends, which the agent holds (at most BINDING_MAX_HELD).  Apart,
+ * so that a VM that floods cannot crowd out its own activation. */
+struct pipeline_meter {
+    uint32_t id;
+    uint32_t pktps;
+    uint32_t burst;
+};
+#define PIPELINE_METER_ACTIVATION 1
+#define PIPELINE_METER_STANDBY 2
+extern const struct pipeline_meter pipeline_meters[];
+extern const size_t pipeline_n_meters;
+
 /* Inputs of the core pipeline and of every plugin. */
 struct pipeline_ctx_in {
     struct ovsdb_idl *roam_idl;             /* Networks and Ports. */

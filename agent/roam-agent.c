@@ -369,6 +369,10 @@ agent_init(struct agent *agent, char *ovs_remote)
 
     binding_state_init(&agent->binding);
     agent->ofctrl = ofctrl_create();
+    for (size_t i = 0; i < pipeline_n_meters; i++) {
+        const struct pipeline_meter *m = &pipeline_meters[i];
+        ofctrl_set_meter(agent->ofctrl, m->id, m->pktps, m->burst);
+    }
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
     desired_flows_init(&agent->desired);

@@ -76,6 +76,8 @@ ovs_remove() {
 #   heartbeat_after K T             hv K's heartbeat is later than T
 #   column_is TABLE NAME COL VALUE  COL of TABLE's row NAME is VALUE
 #   status_has K REGEX              hv K's agent status matches REGEX
+#   port_on PORT CHASSIS            PORT is bound to CHASSIS
+#   port_standby_on PORT CHASSIS    CHASSIS is PORT's additional_chassis
 encaps_are() {
     [ "$(encaps "$1")" = "$2" ]
 }
@@ -123,4 +125,32 @@ add_vm() {
 # port_up PORT: Port.up is true.
 port_up() {
     [ "$(ctl get Port "$1" up)" = true ]
+}
+
+# port_on PORT CHASSIS: PORT is bound to CHASSIS; port_standby_on: CHASSIS
+# is PORT's additional_chassis (a live migration's destination).
+port_chassis_is() {  # PORT COLUMN CHASSIS
+    [ "$(ctl --bare --columns="$2" list Port "$1")" = "$(row_uuid Chassis "$3")" ]
+}
+port_on() {
+    port_chassis_is "$1" chassis "$2"
+}
+port_standby_on() {
+    port_chassis_is "$1" additional_chassis "$2"
+}
+
+# start_two_vms: a testbed of two hypervisors with network blue (VNI 1001),
+# VM v1 (00:00:5e:00:53:01, 198.51.100.1/24) on hv1 and v2 (...:02,
+# 198.51.100.2/24) on hv2, both ports up.
+start_two_vms() {
+    check tb start --hypervisors 2
+    wait_until chassis_names_are "hv1 hv2"
+    check ctl net-add blue 1001
+    local k
+    for k in 1 2; do
+        check ctl port-add blue v$k 00:00:5e:00:53:0$k 198.51.100.$k/24
+        check tb vm-add v$k $k v$k 00:00:5e:00:53:0$k 198.51.100.$k/24
+    done
+    wait_until port_up v1
+    wait_until port_up v2
 }

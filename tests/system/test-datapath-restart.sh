@@ -13,15 +13,7 @@
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
 
-check tb start --hypervisors 2
-wait_until chassis_names_are "hv1 hv2"
-check ctl net-add blue 1001
-check ctl port-add blue v1 00:00:5e:00:53:01 198.51.100.1/24
-check ctl port-add blue v2 00:00:5e:00:53:02 198.51.100.2/24
-check tb vm-add v1 1 v1 00:00:5e:00:53:01 198.51.100.1/24
-check tb vm-add v2 2 v2 00:00:5e:00:53:02 198.51.100.2/24
-wait_until port_up v1
-wait_until port_up v2
+start_two_vms
 ping_ok() {
     tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
 }

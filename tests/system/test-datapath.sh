@@ -27,9 +27,6 @@ add_vm r1 1 red 00:00:5e:00:53:c1 203.0.113.11/24 198.51.100.99/24
 add_vm r2 2 red 00:00:5e:00:53:c2 203.0.113.12/24
 add_vm r3 3 red 00:00:5e:00:53:c3 203.0.113.13/24
 
-port_on() {  # PORT CHASSIS
-    [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
-}
 for vm in b1:hv1 b2:hv2 b3:hv1 r1:hv1 r2:hv2 r3:hv3; do
     wait_until port_on "${vm%:*}" "${vm#*:}"
     wait_until port_up "${vm%:*}"

@@ -44,9 +44,6 @@ add_vm v2 2 blue 00:00:5e:00:53:02 198.51.100.2/24 2001:db8:b::2/64
 # start (a move to a hypervisor new to the network is the benchmark's).
 add_vm v3 3 blue 00:00:5e:00:53:03 198.51.100.3/24
 
-port_on() {  # PORT CHASSIS
-    [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
-}
 wait_until port_on v2 hv2
 wait_until port_up v2
 wait_until port_up v1
@@ -152,10 +149,7 @@ dups0=$(echo_dups)
 stream_start 5
 check ctl --wait=hv --timeout=20 port-migrate v2 hv2
 check tb vm-migrate v2 2 --prepare
-standby_on() {
-    [ "$(ctl --bare --columns=additional_chassis list Port v2)" = "$(row_uuid Chassis hv2)" ]
-}
-wait_until standby_on
+wait_until port_standby_on v2 hv2
 # Both hypervisors get v2's traffic now: hv1 sends into both tunnels.
 both_tunnels() {
     local f

@@ -49,9 +49,6 @@ assert_clean() {
     assert_eq 0.0 "$(kv "$line" blackout_ms)" "$what: blackout_ms"
 }
 
-port_on() {  # PORT CHASSIS
-    [ "$(ctl --bare --columns=chassis list Port "$1")" = "$(row_uuid Chassis "$2")" ]
-}
 ping_ok() {  # VM ADDR
     tb vm "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
 }
