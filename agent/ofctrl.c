@@ -167,17 +167,26 @@ struct ofctrl_file_id {
     struct timespec ctime;      /* Time of the last status change. */
 };
 
-/* An OpenFlow connection to the integration bridge. */
 /* A meter that the switch must have (ofctrl_set_meter()). */
 struct ofctrl_meter {
     uint32_t id;
     uint32_t pktps;             /* Rate, in packets per second. */
     uint32_t burst;             /* Burst size, in packets. */
-    ovs_be32 add_xid;           /* Xids of the last OFPMC13_ADD and */
-    ovs_be32 modify_xid;        /* OFPMC13_MODIFY sent for it. */
-    char *error;                /* Why the switch refused it, or NULL. */
+
+    /* The last OFPMC13_ADD and OFPMC13_MODIFY sent for it, and what became
+     * of them (their errors come before the reply to the flow dump that
+     * follows them). */
+    ovs_be32 add_xid;
+    ovs_be32 modify_xid;
+    bool existed;               /* The ADD found the meter in place. */
+    bool refused;               /* The switch refused it. */
+    bool check_flows;           /* Not yet looked at after the dump. */
+    char *error;                /* Why the switch refused it, or NULL; kept
+                                 * over reconnections, so that the same
+                                 * refusal is logged once. */
 };
 
+/* An OpenFlow connection to the integration bridge. */
 struct ofctrl {
     /* Connection. */
     struct rconn *swconn;       /* To ovs-vswitchd. */
@@ -235,6 +244,8 @@ struct ofctrl {
     uint64_t n_packet_outs;     /* Packet-outs sent. */
 };
 
+static void ofctrl_send_bundle(struct ofctrl *, const struct ovs_list *changes,
+                               uint64_t req_cfg);
 static void ofctrl_recv(struct ofctrl *, const struct ofp_header *,
                         enum ofptype);
 
@@ -533,8 +544,90 @@ ofctrl_send_meter(struct ofctrl *of, struct ofctrl_meter *m)
     m->modify_xid = ofctrl_msg_xid(msg);
     ofctrl_send(of, msg);
 
-    free(m->error);
-    m->error = NULL;
+    m->existed = m->refused = false;
+    m->check_flows = true;
+}
+
+/* Takes 'error' for meter 'm''s ADD (if 'add') or MODIFY. */
+static void
+ofctrl_meter_error(struct ofctrl *of, struct ofctrl_meter *m, bool add,
+                   enum ofperr error)
+{
+    if (add && error == OFPERR_OFPMMFC_METER_EXISTS) {
+        /* Kept from before a restart of the agent: the MODIFY sets it. */
+        m->existed = true;
+    } else if (!m->refused) {
+        /* A refused ADD also fails the MODIFY: the first error says why. */
+        const char *error_s = ofperr_to_string(error);
+        m->refused = true;
+        if (!m->error || strcmp(m->error, error_s)) {
+            VLOG_WARN("%s: the switch refused meter %"PRIu32" (%s): flows "
+                      "that use it send the agent packets without a limit",
+                      of->bridge, m->id, error_s);
+            free(m->error);
+            m->error = xstrdup(error_s);
+        }
+    }
+}
+
+/* Returns true if 'flow' has a "controller" action with meter 'meter_id'. */
+static bool
+ofctrl_flow_uses_meter(const struct flow_set_entry *flow, uint32_t meter_id)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH_FLATTENED (a, flow->ofpacts, flow->ofpacts_len) {
+        if (a->type == OFPACT_CONTROLLER
+            && ofpact_get_CONTROLLER(a)->meter_id == meter_id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Called once the switch's flows are read after meters were sent: forgets
+ * refusals that did not happen again, and sends again, as one bundle, the
+ * flows that use a meter the switch did not have before.  ovs-vswitchd
+ * looks a "controller" action's meter up when it adds the flow, and one
+ * that did not exist then leaves the flow without a limit for good: flows
+ * restored before their meters (ovs-save, while ovs-vswitchd restarts) or
+ * kept after "ovs-ofctl del-meters".  Adding such a flow again replaces it
+ * with one that finds the meter. */
+static void
+ofctrl_refresh_metered_flows(struct ofctrl *of)
+{
+    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
+
+    for (size_t i = 0; i < of->n_meters; i++) {
+        struct ofctrl_meter *m = &of->meters[i];
+        if (!m->check_flows) {
+            continue;
+        }
+        m->check_flows = false;
+        if (!m->refused) {
+            free(m->error);
+            m->error = NULL;
+        }
+        if (m->existed || m->refused) {
+            continue;
+        }
+
+        const struct flow_set_entry *flow;
+        HMAP_FOR_EACH (flow, node, &of->installed.flows) {
+            if (ofctrl_flow_uses_meter(flow, m->id)) {
+                struct flow_set_change *change = xmalloc(sizeof *change);
+                change->type = FLOW_SET_MODIFY;
+                change->flow = flow;
+                ovs_list_push_back(&changes, &change->list_node);
+            }
+        }
+    }
+    if (!ovs_list_is_empty(&changes)) {
+        VLOG_INFO("%s: adding %"PRIuSIZE" flows again, so that they find "
+                  "their meters", of->bridge, ovs_list_size(&changes));
+        ofctrl_send_bundle(of, &changes, of->cur_cfg);
+        flow_set_changes_destroy(&changes);
+    }
 }
 
 /* Returns the meter whose last OFPMC13_ADD (if 'add') or OFPMC13_MODIFY has
@@ -559,6 +652,7 @@ ofctrl_set_meter(struct ofctrl *of, uint32_t meter_id, uint32_t pktps,
     for (size_t i = 0; i < of->n_meters; i++) {
         if (of->meters[i].id == meter_id) {
             m = &of->meters[i];
+            break;
         }
     }
     if (!m) {
@@ -743,6 +837,7 @@ ofctrl_recv_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
         VLOG_INFO("%s: the switch has %"PRIuSIZE" flows", of->bridge,
                   flow_set_count(&of->installed));
         ofctrl_set_state(of, OFCTRL_SYNCED);
+        ofctrl_refresh_metered_flows(of);
     }
 }
 
@@ -892,19 +987,10 @@ ofctrl_recv_error(struct ofctrl *of, const struct ofp_header *oh)
          * outstanding, and a rejected one must not be confirmed by its
          * barrier. */
         ofctrl_bundle_rejected(of, bundle, error, &payload);
-    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, true)) != NULL
-               && error == OFPERR_OFPMMFC_METER_EXISTS) {
-        /* Kept from before a restart of the agent: the modification that
-         * follows sets it. */
-    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, true)) != NULL
-               || (meter = ofctrl_find_meter_mod(of, oh->xid, false))
-                  != NULL) {
-        if (!meter->error) {
-            VLOG_WARN("%s: the switch refused meter %"PRIu32" (%s): flows "
-                      "that use it send the agent packets without a limit",
-                      of->bridge, meter->id, error_s);
-            meter->error = xstrdup(error_s);
-        }
+    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, true)) != NULL) {
+        ofctrl_meter_error(of, meter, true, error);
+    } else if ((meter = ofctrl_find_meter_mod(of, oh->xid, false)) != NULL) {
+        ofctrl_meter_error(of, meter, false, error);
     } else if (of->has_rejected_xid && oh->xid == of->rejected_xid) {
         /* The switch reports a failed commit twice: for the flow mod and
          * for the commit. */
@@ -1009,7 +1095,11 @@ ofctrl_resync(struct ofctrl *of)
      * every bundle sent before it; their barriers still confirm them. */
     if (of->bridge && rconn_is_connected(of->swconn)
         && of->state != OFCTRL_DISCONNECTED) {
-        VLOG_INFO("%s: reading the switch's flows again", of->bridge);
+        VLOG_INFO("%s: setting the meters and reading the switch's flows "
+                  "again", of->bridge);
+        for (size_t i = 0; i < of->n_meters; i++) {
+            ofctrl_send_meter(of, &of->meters[i]);
+        }
         ofctrl_start_dump(of);
     }
 }

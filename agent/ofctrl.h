@@ -99,9 +99,10 @@ const struct shash *ofctrl_get_ports(const struct ofctrl *);
  * call has a greater 'seqno' than that call returned. */
 uint64_t ofctrl_get_port_seqno(const struct ofctrl *);
 
-/* Reads the switch's flows again, as after a reconnection, so that the next
- * ofctrl_put() also repairs flows that someone else changed or deleted
- * ("ovs-ofctl del-flows").  Does nothing unless the connection is up. */
+/* Sets the meters and reads the switch's flows again, as after a
+ * reconnection, so that the next ofctrl_put() also repairs flows and meters
+ * that someone else changed or deleted ("ovs-ofctl del-flows",
+ * "del-meters").  Does nothing unless the connection is up. */
 void ofctrl_resync(struct ofctrl *);
 
 /* If synced, sends the flow mods that make the switch's flows equal to

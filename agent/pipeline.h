@@ -47,8 +47,10 @@ struct sset;
 /* The meters of the packets that the core pipeline sends the agent (see
  * ofctrl_set_meter()): from a live migration's destination VIF before its
  * activation, its resumption announcements (RARP) and everything else the VM
- * sends, which the agent holds (at most BINDING_MAX_HELD).  Apart,
- * so that a VM that floods cannot crowd out its own activation. */
+ * sends, which the agent holds (at most BINDING_MAX_HELD).  The two have
+ * meters of their own, so that a VM that floods cannot crowd out its own
+ * activation.  The limits are per hypervisor (the switch's), shared by its
+ * standby VIFs. */
 struct pipeline_meter {
     uint32_t id;
     uint32_t pktps;

@@ -130,7 +130,8 @@ port_up() {
 # port_on PORT CHASSIS: PORT is bound to CHASSIS; port_standby_on: CHASSIS
 # is PORT's additional_chassis (a live migration's destination).
 port_chassis_is() {  # PORT COLUMN CHASSIS
-    [ "$(ctl --bare --columns="$2" list Port "$1")" = "$(row_uuid Chassis "$3")" ]
+    [ "$(ctl --bare --columns="$2" list Port "$1")" \
+      = "$(row_uuid Chassis "$3")" ]
 }
 port_on() {
     port_chassis_is "$1" chassis "$2"
