@@ -361,9 +361,8 @@ update_unnumbered(const struct binding_ctx_in *ctx_in,
         }
         shash_add_nocopy(&unnumbered, key, seen);
     }
-    shash_destroy_free_data(&state->unnumbered);
     shash_swap(&state->unnumbered, &unnumbered);
-    shash_destroy(&unnumbered);
+    shash_destroy_free_data(&unnumbered);
 }
 
 /* Returns the OpenFlow port of VIF interface 'iface' (see

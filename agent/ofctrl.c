@@ -178,9 +178,14 @@ struct ofctrl_meter {
      * follows them). */
     ovs_be32 add_xid;
     ovs_be32 modify_xid;
+    ovs_be32 prev_add_xid;      /* The same of the round before, whose */
+    ovs_be32 prev_modify_xid;   /* errors may still be on their way. */
     bool existed;               /* The ADD found the meter in place. */
     bool refused;               /* The switch refused it. */
     bool check_flows;           /* Not yet looked at after the dump. */
+    bool overlapped;            /* A round was sent before the previous
+                                 * one was looked at: whether the meter
+                                 * existed before is unknown. */
     char *error;                /* Why the switch refused it, or NULL; kept
                                  * over reconnections, so that the same
                                  * refusal is logged once. */
@@ -444,11 +449,14 @@ ofctrl_ask_for_async_msgs(struct ofctrl *of)
                                  OFCTRL_OFP_VERSION, 0));
 }
 
-/* Adds 'pp' to the known ports, or changes its number.  A name of the
- * longest length OpenFlow carries may be the truncation of a longer one: it
- * is left out. */
+/* Adds 'pp' to the known ports, or changes its number; 'announced' is true
+ * for a port status message (a port added now), false for the description
+ * of a port that was there (its 'seqno' is then 0: older than any
+ * Interface row).  A name of the longest length OpenFlow carries may be the
+ * truncation of a longer one: it is left out. */
 static void
-ofctrl_add_port(struct ofctrl *of, const struct ofputil_phy_port *pp)
+ofctrl_add_port(struct ofctrl *of, const struct ofputil_phy_port *pp,
+                bool announced)
 {
     uint16_t port_no = ofp_to_u16(pp->port_no);
     if (!port_no || port_no >= ofp_to_u16(OFPP_MAX)
@@ -462,7 +470,7 @@ ofctrl_add_port(struct ofctrl *of, const struct ofputil_phy_port *pp)
         shash_add(&of->ports, pp->name, port);
     }
     port->port_no = pp->port_no;
-    port->seqno = ++of->port_seqno;
+    port->seqno = announced ? ++of->port_seqno : 0;
 }
 
 /* Reads one part of the reply to the port description request.  The
@@ -477,7 +485,7 @@ ofctrl_recv_port_desc_reply(struct ofctrl *of, const struct ofp_header *oh)
 
     ofpraw_pull_assert(&b);
     while (!ofputil_pull_phy_port(oh->version, &b, &pp)) {
-        ofctrl_add_port(of, &pp);
+        ofctrl_add_port(of, &pp, false);
     }
 }
 
@@ -494,7 +502,7 @@ ofctrl_recv_port_status(struct ofctrl *of, const struct ofp_header *oh)
     if (ps.reason == OFPPR_DELETE) {
         free(shash_find_and_delete(&of->ports, ps.desc.name));
     } else {
-        ofctrl_add_port(of, &ps.desc);
+        ofctrl_add_port(of, &ps.desc, true);
     }
 }
 
@@ -534,6 +542,12 @@ ofctrl_send_meter(struct ofctrl *of, struct ofctrl_meter *m)
             .bands = &band,
         },
     };
+
+    /* A round whose results were not looked at yet may have created the
+     * meter, which this round's ADD would then find in place. */
+    m->overlapped = m->check_flows;
+    m->prev_add_xid = m->add_xid;
+    m->prev_modify_xid = m->modify_xid;
 
     struct ofpbuf *msg = ofputil_encode_meter_mod(OFCTRL_OFP_VERSION, &mm);
     m->add_xid = ofctrl_msg_xid(msg);
@@ -608,7 +622,7 @@ ofctrl_refresh_metered_flows(struct ofctrl *of)
             free(m->error);
             m->error = NULL;
         }
-        if (m->existed || m->refused) {
+        if (m->refused || (m->existed && !m->overlapped)) {
             continue;
         }
 
@@ -630,14 +644,15 @@ ofctrl_refresh_metered_flows(struct ofctrl *of)
     }
 }
 
-/* Returns the meter whose last OFPMC13_ADD (if 'add') or OFPMC13_MODIFY has
- * 'xid', or NULL. */
+/* Returns the meter whose last or previous OFPMC13_ADD (if 'add') or
+ * OFPMC13_MODIFY has 'xid', or NULL. */
 static struct ofctrl_meter *
 ofctrl_find_meter_mod(struct ofctrl *of, ovs_be32 xid, bool add)
 {
     for (size_t i = 0; i < of->n_meters; i++) {
         struct ofctrl_meter *m = &of->meters[i];
-        if (xid == (add ? m->add_xid : m->modify_xid)) {
+        if (add ? xid == m->add_xid || xid == m->prev_add_xid
+                : xid == m->modify_xid || xid == m->prev_modify_xid) {
             return m;
         }
     }

@@ -81,8 +81,10 @@ bool ofctrl_is_synced(const struct ofctrl *);
 /* A port of the bridge, as the switch announced it. */
 struct ofctrl_port {
     ofp_port_t port_no;         /* Its OpenFlow port number. */
-    uint64_t seqno;             /* ofctrl_get_port_seqno() right after the
-                                 * announcement. */
+    uint64_t seqno;             /* ofctrl_get_port_seqno() right after its
+                                 * addition was announced; 0 for a port
+                                 * that was there when the connection came
+                                 * up. */
 };
 
 /* Returns the bridge's ports, a map from port name to "struct
@@ -94,9 +96,9 @@ struct ofctrl_port {
  * ones, are left out.  ofctrl_run() returns true after a change. */
 const struct shash *ofctrl_get_ports(const struct ofctrl *);
 
-/* Returns the number of port announcements so far (every port the switch
- * described or added, over every connection): a port announced after a
- * call has a greater 'seqno' than that call returned. */
+/* Returns the number of port additions announced so far, over every
+ * connection: a port added after a call has a greater 'seqno' than that
+ * call returned. */
 uint64_t ofctrl_get_port_seqno(const struct ofctrl *);
 
 /* Sets the meters and reads the switch's flows again, as after a

@@ -121,8 +121,21 @@ check tb hv 1 ovs-vsctl add-port br-int roam-pq -- set Interface roam-pq type=in
 wait_until agent_knows_ports 1 $((n + 1))
 check tb hv 1 ovs-vsctl del-port br-int roam-pq
 wait_until agent_knows_ports 1 "$n"
+# Two VIFs in one transaction: both wait for their ofport together (their
+# iface-ids name no Port: no traffic, no harm), and the agent stays up.
+check tb hv 1 ovs-vsctl \
+    -- add-port br-int roam-pqa -- set Interface roam-pqa type=internal \
+           external_ids:iface-id=no-such-port-a \
+    -- add-port br-int roam-pqb -- set Interface roam-pqb type=internal \
+           external_ids:iface-id=no-such-port-b
+wait_until agent_knows_ports 1 $((n + 2))
+wait_until status_has 1 "no-such-port-b: ofport"
+check tb hv 1 ovs-vsctl -- del-port br-int roam-pqa -- del-port br-int roam-pqb
+wait_until agent_knows_ports 1 "$n"
+agent_alive 1 || fail "hv1's agent died"
 check vif_ofports_agree 1 v1 v1
-echo "hv1's agent follows br-int's $n ports (one added, then deleted)"
+echo "hv1's agent follows br-int's $n ports (one added and deleted, then" \
+     "two VIFs at once)"
 
 # --- ovs-vswitchd restarts: traffic comes back, flows equal desired ----------
 for k in 1 2; do
