@@ -117,7 +117,8 @@ vif_ofports_agree() {
 wait_until agent_knows_ports 1
 n=$(agent_port_count 1)
 [ "$n" -ge 2 ] || fail "hv1's agent knows only $n ports of br-int"
-check tb hv 1 ovs-vsctl add-port br-int roam-pq -- set Interface roam-pq type=internal
+check tb hv 1 ovs-vsctl add-port br-int roam-pq \
+    -- set Interface roam-pq type=internal
 wait_until agent_knows_ports 1 $((n + 1))
 check tb hv 1 ovs-vsctl del-port br-int roam-pq
 wait_until agent_knows_ports 1 "$n"
