@@ -98,6 +98,7 @@ binding_state_init(struct binding_state *state)
     ovs_list_init(&state->held);
     state->n_held = 0;
     state->n_held_dropped = 0;
+    state->n_held_refused = 0;
 }
 
 static void
@@ -154,6 +155,8 @@ find_vif_by_ofport(const struct binding_state *state, ofp_port_t ofport)
     return NULL;
 }
 
+static const char *vif_state_to_string(enum vif_state);
+
 bool
 binding_hold_packet(struct binding_state *state, ofp_port_t ofport,
                     struct dp_packet *packet)
@@ -163,6 +166,17 @@ binding_hold_packet(struct binding_state *state, ofp_port_t ofport,
 
     if (!vif || (vif->state != VIF_STANDBY && vif->state != VIF_BOUND
                  && !vif->activated)) {
+        /* A VIF whose live migration was called off, or a flow of a VIF
+         * that is gone. */
+        state->n_held_refused++;
+        if (vif) {
+            VLOG_INFO_RL(&rl, "port %s: dropping a packet its VM sent from "
+                         "a VIF in state %s", vif->iface_id,
+                         vif_state_to_string(vif->state));
+        } else {
+            VLOG_INFO_RL(&rl, "dropping a packet-in from OpenFlow port %d, "
+                         "which is no VIF", ofp_to_u16(ofport));
+        }
         return false;
     }
     if (state->n_held >= BINDING_MAX_HELD) {
@@ -989,4 +1003,8 @@ binding_format(const struct binding_state *state, struct ds *s)
                       vif->logged_problem ? vif->logged_problem : "");
     }
     free(nodes);
+    ds_put_format(s, "held packets (sent on standby VIFs): %"PRIuSIZE" "
+                  "waiting, %llu dropped (queue full), %llu dropped (VIF "
+                  "not standby)\n", state->n_held, state->n_held_dropped,
+                  state->n_held_refused);
 }

@@ -143,7 +143,9 @@ struct binding_state {
                                  * before their activation reached the
                                  * switch. */
     size_t n_held;
-    unsigned long long int n_held_dropped;
+    unsigned long long int n_held_dropped;  /* The queue was full. */
+    unsigned long long int n_held_refused;  /* Not from a standby,
+                                             * activated or bound VIF. */
 };
 
 /* A packet that a VM sent from a standby VIF, kept until the VIF is active

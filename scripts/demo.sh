@@ -306,6 +306,13 @@ echo "  blue2's echo server: $(cat "$DEMO_DIR/echo.out" 2>/dev/null)"
 lost=$(sed -n 's/.*lost=\([0-9]*\).*/\1/p' "$DEMO_DIR/stream.out")
 if [ "${lost:-x}" != 0 ]; then
     fail "live migration: the stream lost ${lost:-?} packets"
+    # What the two ends saw: their packet-ins, held packets and meters.
+    for k in 2 3; do
+        echo "  --- hv$k: agent status (packet-ins, held packets, VIFs)"
+        tb hv "$k" ovs-appctl -t roam-agent status 2>&1 \
+            | grep -E 'packet-ins|held packets|meter|blue2' | indent
+        tb hv "$k" ovs-ofctl -O OpenFlow15 meter-stats br-int 2>&1 | indent
+    done
 else
     echo "  no packet lost"
 fi

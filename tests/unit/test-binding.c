@@ -109,6 +109,8 @@ only_standby_activated_or_bound_vifs_hold(void **state_ OVS_UNUSED)
     assert_false(binding_hold_packet(&state, u16_to_ofp(4), p));  /* None. */
     assert_false(binding_hold_packet(&state, u16_to_ofp(7), p));
     assert_false(binding_hold_packet(&state, u16_to_ofp(8), p));
+    assert_int_equal(state.n_held_refused, 3);   /* Counted, for status. */
+    assert_int_equal(state.n_held_dropped, 0);
 
     /* A standby punt read after the database confirmed the activation
      * (the VIF is bound already) goes out at once. */
