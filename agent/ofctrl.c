@@ -562,6 +562,15 @@ ofctrl_send_meter(struct ofctrl *of, struct ofctrl_meter *m)
     m->check_flows = true;
 }
 
+/* Sends every meter to the switch, before the flow dump that follows. */
+static void
+ofctrl_send_meters(struct ofctrl *of)
+{
+    for (size_t i = 0; i < of->n_meters; i++) {
+        ofctrl_send_meter(of, &of->meters[i]);
+    }
+}
+
 /* Takes 'error' for meter 'm''s ADD (if 'add') or MODIFY. */
 static void
 ofctrl_meter_error(struct ofctrl *of, struct ofctrl_meter *m, bool add,
@@ -645,10 +654,14 @@ ofctrl_refresh_metered_flows(struct ofctrl *of)
 }
 
 /* Returns the meter whose last or previous OFPMC13_ADD (if 'add') or
- * OFPMC13_MODIFY has 'xid', or NULL. */
+ * OFPMC13_MODIFY has 'xid', or NULL.  (A meter mod never sent has xid 0,
+ * which matches nothing.) */
 static struct ofctrl_meter *
 ofctrl_find_meter_mod(struct ofctrl *of, ovs_be32 xid, bool add)
 {
+    if (!xid) {
+        return NULL;
+    }
     for (size_t i = 0; i < of->n_meters; i++) {
         struct ofctrl_meter *m = &of->meters[i];
         if (add ? xid == m->add_xid || xid == m->prev_add_xid
@@ -725,9 +738,7 @@ ofctrl_check_connection(struct ofctrl *of)
             of->retry_msec = 0;
             of->has_rejected_xid = false;
             ofctrl_ask_for_async_msgs(of);
-            for (size_t i = 0; i < of->n_meters; i++) {
-                ofctrl_send_meter(of, &of->meters[i]);
-            }
+            ofctrl_send_meters(of);
             ofctrl_start_dump(of);
         } else {
             ofctrl_set_state(of, OFCTRL_DISCONNECTED);
@@ -1112,9 +1123,7 @@ ofctrl_resync(struct ofctrl *of)
         && of->state != OFCTRL_DISCONNECTED) {
         VLOG_INFO("%s: setting the meters and reading the switch's flows "
                   "again", of->bridge);
-        for (size_t i = 0; i < of->n_meters; i++) {
-            ofctrl_send_meter(of, &of->meters[i]);
-        }
+        ofctrl_send_meters(of);
         ofctrl_start_dump(of);
     }
 }
