@@ -12,6 +12,8 @@ agent_roam_agent_SOURCES = \
 	agent/desired-flows.h \
 	agent/encap-iface.c \
 	agent/encap-iface.h \
+	agent/first-packets.c \
+	agent/first-packets.h \
 	agent/flow-set.c \
 	agent/flow-set.h \
 	agent/flow-tables.c \

@@ -432,15 +432,17 @@ ofctrl_start_dump(struct ofctrl *of)
     ofctrl_set_state(of, OFCTRL_DUMPING);
 }
 
-/* Asks the switch for packet-ins from "controller" actions, for the
- * addition and deletion of ports, and for no other asynchronous message.
+/* Asks the switch for packet-ins from "controller" actions (whatever
+ * reason they give), for the addition and deletion of ports, and for no
+ * other asynchronous message.
  * See the comment at the top. */
 static void
 ofctrl_ask_for_async_msgs(struct ofctrl *of)
 {
     struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
 
-    ac.primary[OAM_PACKET_IN] = (1u << OFPR_ACTION) | OFPR14_ACTION_BITS;
+    ac.primary[OAM_PACKET_IN] = ((1u << OFPR_ACTION) | OFPR14_ACTION_BITS
+                                 | (1u << OFPR_NO_MATCH));
     ac.primary[OAM_PORT_STATUS] = (1u << OFPPR_ADD) | (1u << OFPPR_DELETE);
     ofctrl_send(of, ofputil_encode_set_async_config(&ac,
                                                     (1u << OAM_N_TYPES) - 1,
@@ -1058,7 +1060,9 @@ ofctrl_recv_packet_in(struct ofctrl *of, const struct ofp_header *oh)
     struct ofctrl_packet_in *opi = xmalloc(sizeof *opi);
     opi->table_id = pin.table_id;
     opi->cookie = ntohll(pin.cookie);
+    opi->reason = pin.reason;
     opi->in_port = pin.flow_metadata.flow.in_port.ofp_port;
+    opi->tun_id = ntohll(pin.flow_metadata.flow.tunnel.tun_id);
     opi->packet = dp_packet_clone_data(pin.packet, pin.packet_len);
     ovs_list_push_back(&of->packet_ins, &opi->list_node);
     of->n_queued_packet_ins++;
@@ -1344,22 +1348,35 @@ int
 ofctrl_send_packet_out(struct ofctrl *of, const struct dp_packet *packet,
                        ofp_port_t in_port, uint8_t table_id)
 {
-    if (!rconn_is_connected(of->swconn)) {
-        return ENOTCONN;
-    }
-
     uint64_t ofpacts_stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
     struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(&ofpacts);
     resubmit->in_port = OFPP_IN_PORT;
     resubmit->table_id = table_id;
 
+    int error = ofctrl_send_packet_out_actions(of, packet, in_port,
+                                               ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+    return error;
+}
+
+int
+ofctrl_send_packet_out_actions(struct ofctrl *of,
+                               const struct dp_packet *packet,
+                               ofp_port_t in_port,
+                               const struct ofpact *ofpacts,
+                               size_t ofpacts_len)
+{
+    if (!rconn_is_connected(of->swconn)) {
+        return ENOTCONN;
+    }
+
     struct ofputil_packet_out po = {
         .packet = dp_packet_data(packet),
         .packet_len = dp_packet_size(packet),
         .buffer_id = UINT32_MAX,
-        .ofpacts = ofpacts.data,
-        .ofpacts_len = ofpacts.size,
+        .ofpacts = CONST_CAST(struct ofpact *, ofpacts),
+        .ofpacts_len = ofpacts_len,
     };
     match_init_catchall(&po.flow_metadata);
     match_set_in_port(&po.flow_metadata, in_port);
@@ -1370,7 +1387,6 @@ ofctrl_send_packet_out(struct ofctrl *of, const struct dp_packet *packet,
     int error = rconn_send(of->swconn,
                            ofputil_encode_packet_out(&po, OFCTRL_PROTOCOL),
                            NULL);
-    ofpbuf_uninit(&ofpacts);
     if (!error) {
         of->n_packet_outs++;
     }

@@ -40,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openflow/openflow-common.h"
 #include "openvswitch/list.h"
 #include "openvswitch/types.h"
 
@@ -47,6 +48,7 @@ struct dp_packet;
 struct ds;
 struct flow_set;
 struct ofctrl;
+struct ofpact;
 struct shash;
 
 /* Creates an OpenFlow connection that is not yet connected anywhere. */
@@ -150,7 +152,9 @@ struct ofctrl_packet_in {
     struct ovs_list list_node;  /* In the caller's list. */
     uint8_t table_id;           /* Table whose flow sent it. */
     uint64_t cookie;            /* That flow's cookie. */
+    enum ofp_packet_in_reason reason; /* The controller action's. */
     ofp_port_t in_port;         /* Port it came in on. */
+    uint64_t tun_id;            /* Its tunnel key, 0 if none. */
     struct dp_packet *packet;   /* The packet (owned). */
 };
 
@@ -167,6 +171,15 @@ void ofctrl_packet_in_destroy(struct ofctrl_packet_in *);
  * ofctrl_put() before it.  Returns 0, or ENOTCONN if not connected. */
 int ofctrl_send_packet_out(struct ofctrl *, const struct dp_packet *packet,
                            ofp_port_t in_port, uint8_t table_id);
+
+/* Sends 'packet' into the switch as if it had come in on 'in_port', with the
+ * 'ofpacts_len' bytes of actions 'ofpacts', in the same order as
+ * ofctrl_send_packet_out().  Returns 0, or ENOTCONN if not connected. */
+int ofctrl_send_packet_out_actions(struct ofctrl *,
+                                   const struct dp_packet *packet,
+                                   ofp_port_t in_port,
+                                   const struct ofpact *ofpacts,
+                                   size_t ofpacts_len);
 
 /* Appends a description of the connection's state to 's', for status. */
 void ofctrl_format_status(const struct ofctrl *, struct ds *s);

@@ -34,6 +34,8 @@ VLOG_DEFINE_THIS_MODULE(pipeline);
 #define PIPELINE_REG_FROM_TUNNEL 10
 #define PIPELINE_MFF_FROM_TUNNEL MFF_REG10
 #define PIPELINE_MFF_INPORT_KEY  MFF_REG14
+#define PIPELINE_REG_RESENT 13
+#define PIPELINE_MFF_RESENT MFF_REG13
 
 static void
 put_load(struct ofpbuf *ofpacts, enum mf_field_id id, uint64_t value)
@@ -67,6 +69,29 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
     ofpact_put_GOTO_TABLE(ofpacts)->table_id = table_id;
 }
 
+/* The bit that sets multicast (and broadcast) Ethernet addresses apart. */
+static const struct eth_addr eth_addr_multicast_bit
+    = ETH_ADDR_C(01,00,00,00,00,00);
+
+/* Appends to 'ofpacts' a controller action that sends what the switch's
+ * datapath flows send for want of a new VIF's flows (pipeline.h). */
+static void
+put_new_vif_punt(struct ofpbuf *ofpacts)
+{
+    struct ofpact_controller *oc = ofpact_put_CONTROLLER(ofpacts);
+    oc->max_len = UINT16_MAX;
+    oc->reason = OFPR_NO_MATCH;
+    oc->meter_id = PIPELINE_METER_NEW_VIF;
+}
+
+/* Matches, in 'match', the packets that did not come back from the agent
+ * (pipeline_put_resend()). */
+static void
+match_not_resent(struct match *match)
+{
+    match_set_reg(match, PIPELINE_REG_RESENT, 0);
+}
+
 static void
 add_flow(struct flow_set *flows, uint8_t table_id, uint16_t priority,
          uint64_t cookie, const struct match *match,
@@ -90,6 +115,20 @@ add_default_flows(struct flow_set *flows)
     add_flow(flows, FLOW_TABLE_CLASSIFY, 0, 0, &match, &ofpacts);
     add_flow(flows, FLOW_TABLE_FLOOD, 0, 0, &match, &ofpacts);
     add_flow(flows, FLOW_TABLE_OUTPUT, 0, 0, &match, &ofpacts);
+
+    /* Except from a port that is no tunnel, which may be a VIF whose flows
+     * are on their way: to the agent (pipeline.h).  Never the bridge's own
+     * port, whose packets are no VM's. */
+    match_set_in_port(&match, OFPP_LOCAL);
+    add_flow(flows, FLOW_TABLE_CLASSIFY, 2, 0, &match, &ofpacts);
+    match_init_catchall(&match);
+    match_set_tun_src(&match, htonl(0));
+    match_set_tun_ipv6_src(&match, &in6addr_any);
+    match_not_resent(&match);
+    put_new_vif_punt(&ofpacts);
+    add_flow(flows, FLOW_TABLE_CLASSIFY, 1, 0, &match, &ofpacts);
+    ofpbuf_clear(&ofpacts);
+    match_init_catchall(&match);
 
     /* Destinations not known to be elsewhere: flood. */
     put_goto(&ofpacts, FLOW_TABLE_FLOOD);
@@ -289,6 +328,18 @@ add_network_flows(const struct pipeline_network *network,
     match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 1);
     add_flow(flows, FLOW_TABLE_FLOOD, 100, cookie, &match, &local);
 
+    /* Unicast from a tunnel that no local VIF's flow took may be for a VIF
+     * whose flows are on their way: also to the agent (pipeline.h). */
+    size_t n_local = local.size;
+    match_not_resent(&match);
+    match_set_dl_dst_masked(&match, eth_addr_zero, eth_addr_multicast_bit);
+    put_new_vif_punt(&local);
+    add_flow(flows, FLOW_TABLE_FLOOD, 110, cookie, &match, &local);
+    local.size = n_local;
+
+    match_init_catchall(&match);
+    match_set_metadata(&match, htonll(vni));
+
     match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 0);
     ofpbuf_put(&local, remote.data, remote.size);
     add_flow(flows, FLOW_TABLE_FLOOD, 100, cookie, &match, &local);
@@ -337,6 +388,27 @@ pipeline_add_network_flows(const struct roamrec_network *row,
     }
     free(locals);
     sset_destroy(&remote_chassis);
+}
+
+bool
+pipeline_is_new_vif_punt(uint8_t table_id,
+                         enum ofp_packet_in_reason reason)
+{
+    return (reason == OFPR_NO_MATCH
+            && (table_id == FLOW_TABLE_CLASSIFY
+                || table_id == FLOW_TABLE_FLOOD));
+}
+
+void
+pipeline_put_resend(struct ofpbuf *ofpacts, uint64_t tun_id)
+{
+    if (tun_id) {
+        put_load(ofpacts, MFF_TUN_ID, tun_id);
+    }
+    put_load(ofpacts, PIPELINE_MFF_RESENT, 1);
+    struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(ofpacts);
+    resubmit->in_port = OFPP_IN_PORT;
+    resubmit->table_id = FLOW_TABLE_CLASSIFY;
 }
 
 struct ovsdb_idl_index *
@@ -388,6 +460,7 @@ core_add_port_flows(const struct pipeline_ctx_in *ctx_in,
 const struct pipeline_meter pipeline_meters[] = {
     { PIPELINE_METER_ACTIVATION, 100, 16 },
     { PIPELINE_METER_STANDBY, 1000, BINDING_MAX_HELD },
+    { PIPELINE_METER_NEW_VIF, 1000, 64 },
 };
 const size_t pipeline_n_meters = ARRAY_SIZE(pipeline_meters);
 

@@ -14,16 +14,19 @@
  *   metadata  the VNI (Network tunnel_key) of its network
  *   reg14     the tunnel_key of the Port it came from (0 from a tunnel)
  *   reg10     1 if it came from a tunnel, else 0
+ *   reg13     1 if the agent sent it on (see "A new VIF's first packets")
  *
  *   classify:   in_port=VIF -> network, port; tun_id=VNI -> network, from
- *               tunnel; anything else is dropped.
+ *               tunnel; from another port that is no tunnel (nor the
+ *               bridge's own) -> the agent; anything else is dropped.
  *   l2_lookup:  network + destination MAC of a local port -> that VIF; of a
  *               port bound to another chassis -> tun_id=VNI, that chassis's
  *               tunnel (never for a packet that came from a tunnel); else
  *               flood.
  *   flood:      to every other local VIF of the network and, for packets
  *               from a local VIF only, one copy into the tunnel of each
- *               chassis that has a port bound in that network.
+ *               chassis that has a port bound in that network; unicast from
+ *               a tunnel also to the agent.
  *
  * Only networks with a port bound to this chassis ("local networks") get
  * flows; so nothing crosses from one network into another: every match
@@ -32,10 +35,12 @@
 
 #include <stddef.h>
 #include "binding.h"
+#include "openflow/openflow-common.h"
 #include "openvswitch/types.h"
 
 struct plugin_class;
 struct flow_set;
+struct ofpbuf;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct roamrec_chassis;
@@ -58,8 +63,38 @@ struct pipeline_meter {
 };
 #define PIPELINE_METER_ACTIVATION 1
 #define PIPELINE_METER_STANDBY 2
+#define PIPELINE_METER_NEW_VIF 3
 extern const struct pipeline_meter pipeline_meters[];
 extern const size_t pipeline_n_meters;
+
+/* A new VIF's first packets.
+ *
+ * ovs-vswitchd forwards from a cache of datapath flows, which its
+ * revalidators compute again after a change of the OpenFlow tables, but
+ * never within 5 ms of their previous round; the addition of a port starts
+ * one.  So a VIF's flows, which follow its port's addition by a few ms,
+ * reach the cache some 5 ms after it, and until then the cache may send
+ * what the VM sends nowhere (the VIF's port had no flow when a packet of it
+ * was first seen), and deliver what is sent to it the old way (a unicast
+ * from a tunnel flooded as unknown).  So the core pipeline sends both kinds
+ * to the agent, through meter PIPELINE_METER_NEW_VIF: from classify,
+ * packets from a port that is no tunnel and has no flow (a VIF whose flows
+ * are on their way, or no VIF at all); from flood, unicast from a tunnel
+ * that no local VIF's flow took (besides flooding it locally, as before).
+ * The agent sends on those of VIFs that it serves by then (first-packets.h)
+ * and drops the rest.  The packets it sends on are marked, so that they
+ * never come back to it. */
+
+/* Returns true if a packet-in from table 'table_id' for 'reason' is one of
+ * a new VIF's first packets. */
+bool pipeline_is_new_vif_punt(uint8_t table_id,
+                              enum ofp_packet_in_reason reason);
+
+/* Appends to 'ofpacts' the actions with which the agent sends on one of a
+ * new VIF's first packets, in a packet-out with the port it came in on:
+ * through the pipeline from classify as it came, with its tunnel key
+ * 'tun_id' (0 if it came from no tunnel), marked as sent by the agent. */
+void pipeline_put_resend(struct ofpbuf *ofpacts, uint64_t tun_id);
 
 /* Inputs of the core pipeline and of every plugin. */
 struct pipeline_ctx_in {

@@ -40,6 +40,7 @@
 #include "dp-packet.h"
 #include "encap-iface.h"
 #include "fatal-signal.h"
+#include "first-packets.h"
 #include "flow.h"
 #include "flow-set.h"
 #include "flow-tables.h"
@@ -119,6 +120,8 @@ struct agent {
                                          * failed (the IDL logged why). */
 
     struct binding_state binding;       /* Local VIFs. */
+    struct first_packets first_packets; /* Of new VIFs, sent on once the
+                                         * VIFs are served. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
@@ -368,6 +371,7 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->port_by_name = binding_port_index_create(agent->roam_loop.idl);
 
     binding_state_init(&agent->binding);
+    first_packets_init(&agent->first_packets);
     agent->ofctrl = ofctrl_create();
     for (size_t i = 0; i < pipeline_n_meters; i++) {
         const struct pipeline_meter *m = &pipeline_meters[i];
@@ -400,6 +404,7 @@ agent_destroy(struct agent *agent)
     ovsdb_idl_loop_destroy(&agent->roam_loop);
     encap_iface_destroy(agent->encap_iface);
     binding_state_destroy(&agent->binding);
+    first_packets_destroy(&agent->first_packets);
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
     sset_destroy(&agent->dead_chassis);
@@ -480,6 +485,47 @@ agent_send_held_packets(struct agent *agent)
     }
 }
 
+/* Sends on the first packets of new VIFs (first-packets.h) that this
+ * chassis serves now, after the flows that serve them, and arranges to wake
+ * up when the others are too old to keep. */
+static void
+agent_send_first_packets(struct agent *agent,
+                         const struct roamrec_chassis *chassis)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ovs_list packets = OVS_LIST_INITIALIZER(&packets);
+    struct first_packets_ctx_in fp_in = {
+        .binding = &agent->binding,
+        .port_by_name = agent->port_by_name,
+        .chassis = chassis,
+        .now = time_msec(),
+    };
+    long long int next = first_packets_run(&fp_in, &agent->first_packets,
+                                           &packets);
+    if (next != LLONG_MAX) {
+        poll_timer_wait_until(next);
+    }
+
+    struct first_packet *p;
+    LIST_FOR_EACH_POP (p, list_node, &packets) {
+        uint64_t ofpacts_stub[128 / 8];
+        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+        pipeline_put_resend(&ofpacts, p->pin->tun_id);
+        int error = ofctrl_send_packet_out_actions(agent->ofctrl,
+                                                   p->pin->packet,
+                                                   p->pin->in_port,
+                                                   ofpacts.data,
+                                                   ofpacts.size);
+        if (error) {
+            VLOG_WARN_RL(&rl, "sending on a packet from port %d that came "
+                         "before its VIF's flows failed: %s",
+                         ofp_to_u16(p->pin->in_port), ovs_strerror(error));
+        }
+        ofpbuf_uninit(&ofpacts);
+        first_packet_destroy(p);
+    }
+}
+
 /* Calls every enabled plugin's run(), and sends what they queue. */
 static void
 agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
@@ -501,6 +547,7 @@ agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
 }
 
 /* Hands the packet-ins received since the last iteration to their owners: a
+ * new VIF's first packets wait for it to be served (first-packets.h); a
  * RARP from a standby VIF in the core's classify table activates a live
  * migration's destination (binding.h); a packet-in from a plugin's table
  * goes to that plugin.  Returns true if a VIF was activated. */
@@ -515,6 +562,10 @@ agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
 
     ofctrl_take_packet_ins(agent->ofctrl, &packet_ins);
     LIST_FOR_EACH_POP (pin, list_node, &packet_ins) {
+        if (first_packets_take(&agent->first_packets, pin, time_msec())) {
+            continue;
+        }
+
         size_t n_classes;
         const struct plugin_class *const *classes = plugin_get_all(&n_classes);
         const struct plugin_class *owner
@@ -818,7 +869,10 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
      * do the VIFs activated by them. */
     if (complete && ofctrl_is_synced(agent->ofctrl)) {
         agent_send_held_packets(agent);
+        agent_send_first_packets(agent, ch_out.chassis);
         agent_run_plugins(agent, &p_in);
+    } else {
+        first_packets_clear(&agent->first_packets);
     }
     tunnels_clear(&tunnels);
     shash_destroy(&tunnels);
@@ -1152,6 +1206,7 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "VIFs: %"PRIuSIZE"\n",
                   shash_count(&agent->binding.vifs));
     binding_format(&agent->binding, &s);
+    first_packets_format(&agent->first_packets, &s);
 
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);

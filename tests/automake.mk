@@ -54,8 +54,10 @@ PIPELINE_TEST_SOURCES = \
 	agent/chassis.c \
 	agent/claim.c \
 	agent/desired-flows.c \
+	agent/first-packets.c \
 	agent/flow-set.c \
 	agent/flow-tables.c \
+	agent/ofctrl.c \
 	agent/pipeline.c \
 	agent/plugin.c \
 	agent/tunnels.c \

@@ -21,11 +21,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "agent/first-packets.h"
 #include "agent/flow-set.h"
 #include "agent/flow-tables.h"
+#include "agent/ofctrl.h"
 #include "agent/pipeline.h"
+#include "agent/plugin.h"
 #include "agent/tunnels.h"
 #include "byte-order.h"
+#include "dp-packet.h"
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
@@ -315,6 +319,177 @@ duplicate_mac_yields_one_flow(void **state OVS_UNUSED)
     flow_set_destroy(&dup_flows);
 }
 
+static void
+unicast_from_tunnel_also_goes_to_the_agent(void **state OVS_UNUSED)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_metadata(&match, htonll(1001));
+    match_set_reg(&match, 10, 1);
+    match_set_reg(&match, 13, 0);
+    match_set_dl_dst_masked(&match, eth_addr_zero,
+                            (struct eth_addr) ETH_ADDR_C(01,00,00,00,00,00));
+    assert_actions(FLOW_TABLE_FLOOD, 110, &match,
+                   "output:5,controller(reason=no_match,meter_id=3)",
+                   flow_set_cookie_from_uuid(&blue.header_.uuid));
+
+    /* Broadcast and multicast are flooded as before, without the agent. */
+    match_set_dl_dst_masked(&match,
+                            (struct eth_addr) ETH_ADDR_C(01,00,00,00,00,00),
+                            (struct eth_addr) ETH_ADDR_C(01,00,00,00,00,00));
+    assert_null(actions_of(FLOW_TABLE_FLOOD, 110, &match, NULL));
+}
+
+static void
+unclassified_packets_of_no_tunnel_go_to_the_agent(void **state OVS_UNUSED)
+{
+    struct flow_set statics;
+    struct match match;
+
+    flow_set_init(&statics);
+    pipeline_core_plugin.add_static_flows(&statics);
+
+    match_init_catchall(&match);
+    match_set_tun_src(&match, htonl(0));
+    match_set_tun_ipv6_src(&match, &in6addr_any);
+    match_set_reg(&match, 13, 0);
+    const struct flow_set_entry *e = flow_set_find(&statics,
+                                                   FLOW_TABLE_CLASSIFY, 1,
+                                                   &match);
+    assert_non_null(e);
+    const struct ofpact_controller *oc = ofpact_get_CONTROLLER(e->ofpacts);
+    assert_int_equal(oc->ofpact.type, OFPACT_CONTROLLER);
+    assert_int_equal(oc->reason, OFPR_NO_MATCH);
+    assert_int_equal(oc->meter_id, PIPELINE_METER_NEW_VIF);
+    assert_true(pipeline_is_new_vif_punt(FLOW_TABLE_CLASSIFY,
+                                         OFPR_NO_MATCH));
+    assert_true(pipeline_is_new_vif_punt(FLOW_TABLE_FLOOD, OFPR_NO_MATCH));
+    /* A standby VIF's packet-ins are not. */
+    assert_false(pipeline_is_new_vif_punt(FLOW_TABLE_CLASSIFY,
+                                          OFPR_ACTION));
+
+    /* The bridge's own port is dropped, above. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, OFPP_LOCAL);
+    e = flow_set_find(&statics, FLOW_TABLE_CLASSIFY, 2, &match);
+    assert_non_null(e);
+    assert_int_equal(e->ofpacts_len, 0);
+
+    /* The meter exists. */
+    bool found = false;
+    for (size_t i = 0; i < pipeline_n_meters; i++) {
+        found |= pipeline_meters[i].id == PIPELINE_METER_NEW_VIF;
+    }
+    assert_true(found);
+    flow_set_destroy(&statics);
+}
+
+static void
+first_packets_are_sent_on_marked(void **state OVS_UNUSED)
+{
+    struct ofpbuf ofpacts;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &s };
+
+    ofpbuf_init(&ofpacts, 0);
+    pipeline_put_resend(&ofpacts, 1001);
+    ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+    assert_string_equal(ds_cstr(&s), "set_field:0x3e9->tun_id,"
+                        "set_field:0x1->reg13,resubmit(,0)");
+
+    ds_clear(&s);
+    ofpbuf_clear(&ofpacts);
+    pipeline_put_resend(&ofpacts, 0);
+    ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+    assert_string_equal(ds_cstr(&s), "set_field:0x1->reg13,resubmit(,0)");
+    ds_destroy(&s);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* A packet-in from 'table' on 'in_port' with tunnel key 'tun_id', to MAC
+ * 'dst'. */
+static struct ofctrl_packet_in *
+make_punt(uint8_t table, ofp_port_t in_port, uint64_t tun_id,
+          const char *dst)
+{
+    struct ofctrl_packet_in *pin = xzalloc(sizeof *pin);
+    struct eth_addr ea;
+
+    assert_true(eth_addr_from_string(dst, &ea));
+    pin->table_id = table;
+    pin->reason = OFPR_NO_MATCH;
+    pin->in_port = in_port;
+    pin->tun_id = tun_id;
+    pin->packet = dp_packet_new(64);
+    struct eth_header *eth = dp_packet_put_zeros(pin->packet, 64);
+    eth->eth_dst = ea;
+    eth->eth_type = htons(ETH_TYPE_IP);
+    return pin;
+}
+
+static void
+first_packet_belongs_to_the_vif_by_port_or_by_mac(void **s OVS_UNUSED)
+{
+    /* From port a's VIF (ofport 5) before its flows. */
+    struct ofctrl_packet_in *pin = make_punt(FLOW_TABLE_CLASSIFY,
+                                             u16_to_ofp(5), 0,
+                                             "00:00:5e:00:53:0b");
+    assert_true(first_packets_is_for(pin, &ports[0], u16_to_ofp(5)));
+    assert_false(first_packets_is_for(pin, &ports[0], u16_to_ofp(6)));
+    ofctrl_packet_in_destroy(pin);
+
+    /* From a tunnel with blue's key to a's MAC. */
+    pin = make_punt(FLOW_TABLE_FLOOD, u16_to_ofp(7), 1001,
+                    "00:00:5e:00:53:0a");
+    assert_true(first_packets_is_for(pin, &ports[0], u16_to_ofp(5)));
+    assert_false(first_packets_is_for(pin, &ports[1], u16_to_ofp(5)));
+    /* The MAC of port e is invalid: nothing is for it. */
+    assert_false(first_packets_is_for(pin, &ports[4], u16_to_ofp(5)));
+    ofctrl_packet_in_destroy(pin);
+
+    /* Another network's key, with a's MAC. */
+    pin = make_punt(FLOW_TABLE_FLOOD, u16_to_ofp(7), 1002,
+                    "00:00:5e:00:53:0a");
+    assert_false(first_packets_is_for(pin, &ports[0], u16_to_ofp(5)));
+    ofctrl_packet_in_destroy(pin);
+}
+
+static void
+first_packets_are_kept_bounded(void **state OVS_UNUSED)
+{
+    struct first_packets fp;
+
+    first_packets_init(&fp);
+    /* A standby VIF's packet-in is not taken. */
+    struct ofctrl_packet_in *pin = make_punt(FLOW_TABLE_CLASSIFY,
+                                             u16_to_ofp(5), 0,
+                                             "00:00:5e:00:53:0b");
+    pin->reason = OFPR_ACTION;
+    assert_false(first_packets_take(&fp, pin, 0));
+    ofctrl_packet_in_destroy(pin);
+
+    for (int i = 0; i < FIRST_PACKETS_MAX + 10; i++) {
+        pin = make_punt(FLOW_TABLE_CLASSIFY, u16_to_ofp(5), 0,
+                        "00:00:5e:00:53:0b");
+        assert_true(first_packets_take(&fp, pin, i));
+    }
+    assert_int_equal(fp.n_pending, FIRST_PACKETS_MAX);
+    assert_int_equal(fp.n_dropped, 10);
+
+    /* Without a chassis, nothing is served: everything goes. */
+    struct binding_state binding;
+    binding_state_init(&binding);
+    struct first_packets_ctx_in in = { .binding = &binding, .now = 0 };
+    struct ovs_list out = OVS_LIST_INITIALIZER(&out);
+    assert_true(first_packets_run(&in, &fp, &out) == LLONG_MAX);
+    assert_true(ovs_list_is_empty(&out));
+    assert_int_equal(fp.n_pending, 0);
+    assert_int_equal(fp.n_dropped, FIRST_PACKETS_MAX + 10);
+    binding_state_destroy(&binding);
+    first_packets_destroy(&fp);
+}
+
 int
 main(void)
 {
@@ -329,6 +504,11 @@ main(void)
         cmocka_unit_test(flood_from_tunnel_never_goes_back_into_one),
         cmocka_unit_test(every_flow_after_classify_matches_the_network),
         cmocka_unit_test(duplicate_mac_yields_one_flow),
+        cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
+        cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
+        cmocka_unit_test(first_packets_are_sent_on_marked),
+        cmocka_unit_test(first_packet_belongs_to_the_vif_by_port_or_by_mac),
+        cmocka_unit_test(first_packets_are_kept_bounded),
     };
     return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
 }

@@ -1,0 +1,122 @@
+#!/bin/bash
+# Copyright (c) 2026 The Roam authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License").
+#
+# A new VIF's first packets are forwarded, not dropped (agent/pipeline.h,
+# "A new VIF's first packets"): what the switch saw from, or for, a VIF
+# before the VIF's flows existed goes to the agent, which sends it on once
+# it serves the VIF.
+#
+# The agent of hv2 is frozen (SIGSTOP) while a VM is plugged there and
+# traffic flows, so that the switch can only have sent it the packets; the
+# agent then thaws, claims the port and sends them on.  Without the
+# feature, the switch drops them and the peers receive nothing.
+#   1. from the VIF: v3 on hv2 sends 5 datagrams to v1 on hv1;
+#   2. to the VIF: v1 sends 5 datagrams to v4, plugged on hv2 (its port was
+#      bound nowhere, so hv1 floods them to hv2 as unknown unicast).
+
+. "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
+
+STREAM=$ROAM_BUILDDIR/tests/roam-stream
+[ -x "$STREAM" ] || fail "$STREAM is not built"
+
+start_two_vms
+for k in 3 4; do
+    check ctl port-add blue v$k 00:00:5e:00:53:0$k 198.51.100.$k/24
+done
+
+frozen() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat:0:1}" = T ]
+}
+pid2=$(agent_pid 2)
+on_exit "signal_ours CONT $pid2 roam-agent"
+freeze_hv2() {
+    kill -STOP "$pid2" || fail "SIGSTOP to hv2's roam-agent failed"
+    wait_until frozen "$pid2"
+}
+thaw_hv2() {
+    kill -CONT "$pid2" || fail "SIGCONT to hv2's roam-agent failed"
+}
+first_packets_sent_on() {
+    agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on.*/\1/p'
+}
+
+# echo_start VM: a UDP echo server in VM; echo_count VM: the datagrams it
+# received so far.
+echo_start() {
+    tb vm "$1" "$STREAM" echo --pidfile "$TB_DIR/echo-$1.pid" \
+        --summary "$TB_DIR/echo-$1.out" &
+    on_exit "[ -f $TB_DIR/echo-$1.pid ] && kill \$(cat $TB_DIR/echo-$1.pid) 2>/dev/null"
+    wait_until test -s "$TB_DIR/echo-$1.pid"
+}
+echo_count() {
+    kill -USR1 "$(cat "$TB_DIR/echo-$1.pid")"
+    sleep 0.2
+    sed -n 's/^received=\([0-9]*\) .*/\1/p' "$TB_DIR/echo-$1.out" | tail -1
+}
+# send FROM TO_ADDR: 5 datagrams, 10 ms apart, in the background.
+send() {
+    tb vm "$1" "$STREAM" send --to "$2" --interval-us 10000 --count 5 \
+        --wait-ms 2000 --summary "$TB_DIR/send-$1.out" &
+    send_pid=$!
+    on_exit "kill $send_pid 2>/dev/null"
+}
+
+echo_start v1
+before=$(first_packets_sent_on)
+[ -n "$before" ] || fail "hv2's status has no first packets line"
+
+# --- 1. From a VIF whose flows are not there yet ------------------------------
+freeze_hv2
+check tb vm-add v3 2 v3 00:00:5e:00:53:03 198.51.100.3/24
+check tb vm v3 ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
+    dev eth0 nud permanent
+send v3 198.51.100.1
+sleep 0.2
+n=$(echo_count v1)
+[ "$n" = 0 ] || fail "v1 received $n datagrams from v3 while hv2's agent was frozen"
+thaw_hv2
+wait "$send_pid"
+n=$(echo_count v1)
+echo "v1 received $n of v3's 5 datagrams, all sent before hv2's agent saw v3"
+[ "$n" = 5 ] || fail "v1 received $n of the 5 datagrams v3 sent before its flows existed"
+wait_until port_on v3 hv2
+after=$(first_packets_sent_on)
+((after - before >= 5)) \
+    || fail "hv2's agent sent on $((after - before)) first packets, expected 5 or more"
+echo "ok: v3's first packets reached v1 ($((after - before)) sent on by hv2's agent)"
+
+# --- 2. To a VIF whose flows are not there yet --------------------------------
+freeze_hv2
+check tb vm-add v4 2 v4 00:00:5e:00:53:04 198.51.100.4/24
+echo_start v4
+check tb vm v1 ip neigh replace 198.51.100.4 lladdr 00:00:5e:00:53:04 \
+    dev eth0 nud permanent
+check tb vm v4 ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
+    dev eth0 nud permanent
+before=$after
+send v1 198.51.100.4
+sleep 0.2
+n=$(echo_count v4)
+[ "$n" = 0 ] || fail "v4 received $n datagrams while hv2's agent was frozen"
+thaw_hv2
+wait "$send_pid"
+n=$(echo_count v4)
+echo "v4 received $n of v1's 5 datagrams, all sent before hv2's agent saw v4"
+[ "$n" = 5 ] || fail "v4 received $n of the 5 datagrams sent to it before its flows existed"
+wait_until port_on v4 hv2
+after=$(first_packets_sent_on)
+((after - before >= 5)) \
+    || fail "hv2's agent sent on $((after - before)) first packets, expected 5 or more"
+echo "ok: v1's datagrams for v4 reached it ($((after - before)) sent on by hv2's agent)"
+
+# Both VIFs work normally afterwards.
+check tb vm v3 ping -c1 -W2 198.51.100.4
+check tb vm v4 ping -c1 -W2 198.51.100.1
+echo "ok: v3 and v4 work"
+echo "test-first-packets: ok"
