@@ -173,17 +173,21 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
             }
         }
         long long int expiry = p->received + FIRST_PACKETS_MAX_AGE;
-        if (match && match->served) {
+        if (ctx_in->now >= expiry) {
+            VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): too "
+                     "old", ofp_to_u16(p->pin->in_port), p->pin->table_id);
+            drop_packet(fp, p);
+        } else if (match && match->served && ctx_in->flows_sent) {
             ovs_list_remove(&p->list_node);
             fp->n_pending--;
             fp->n_sent++;
             ovs_list_push_back(to_send, &p->list_node);
             VLOG_DBG("port %s: sending on a packet that reached the agent "
                      "before the VIF's flows", match->vif->iface_id);
-        } else if (!match || ctx_in->now >= expiry) {
-            VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): %s",
-                     ofp_to_u16(p->pin->in_port), p->pin->table_id,
-                     match ? "too old" : "no VIF here may take it");
+        } else if (!match) {
+            VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): no "
+                     "VIF here may take it", ofp_to_u16(p->pin->in_port),
+                     p->pin->table_id);
             drop_packet(fp, p);
         } else {
             next = MIN(next, expiry);

@@ -58,12 +58,16 @@ struct first_packets_ctx_in {
     const struct binding_state *binding;
     struct ovsdb_idl_index *port_by_name;   /* binding_port_index_create() */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
+    bool flows_sent;                        /* The flows of this iteration
+                                             * went to the switch (none
+                                             * are held back). */
     long long int now;                      /* time_msec(). */
 };
 
 /* Moves into 'to_send' the kept packets of the VIFs that this chassis
- * serves now (BINDING_ROLE_ACTIVE), in the order they came, and drops those
- * that no VIF may still take (see above).  The caller sends them after the
+ * serves now (BINDING_ROLE_ACTIVE), if the flows that serve them went out,
+ * in the order they came, and drops those that no VIF may still take (see
+ * above) or that are too old.  The caller sends them after the
  * flows of this iteration, with pipeline_put_resend(), and frees them with
  * first_packet_destroy().  Returns the time_msec() by which it must be
  * called again, LLONG_MAX if no packet is kept. */

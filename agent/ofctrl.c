@@ -1106,6 +1106,12 @@ ofctrl_is_synced(const struct ofctrl *of)
     return of->state == OFCTRL_SYNCED;
 }
 
+bool
+ofctrl_is_holding_back(const struct ofctrl *of)
+{
+    return time_msec() < of->retry_after;
+}
+
 const struct shash *
 ofctrl_get_ports(const struct ofctrl *of)
 {

@@ -80,6 +80,11 @@ void ofctrl_wait(struct ofctrl *);
  * that is, if ofctrl_put() would send something. */
 bool ofctrl_is_synced(const struct ofctrl *);
 
+/* Returns true if ofctrl_put() holds puts back for now, after the switch
+ * rejected a bundle: the switch's flows may then lag behind the desired
+ * ones. */
+bool ofctrl_is_holding_back(const struct ofctrl *);
+
 /* A port of the bridge, as the switch announced it. */
 struct ofctrl_port {
     ofp_port_t port_no;         /* Its OpenFlow port number. */

@@ -498,6 +498,7 @@ agent_send_first_packets(struct agent *agent,
         .binding = &agent->binding,
         .port_by_name = agent->port_by_name,
         .chassis = chassis,
+        .flows_sent = !ofctrl_is_holding_back(agent->ofctrl),
         .now = time_msec(),
     };
     long long int next = first_packets_run(&fp_in, &agent->first_packets,
@@ -868,8 +869,9 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     /* Plugins send their packets after the flows of this iteration, and so
      * do the VIFs activated by them. */
     if (complete && ofctrl_is_synced(agent->ofctrl)) {
-        agent_send_held_packets(agent);
+        /* The first packets of a VIF came before what it held, if any. */
         agent_send_first_packets(agent, ch_out.chassis);
+        agent_send_held_packets(agent);
         agent_run_plugins(agent, &p_in);
     } else {
         first_packets_clear(&agent->first_packets);
