@@ -724,9 +724,6 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             send_claim(ctx_in, state, vif, port, action == CLAIM_STANDBY);
             /* A VIF served while its claim waited stays served. */
             vif->claim_out |= was_unsent;
-            if (action == CLAIM_BIND && !vif->claim_out) {
-                state->serve_next_run = true;
-            }
             wrote = true;
             if (!vif->plug_recorded) {
                 record_plug(ctx_in, vif, iface);
@@ -839,7 +836,6 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
     bool wrote = false;
 
-    state->serve_next_run = false;
     follow_holders(ctx_in->roam_idl, state);
     collect_vifs(ctx_in->br_int, &current);
     update_unnumbered(ctx_in, state, &current);

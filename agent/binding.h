@@ -135,11 +135,6 @@ struct binding_state {
                                  * column is still empty, to the switch's
                                  * port seqno when the agent first saw
                                  * them ("uint64_t"s). */
-    bool serve_next_run;        /* The last binding_run() sent a claim
-                                 * whose VIF the next run serves (see
-                                 * binding_get_role()): the caller should
-                                 * run it at once, not when the claim's
-                                 * reply wakes it. */
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */

@@ -773,11 +773,6 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     struct sset old_watch;
     sset_clone(&old_watch, &agent->binding.watch);
     bool binding_changed = binding_run(&b_in, &agent->binding) || activated;
-    if (agent->binding.serve_next_run) {
-        /* The claimed VIFs get their flows from the next run, without
-         * waiting for the central database's reply (binding_get_role()). */
-        poll_immediate_wake();
-    }
     bool watch_changed = !sset_equals(&old_watch, &agent->binding.watch);
     sset_destroy(&old_watch);
 
