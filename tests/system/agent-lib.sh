@@ -113,6 +113,21 @@ expect_encaps() {
     fail "encaps of $name: expected \"$expected\", got \"$(encaps "$name")\""
 }
 
+# signal_ours SIGNAL PID NAME: sends SIGNAL to PID if it still is a process
+# of ours whose command line has NAME (not one that took its pid since).
+signal_ours() {
+    tr '\0' ' ' < "/proc/$2/cmdline" 2>/dev/null | grep -q -- "$3" || return 0
+    kill -s "$1" "$2" 2>/dev/null
+}
+
+# frozen PID: the process is stopped (SIGSTOP).
+frozen() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat:0:1}" = T ]
+}
+
 # add_vm NAME HV NETWORK MAC ADDR...: a Port NAME in NETWORK and a VM NAME
 # on hypervisor HV plugged for it.
 add_vm() {

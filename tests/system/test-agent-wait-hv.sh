@@ -10,6 +10,7 @@
 # agent is stopped for good).
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"  # signal_ours, frozen
 
 agent_pid() { cat "$TB_DIR/hv$1/roam-agent.pid"; }
 global_cfg() { ctl get Global . nb_cfg; }
@@ -44,21 +45,6 @@ assert_not_acked() {
 # chassis_state K alive|dead: roam-ctl chassis-list judges hvK so.
 chassis_state() {
     ctl chassis-list | grep -Eq "^hv$1 .* $2 \(" || { ctl chassis-list; return 1; }
-}
-
-# frozen PID: the process is stopped (state T).
-# signal_ours SIG PID NAME: sends SIG to PID if it still is a NAME process
-# (used at exit, when PID may be gone).
-signal_ours() {
-    tr '\0' ' ' < "/proc/$2/cmdline" 2>/dev/null | grep -q -- "$3" || return 0
-    kill -s "$1" "$2" 2>/dev/null
-}
-
-frozen() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" = T ]
 }
 
 check tb start --hypervisors 3

@@ -27,15 +27,13 @@ for k in 3 4; do
     check ctl port-add blue v$k 00:00:5e:00:53:0$k 198.51.100.$k/24
 done
 
-frozen() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat:0:1}" = T ]
-}
 pid2=$(agent_pid 2)
 on_exit "signal_ours CONT $pid2 roam-agent"
+# freeze_hv2: stops hv2's agent, after reading its count of first packets
+# sent on into 'sent_before'.
 freeze_hv2() {
+    sent_before=$(first_packets_sent_on)
+    [ -n "$sent_before" ] || fail "hv2's status has no first packets line"
     kill -STOP "$pid2" || fail "SIGSTOP to hv2's roam-agent failed"
     wait_until frozen "$pid2"
 }
@@ -68,28 +66,36 @@ send() {
 }
 
 echo_start v1
-before=$(first_packets_sent_on)
-[ -n "$before" ] || fail "hv2's status has no first packets line"
+
+# sent_on_after_thaw SENDER RECEIVER ADDR PORT: SENDER sends 5 datagrams to
+# RECEIVER at ADDR while hv2's agent is frozen; none arrives before it thaws,
+# all 5 after, and hv2's agent counts 5 or more first packets sent on.  PORT
+# is bound to hv2 by then.  hv2's agent is frozen (freeze_hv2).
+sent_on_after_thaw() {
+    local sender=$1 receiver=$2 addr=$3 port=$4 n after
+    send "$sender" "$addr"
+    sleep 0.2
+    n=$(echo_count "$receiver")
+    [ "$n" = 0 ] \
+        || fail "$receiver received $n datagrams while hv2's agent was frozen"
+    thaw_hv2
+    wait "$send_pid"
+    n=$(echo_count "$receiver")
+    echo "$receiver received $n of $sender's 5 datagrams, all sent before hv2's agent saw $port"
+    [ "$n" = 5 ] || fail "$receiver received $n of the 5 datagrams from $sender sent before $port's flows existed"
+    wait_until port_on "$port" hv2
+    after=$(first_packets_sent_on)
+    ((after - sent_before >= 5)) \
+        || fail "hv2's agent sent on $((after - sent_before)) first packets, expected 5 or more"
+    echo "ok: $sender's datagrams reached $receiver ($((after - sent_before)) sent on by hv2's agent)"
+}
 
 # --- 1. From a VIF whose flows are not there yet ------------------------------
 freeze_hv2
 check tb vm-add v3 2 v3 00:00:5e:00:53:03 198.51.100.3/24
 check tb vm v3 ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
     dev eth0 nud permanent
-send v3 198.51.100.1
-sleep 0.2
-n=$(echo_count v1)
-[ "$n" = 0 ] || fail "v1 received $n datagrams from v3 while hv2's agent was frozen"
-thaw_hv2
-wait "$send_pid"
-n=$(echo_count v1)
-echo "v1 received $n of v3's 5 datagrams, all sent before hv2's agent saw v3"
-[ "$n" = 5 ] || fail "v1 received $n of the 5 datagrams v3 sent before its flows existed"
-wait_until port_on v3 hv2
-after=$(first_packets_sent_on)
-((after - before >= 5)) \
-    || fail "hv2's agent sent on $((after - before)) first packets, expected 5 or more"
-echo "ok: v3's first packets reached v1 ($((after - before)) sent on by hv2's agent)"
+sent_on_after_thaw v3 v1 198.51.100.1 v3
 
 # --- 2. To a VIF whose flows are not there yet --------------------------------
 freeze_hv2
@@ -99,21 +105,7 @@ check tb vm v1 ip neigh replace 198.51.100.4 lladdr 00:00:5e:00:53:04 \
     dev eth0 nud permanent
 check tb vm v4 ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
     dev eth0 nud permanent
-before=$after
-send v1 198.51.100.4
-sleep 0.2
-n=$(echo_count v4)
-[ "$n" = 0 ] || fail "v4 received $n datagrams while hv2's agent was frozen"
-thaw_hv2
-wait "$send_pid"
-n=$(echo_count v4)
-echo "v4 received $n of v1's 5 datagrams, all sent before hv2's agent saw v4"
-[ "$n" = 5 ] || fail "v4 received $n of the 5 datagrams sent to it before its flows existed"
-wait_until port_on v4 hv2
-after=$(first_packets_sent_on)
-((after - before >= 5)) \
-    || fail "hv2's agent sent on $((after - before)) first packets, expected 5 or more"
-echo "ok: v1's datagrams for v4 reached it ($((after - before)) sent on by hv2's agent)"
+sent_on_after_thaw v1 v4 198.51.100.4 v4
 
 # Both VIFs work normally afterwards.
 check tb vm v3 ping -c1 -W2 198.51.100.4
