@@ -994,6 +994,19 @@ binding_get_role(const struct binding_state *state,
     return BINDING_ROLE_REMOTE;
 }
 
+bool
+binding_vif_awaits_claim(const struct local_vif *vif,
+                         const struct roamrec_port *port,
+                         const struct roamrec_chassis *me)
+{
+    if (!port || !me || !uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
+        return false;
+    }
+    return (vif->claim_sent || vif->claim_unsent
+            || (vif->plug
+                && classify_request(port, me) != CLAIM_REQUEST_OTHERS));
+}
+
 void
 binding_format(const struct binding_state *state, struct ds *s)
 {

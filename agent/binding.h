@@ -206,6 +206,17 @@ enum binding_role binding_get_role(const struct binding_state *state,
                                    const struct roamrec_chassis *me,
                                    ofp_port_t *ofport);
 
+/* Returns true if a claim of 'port' for 'vif', its VIF here, is on its way
+ * or may still be sent for the VIF's pending plug event, on chassis 'me':
+ * the VIF is not served yet (binding_get_role()) but may be at any moment.
+ * A VIF that is neither served nor awaiting a claim (its port is bound
+ * elsewhere and it was not plugged since, requested_chassis names other
+ * chassis, or there is no such Port) has no traffic of its own until the
+ * database or a new plug says otherwise.  'port' may be NULL. */
+bool binding_vif_awaits_claim(const struct local_vif *vif,
+                              const struct roamrec_port *port,
+                              const struct roamrec_chassis *me);
+
 /* Inputs of binding_run(). */
 struct binding_ctx_in {
     struct ovsdb_idl_txn *roam_idl_txn;     /* NULL if no writes possible. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "binding.h"
+#include "bitmap.h"
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -49,6 +50,12 @@ struct df_vif {
     struct uuid port;
     struct uuid network;
     enum binding_role role;
+    ofp_port_t ofport;
+};
+
+/* A local VIF whose traffic is dropped. */
+struct df_unserved_vif {
+    struct uuid iface;          /* Its Interface row: the flow's cookie. */
     ofp_port_t ofport;
 };
 
@@ -111,6 +118,7 @@ desired_flows_init(struct desired_flows *df)
     hmap_init(&df->local_networks);
     hmap_init(&df->port_networks);
     shash_init(&df->vifs);
+    shash_init(&df->unserved_vifs);
     shash_init(&df->tunnel_ports);
     sset_init(&df->enabled);
     sset_init(&df->dead);
@@ -126,6 +134,8 @@ desired_flows_destroy(struct desired_flows *df)
         hmap_destroy(&df->port_networks);
         df_vifs_clear(&df->vifs);
         shash_destroy(&df->vifs);
+        df_vifs_clear(&df->unserved_vifs);
+        shash_destroy(&df->unserved_vifs);
         shash_destroy(&df->tunnel_ports);
         sset_destroy(&df->enabled);
         sset_destroy(&df->dead);
@@ -173,6 +183,87 @@ df_vif_equal(const struct df_vif *a, const struct df_vif *b)
             && uuid_equals(&a->port, &b->port)
             && uuid_equals(&a->network, &b->network)
             && a->role == b->role && a->ofport == b->ofport);
+}
+
+/* The local VIFs whose traffic is dropped: those with an OpenFlow port that
+ * this chassis does not serve, and that await no claim, or whose Port has
+ * no network.  Never one with the port of a VIF in 'served' ("struct
+ * df_vif"s), whose flows have the same match. */
+static void
+collect_unserved_vifs(const struct pipeline_ctx_in *p,
+                      const struct shash *served, struct shash *vifs)
+{
+    unsigned long *served_ports = bitmap_allocate(UINT16_MAX + 1);
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, served) {
+        const struct df_vif *vif = node->data;
+        bitmap_set1(served_ports, ofp_to_u16(vif->ofport));
+    }
+    SHASH_FOR_EACH (node, &p->binding->vifs) {
+        const struct local_vif *vif = node->data;
+        if (vif->ofport == OFPP_NONE
+            || bitmap_is_set(served_ports, ofp_to_u16(vif->ofport))) {
+            continue;
+        }
+        const struct roamrec_port *row
+            = binding_lookup_port(p->port_by_name, node->name);
+        ofp_port_t ofport;
+        if (row && row->network
+            && (binding_get_role(p->binding, row, p->chassis, &ofport)
+                != BINDING_ROLE_REMOTE
+                || binding_vif_awaits_claim(vif, row, p->chassis))) {
+            continue;
+        }
+        struct df_unserved_vif *unserved = xmalloc(sizeof *unserved);
+        unserved->iface = vif->iface_uuid;
+        unserved->ofport = vif->ofport;
+        shash_add(vifs, node->name, unserved);
+    }
+    bitmap_free(served_ports);
+}
+
+static bool
+df_unserved_vif_equal(const struct df_unserved_vif *a,
+                      const struct df_unserved_vif *b)
+{
+    return (a && b && uuid_equals(&a->iface, &b->iface)
+            && a->ofport == b->ofport);
+}
+
+/* Brings the flows of the unserved VIFs up to date, after the rest of the
+ * flows: a VIF that became served has its port's flows by then, which
+ * replaced its dropping flow (the same match) or will not be touched by
+ * removing it (another cookie).  'all' adds every flow again (after a full
+ * computation, which cleared them). */
+static void
+update_unserved_vifs(const struct pipeline_ctx_in *p, bool all,
+                     struct desired_flows *df)
+{
+    struct shash vifs = SHASH_INITIALIZER(&vifs);
+    struct shash_node *node;
+
+    collect_unserved_vifs(p, &df->vifs, &vifs);
+    SHASH_FOR_EACH (node, &df->unserved_vifs) {
+        const struct df_unserved_vif *old = node->data;
+        if (!df_unserved_vif_equal(old, shash_find_data(&vifs, node->name))) {
+            flow_set_remove_cookie(&df->flows,
+                                   flow_set_cookie_from_uuid(&old->iface));
+        }
+    }
+    SHASH_FOR_EACH (node, &vifs) {
+        const struct df_unserved_vif *new = node->data;
+        const struct df_unserved_vif *old
+            = shash_find_data(&df->unserved_vifs, node->name);
+        if (all || !df_unserved_vif_equal(old, new)) {
+            pipeline_add_unserved_vif_flow(
+                new->ofport, flow_set_cookie_from_uuid(&new->iface),
+                &df->flows);
+        }
+    }
+    df_vifs_clear(&df->unserved_vifs);
+    shash_swap(&vifs, &df->unserved_vifs);
+    shash_destroy(&vifs);
 }
 
 static void
@@ -671,6 +762,7 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
                         df);
         df->n_incremental++;
     }
+    update_unserved_vifs(p, full, df);
     df->valid = true;
     df->chassis = p->chassis->header_.uuid;
     shash_swap(&tunnel_ports, &df->tunnel_ports);
@@ -697,4 +789,6 @@ desired_flows_format(const struct desired_flows *df, struct ds *s)
                   hmap_count(&df->local_networks), df->n_full,
                   df->n_incremental,
                   df->last_full ? "full" : "incremental", df->last_msec);
+    ds_put_format(s, "VIFs not served here, their traffic dropped: %"PRIuSIZE
+                  "\n", shash_count(&df->unserved_vifs));
 }

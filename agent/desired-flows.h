@@ -21,7 +21,11 @@
  *     local: its flows and its ports' flows go;
  *   - a chassis that became unreachable or reachable again
  *     (dead-chassis.h): the network flows of the local networks where it
- *     has ports, as flooding leaves out unreachable chassis.
+ *     has ports, as flooding leaves out unreachable chassis;
+ *   - a local VIF that this chassis neither serves nor may serve without a
+ *     change (binding_vif_awaits_claim()): the flow that drops its traffic,
+ *     with the cookie of its Interface row (in the Open vSwitch database),
+ *     for as long as that holds.
  *
  * The work of one change is proportional to the rows it touches, plus one
  * walk over the ports of the networks whose network flows it changes (the
@@ -54,6 +58,9 @@ struct desired_flows {
                                  * ports whose flows are in 'flows'. */
     struct shash vifs;          /* "struct df_vif"s by port name: the
                                  * roles of the local VIFs. */
+    struct shash unserved_vifs; /* "struct df_unserved_vif"s by port name:
+                                 * the local VIFs whose traffic is dropped
+                                 * (pipeline_add_unserved_vif_flow()). */
     struct shash tunnel_ports;  /* Chassis name to tunnel OpenFlow port
                                  * (as uintptr_t). */
     struct uuid chassis;        /* This chassis's row. */

@@ -130,8 +130,8 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
         return LLONG_MAX;
     }
 
-    /* The VIFs that this chassis serves, or may serve soon: those waiting
-     * for their claim. */
+    /* The VIFs that this chassis serves, or may serve soon: those awaiting
+     * their claim. */
     const struct shash *vifs = &ctx_in->binding->vifs;
     struct candidate *candidates = xmalloc(MAX(shash_count(vifs), 1)
                                            * sizeof *candidates);
@@ -151,7 +151,7 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
         enum binding_role role = binding_get_role(ctx_in->binding, port,
                                                   ctx_in->chassis, &ofport);
         if (role == BINDING_ROLE_ACTIVE
-            || vif->state == VIF_PENDING_CLAIM) {
+            || binding_vif_awaits_claim(vif, port, ctx_in->chassis)) {
             candidates[n_candidates++] = (struct candidate) {
                 .vif = vif,
                 .port = port,

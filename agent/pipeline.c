@@ -390,6 +390,17 @@ pipeline_add_network_flows(const struct roamrec_network *row,
     sset_destroy(&remote_chassis);
 }
 
+void
+pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
+                               struct flow_set *desired)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ofport);
+    flow_set_add(desired, FLOW_TABLE_CLASSIFY, 100, cookie, &match, NULL, 0);
+}
+
 bool
 pipeline_is_new_vif_punt(uint8_t table_id,
                          enum ofp_packet_in_reason reason)

@@ -17,8 +17,9 @@
  *   reg13     1 if the agent sent it on (see "A new VIF's first packets")
  *
  *   classify:   in_port=VIF -> network, port; tun_id=VNI -> network, from
- *               tunnel; from another port that is no tunnel (nor the
- *               bridge's own) -> the agent; anything else is dropped.
+ *               tunnel; in_port=VIF not served here -> drop; from another
+ *               port that is no tunnel (nor the bridge's own) -> the
+ *               agent; anything else is dropped.
  *   l2_lookup:  network + destination MAC of a local port -> that VIF; of a
  *               port bound to another chassis -> tun_id=VNI, that chassis's
  *               tunnel (never for a packet that came from a tunnel); else
@@ -84,6 +85,16 @@ extern const size_t pipeline_n_meters;
  * The agent sends on those of VIFs that it serves by then (first-packets.h)
  * and drops the rest.  The packets it sends on are marked, so that they
  * never come back to it. */
+
+/* Adds to 'desired', with 'cookie', the classify flow that drops what comes
+ * in on 'ofport', the port of a local VIF that this chassis neither serves
+ * nor may serve without a change (binding_vif_awaits_claim()): its port is
+ * bound elsewhere, requested_chassis names other chassis, or it names no
+ * Port.  What such a VM sends (a host back from the dead with its VMs
+ * still running) would otherwise reach the agent as a new VIF's first
+ * packets, for good. */
+void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
+                                    struct flow_set *desired);
 
 /* Returns true if a packet-in from table 'table_id' for 'reason' is one of
  * a new VIF's first packets. */

@@ -14,7 +14,10 @@
 # feature, the switch drops them and the peers receive nothing.
 #   1. from the VIF: v3 on hv2 sends 5 datagrams to v1 on hv1;
 #   2. to the VIF: v1 sends 5 datagrams to v4, plugged on hv2 (its port was
-#      bound nowhere, so hv1 floods them to hv2 as unknown unicast).
+#      bound nowhere, so hv1 floods them to hv2 as unknown unicast);
+#   3. a VIF that no claim may serve (its iface-id names no Port, or a port
+#      bound elsewhere that requested_chassis keeps there) sends nothing to
+#      the agent: the switch drops its traffic, until its Port appears.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -111,4 +114,64 @@ sent_on_after_thaw v1 v4 198.51.100.4 v4
 check tb vm v3 ping -c1 -W2 198.51.100.4
 check tb vm v4 ping -c1 -W2 198.51.100.1
 echo "ok: v3 and v4 work"
+
+# --- 3. A VIF that no claim may serve sends nothing to the agent -------------
+# v5's iface-id names no Port yet; x6's names v6, bound to hv1 with
+# requested_chassis hv1 (a stale copy).  The switch drops what they send,
+# with a classify flow whose cookie is the Interface row's: nothing reaches
+# hv2's agent, nor v1.  Without those flows the switch would send it all
+# to the agent (meter 3 lets a burst of 64 through).
+check ctl port-add blue v6 00:00:5e:00:53:06 198.51.100.6/24
+check ctl port-set-requested-chassis v6 hv1
+check tb vm-add v6 1 v6 00:00:5e:00:53:06 198.51.100.6/24
+wait_until port_on v6 hv1
+check tb vm-add v5 2 v5 00:00:5e:00:53:05 198.51.100.5/24
+check tb vm-add x6 2 v6 00:00:5e:00:53:16 198.51.100.16/24
+unserved_count() {
+    agent_status 2 | sed -n 's/^VIFs not served here, their traffic dropped: \([0-9]*\)$/\1/p'
+}
+unserved_is() { [ "$(unserved_count)" = "$1" ]; }
+wait_until unserved_is 2
+# drop_flow_of VM: hv2's classify flow for VM's VIF, if it drops with the
+# cookie of the VIF's Interface row.
+drop_flow_of() {
+    local iface=vm-$1 ofport uuid
+    ofport=$(tb hv 2 ovs-vsctl get Interface "$iface" ofport) || return 1
+    uuid=$(tb hv 2 ovs-vsctl get Interface "$iface" _uuid) || return 1
+    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+        "table=0,in_port=$ofport" \
+        | grep -E "cookie=0x0*${uuid:0:8}${uuid:9:4}${uuid:14:4}, .*priority=100,in_port=$ofport actions=drop"
+}
+for vm in v5 x6; do
+    wait_until drop_flow_of "$vm"
+    check tb vm "$vm" ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
+        dev eth0 nud permanent
+done
+packet_ins_of_hv2() {
+    agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on, \([0-9]*\) dropped, \([0-9]*\) kept$/\1 \2 \3/p'
+}
+before=$(packet_ins_of_hv2)
+[ -n "$before" ] || fail "hv2's status has no first packets line"
+r1=$(echo_count v1)
+for vm in v5 x6; do
+    check tb vm "$vm" "$STREAM" send --to 198.51.100.1 --interval-us 1000 \
+        --count 200 --wait-ms 100 --summary "$TB_DIR/send-$vm.out"
+done
+sleep 0.3
+after=$(packet_ins_of_hv2)
+r2=$(echo_count v1)
+echo "hv2's first packets (sent on, dropped, kept): before \"$before\", after \"$after\"; v1 received $((r2 - r1)) datagrams"
+[ "$after" = "$before" ] \
+    || fail "packets of VIFs not served on hv2 reached its agent"
+[ "$r2" = "$r1" ] || fail "v1 received $((r2 - r1)) datagrams from VIFs not served on hv2"
+echo "ok: the VIFs not served on hv2 reached neither its agent nor v1"
+
+# v5's Port appears: v5 works, its drop flow is gone; x6 stays dropped.
+check ctl port-add blue v5 00:00:5e:00:53:05 198.51.100.5/24
+wait_until port_on v5 hv2
+wait_until -t 10 tb vm v5 ping -c1 -W1 198.51.100.1
+wait_until unserved_is 1
+! drop_flow_of v5 >/dev/null || fail "v5's drop flow is still in hv2's switch"
+drop_flow_of x6 >/dev/null || fail "x6's drop flow left hv2's switch"
+echo "ok: v5 works once its Port exists; x6 stays dropped"
 echo "test-first-packets: ok"

@@ -243,6 +243,68 @@ a_vif_is_served_from_its_claim_on(void **state_ OVS_UNUSED)
     binding_state_destroy(&state);
 }
 
+/* A VIF that is not served awaits a claim only for a plug event that a
+ * claim may still answer, or with a claim on its way; otherwise its traffic
+ * is dropped (desired-flows.h). */
+static void
+a_vif_awaits_a_claim_only_for_a_pending_plug(void **state_ OVS_UNUSED)
+{
+    struct roamrec_chassis me, other;
+    struct roamrec_port port;
+    struct local_vif vif;
+    char *only_other[] = { "hv3" };
+    char *me_and_other[] = { "hv2", "hv3" };
+
+    memset(&me, 0, sizeof me);
+    memset(&other, 0, sizeof other);
+    memset(&port, 0, sizeof port);
+    memset(&vif, 0, sizeof vif);
+    me.name = "hv2";
+    other.name = "hv3";
+    uuid_generate(&port.header_.uuid);
+    port.name = "v2";
+    port.chassis = &other;
+    vif.iface_id = "v2";
+    vif.ofport = u16_to_ofp(5);
+    vif.port_uuid = port.header_.uuid;
+    vif.state = VIF_BOUND_ELSEWHERE;
+
+    /* Bound elsewhere and not plugged since: nothing to wait for. */
+    assert_false(binding_vif_awaits_claim(&vif, &port, &me));
+
+    /* A plug event, with requested_chassis empty or naming this chassis
+     * (alone, or as a live migration's destination). */
+    vif.plug = true;
+    vif.state = VIF_PENDING_CLAIM;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+    port.requested_chassis = me_and_other;
+    port.n_requested_chassis = 2;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+    port.n_requested_chassis = 1;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+
+    /* requested_chassis names only another chassis: no claim until it
+     * changes. */
+    port.requested_chassis = only_other;
+    assert_false(binding_vif_awaits_claim(&vif, &port, &me));
+
+    /* A claim on its way, or decided but not sent yet. */
+    vif.plug = false;
+    port.n_requested_chassis = 0;
+    assert_false(binding_vif_awaits_claim(&vif, &port, &me));
+    vif.claim_sent = true;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+    vif.claim_sent = false;
+    vif.claim_unsent = true;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+
+    /* No Port row, another row of that name, or no chassis yet. */
+    assert_false(binding_vif_awaits_claim(&vif, NULL, &me));
+    assert_false(binding_vif_awaits_claim(&vif, &port, NULL));
+    uuid_generate(&vif.port_uuid);
+    assert_false(binding_vif_awaits_claim(&vif, &port, &me));
+}
+
 /* The switch announces a port on the OpenFlow connection before
  * ovs-vswitchd's write of Interface.ofport reaches the agent: a VIF is
  * plugged from the announcement while the column is empty, but only from
@@ -312,6 +374,7 @@ main(void)
         cmocka_unit_test(packets_of_a_vif_that_left_standby_are_dropped),
         cmocka_unit_test(held_packets_are_bounded),
         cmocka_unit_test(a_vif_is_served_from_its_claim_on),
+        cmocka_unit_test(a_vif_awaits_a_claim_only_for_a_pending_plug),
         cmocka_unit_test(a_vif_takes_its_port_from_the_switch_first),
     };
     return cmocka_run_group_tests_name("binding", tests, NULL, NULL);

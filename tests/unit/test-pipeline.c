@@ -385,6 +385,46 @@ unclassified_packets_of_no_tunnel_go_to_the_agent(void **state OVS_UNUSED)
     flow_set_destroy(&statics);
 }
 
+/* What a VIF that is not served here sends is dropped in the switch, above
+ * the flow that would send it to the agent as a new VIF's first packets. */
+static void
+unserved_vif_is_dropped_before_reaching_the_agent(void **state OVS_UNUSED)
+{
+    struct flow_set set;
+    struct match match;
+    struct uuid iface;
+
+    flow_set_init(&set);
+    pipeline_core_plugin.add_static_flows(&set);
+    uuid_generate(&iface);
+    pipeline_add_unserved_vif_flow(u16_to_ofp(9),
+                                   flow_set_cookie_from_uuid(&iface), &set);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(9));
+    const struct flow_set_entry *drop
+        = flow_set_find(&set, FLOW_TABLE_CLASSIFY, 100, &match);
+    assert_non_null(drop);
+    assert_int_equal(drop->ofpacts_len, 0);
+    assert_int_equal(drop->cookie, flow_set_cookie_from_uuid(&iface));
+
+    /* Above every flow of classify that sends to the agent. */
+    const struct flow_set_entry *e;
+    size_t n_punts = 0;
+    HMAP_FOR_EACH (e, node, &set.flows) {
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, e->ofpacts, e->ofpacts_len) {
+            if (e->table_id == FLOW_TABLE_CLASSIFY
+                && a->type == OFPACT_CONTROLLER) {
+                assert_true(e->priority < drop->priority);
+                n_punts++;
+            }
+        }
+    }
+    assert_int_equal(n_punts, 1);
+    flow_set_destroy(&set);
+}
+
 static void
 first_packets_are_sent_on_marked(void **state OVS_UNUSED)
 {
@@ -506,6 +546,7 @@ main(void)
         cmocka_unit_test(duplicate_mac_yields_one_flow),
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
         cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
+        cmocka_unit_test(unserved_vif_is_dropped_before_reaching_the_agent),
         cmocka_unit_test(first_packets_are_sent_on_marked),
         cmocka_unit_test(first_packet_belongs_to_the_vif_by_port_or_by_mac),
         cmocka_unit_test(first_packets_are_kept_bounded),
