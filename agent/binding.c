@@ -999,8 +999,14 @@ binding_vif_awaits_claim(const struct local_vif *vif,
                          const struct roamrec_port *port,
                          const struct roamrec_chassis *me)
 {
-    if (!port || !me || !uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
+    if (!port || !me) {
         return false;
+    }
+    if (!uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
+        /* update_vif() has not seen this row for the VIF yet (it was
+         * plugged again while the release of its previous VIF is on its
+         * way): it will take the first sight as a plug. */
+        return classify_request(port, me) != CLAIM_REQUEST_OTHERS;
     }
     return (vif->claim_sent || vif->claim_unsent
             || (vif->plug

@@ -207,10 +207,11 @@ enum binding_role binding_get_role(const struct binding_state *state,
                                    ofp_port_t *ofport);
 
 /* Returns true if a claim of 'port' for 'vif', its VIF here, is on its way
- * or may still be sent for the VIF's pending plug event, on chassis 'me':
- * the VIF is not served yet (binding_get_role()) but may be at any moment.
- * A VIF that is neither served nor awaiting a claim (its port is bound
- * elsewhere and it was not plugged since, requested_chassis names other
+ * or may still be sent for the VIF's pending plug event (or for the plug
+ * that its first sight of 'port' will be), on chassis 'me': the VIF is not
+ * served yet (binding_get_role()) but may be at any moment.  A VIF that is
+ * neither served nor awaiting a claim (its plug was answered and its port
+ * is bound elsewhere or to no chassis, requested_chassis names other
  * chassis, or there is no such Port) has no traffic of its own until the
  * database or a new plug says otherwise.  'port' may be NULL. */
 bool binding_vif_awaits_claim(const struct local_vif *vif,

@@ -17,9 +17,9 @@
  *   reg13     1 if the agent sent it on (see "A new VIF's first packets")
  *
  *   classify:   in_port=VIF -> network, port; tun_id=VNI -> network, from
- *               tunnel; in_port=VIF not served here -> drop; from another
- *               port that is no tunnel (nor the bridge's own) -> the
- *               agent; anything else is dropped.
+ *               tunnel; in_port=VIF neither served here nor awaiting a
+ *               claim -> drop; from another port that is no tunnel (nor
+ *               the bridge's own) -> the agent; anything else is dropped.
  *   l2_lookup:  network + destination MAC of a local port -> that VIF; of a
  *               port bound to another chassis -> tun_id=VNI, that chassis's
  *               tunnel (never for a packet that came from a tunnel); else

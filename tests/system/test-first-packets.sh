@@ -135,12 +135,14 @@ wait_until unserved_is 2
 # drop_flow_of VM: hv2's classify flow for VM's VIF, if it drops with the
 # cookie of the VIF's Interface row.
 drop_flow_of() {
-    local iface=vm-$1 ofport uuid
+    local iface=vm-$1 ofport uuid cookie
     ofport=$(tb hv 2 ovs-vsctl get Interface "$iface" ofport) || return 1
     uuid=$(tb hv 2 ovs-vsctl get Interface "$iface" _uuid) || return 1
+    # The UUID's first 64 bits, as ovs-ofctl prints them: no leading zeros.
+    cookie=$(sed 's/^0*//' <<<"${uuid:0:8}${uuid:9:4}${uuid:14:4}")
     tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
         "table=0,in_port=$ofport" \
-        | grep -E "cookie=0x0*${uuid:0:8}${uuid:9:4}${uuid:14:4}, .*priority=100,in_port=$ofport actions=drop"
+        | grep -E "cookie=0x$cookie, .*priority=100,in_port=$ofport actions=drop"
 }
 for vm in v5 x6; do
     wait_until drop_flow_of "$vm"

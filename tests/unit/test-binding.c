@@ -298,10 +298,20 @@ a_vif_awaits_a_claim_only_for_a_pending_plug(void **state_ OVS_UNUSED)
     vif.claim_unsent = true;
     assert_true(binding_vif_awaits_claim(&vif, &port, &me));
 
-    /* No Port row, another row of that name, or no chassis yet. */
+    /* No Port row, or no chassis yet. */
     assert_false(binding_vif_awaits_claim(&vif, NULL, &me));
     assert_false(binding_vif_awaits_claim(&vif, &port, NULL));
-    uuid_generate(&vif.port_uuid);
+
+    /* A VIF not matched to the row yet (plugged again while the release of
+     * its previous VIF is on its way, as a new "struct local_vif"): its
+     * first sight of the row will be a plug, unless requested_chassis rules
+     * this chassis out. */
+    vif.claim_unsent = false;
+    vif.state = VIF_PENDING_CLAIM;
+    memset(&vif.port_uuid, 0, sizeof vif.port_uuid);
+    port.chassis = &me;
+    assert_true(binding_vif_awaits_claim(&vif, &port, &me));
+    port.n_requested_chassis = 1;
     assert_false(binding_vif_awaits_claim(&vif, &port, &me));
 }
 
