@@ -913,11 +913,21 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
                             "VIF");
             continue;
         }
-        bool was_out = vif->claim_out;
+        /* What the flows depend on may change without a write: a claim
+         * that went out (served from now on), a claim decided while no
+         * transaction can carry it (served too), a plug answered. */
+        ofp_port_t ofport;
+        enum binding_role role = (port ? binding_get_role(state, port,
+                                                          ctx_in->chassis,
+                                                          &ofport)
+                                  : BINDING_ROLE_REMOTE);
+        bool awaits = binding_vif_awaits_claim(vif, port, ctx_in->chassis);
         wrote |= update_vif(ctx_in, state, vif, port,
                             shash_find_data(&current, vif->iface_id));
-        if (vif->claim_out != was_out) {
-            /* Its claim went out: served from now on. */
+        if (port && (role != binding_get_role(state, port, ctx_in->chassis,
+                                              &ofport)
+                     || awaits != binding_vif_awaits_claim(
+                                      vif, port, ctx_in->chassis))) {
             vifs_changed = true;
         }
         if (port && port->chassis && port->chassis != ctx_in->chassis) {

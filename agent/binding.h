@@ -241,7 +241,8 @@ struct binding_ctx_in {
 
 /* Tracks plugs and unplugs, claims and releases Ports, sets Port.up, writes
  * Migration rows.  Returns true if it wrote anything, or if a VIF appeared,
- * left or changed its OpenFlow port. */
+ * left or changed its OpenFlow port, its role (binding_get_role()) or
+ * whether it awaits a claim (binding_vif_awaits_claim()). */
 bool binding_run(const struct binding_ctx_in *, struct binding_state *);
 
 /* Takes a RARP that came in on 'ofport' as the activation of a live
