@@ -14,6 +14,8 @@ agent_roam_agent_SOURCES = \
 	agent/encap-iface.h \
 	agent/first-packets.c \
 	agent/first-packets.h \
+	agent/flow-explain.c \
+	agent/flow-explain.h \
 	agent/flow-set.c \
 	agent/flow-set.h \
 	agent/flow-tables.c \

@@ -1024,17 +1024,25 @@ binding_vif_awaits_claim(const struct local_vif *vif,
 }
 
 void
+binding_format_vif(const struct local_vif *vif, struct ds *s)
+{
+    ds_put_format(s, "ofport %d, %s%s%s%s", ofp_to_u16(vif->ofport),
+                  vif_state_to_string(vif->state),
+                  vif->activated ? " (activated)" : "",
+                  vif->logged_problem ? ": " : "",
+                  vif->logged_problem ? vif->logged_problem : "");
+}
+
+void
 binding_format(const struct binding_state *state, struct ds *s)
 {
     const struct shash_node **nodes = shash_sort(&state->vifs);
 
     for (size_t i = 0; i < shash_count(&state->vifs); i++) {
         const struct local_vif *vif = nodes[i]->data;
-        ds_put_format(s, "  %s: ofport %d, %s%s%s%s\n", vif->iface_id,
-                      ofp_to_u16(vif->ofport), vif_state_to_string(vif->state),
-                      vif->activated ? " (activated)" : "",
-                      vif->logged_problem ? ": " : "",
-                      vif->logged_problem ? vif->logged_problem : "");
+        ds_put_format(s, "  %s: ", vif->iface_id);
+        binding_format_vif(vif, s);
+        ds_put_char(s, '\n');
     }
     free(nodes);
     ds_put_format(s, "held packets (sent on standby VIFs): %"PRIuSIZE" "

@@ -275,4 +275,8 @@ struct ovsdb_idl_index *binding_port_index_create(struct ovsdb_idl *);
 /* Appends the VIFs and their states to 's', for status. */
 void binding_format(const struct binding_state *, struct ds *s);
 
+/* Appends to 's' the OpenFlow port and state of 'vif', and why it waits if
+ * it does, as status shows them. */
+void binding_format_vif(const struct local_vif *vif, struct ds *s);
+
 #endif /* agent/binding.h */

@@ -41,6 +41,7 @@
 #include "encap-iface.h"
 #include "fatal-signal.h"
 #include "first-packets.h"
+#include "flow-explain.h"
 #include "flow.h"
 #include "flow-set.h"
 #include "flow-tables.h"
@@ -185,6 +186,7 @@ OVS_NO_RETURN static void usage(void);
 static unixctl_cb_func agent_unixctl_exit;
 static unixctl_cb_func agent_unixctl_status;
 static unixctl_cb_func agent_unixctl_dump_desired_flows;
+static unixctl_cb_func agent_unixctl_explain_flow;
 static unixctl_cb_func agent_unixctl_recompute;
 
 static void
@@ -1052,6 +1054,8 @@ main(int argc, char *argv[])
                              &agent);
     unixctl_command_register("dump-desired-flows", "", 0, 0,
                              agent_unixctl_dump_desired_flows, &agent);
+    unixctl_command_register("explain-flow", "COOKIE|FLOW", 1, INT_MAX,
+                             agent_unixctl_explain_flow, &agent);
     unixctl_command_register("recompute", "", 0, 0, agent_unixctl_recompute,
                              &agent);
     VLOG_INFO("roam-agent %s (Open vSwitch library %s) started, local "
@@ -1266,6 +1270,57 @@ agent_unixctl_dump_desired_flows(struct unixctl_conn *conn,
     unixctl_command_reply(conn, ds_cstr(&reply));
     ds_destroy(&reply);
     svec_destroy(&lines);
+}
+
+/* "explain-flow COOKIE|FLOW": the row behind a flow's cookie and the
+ * desired flows that carry it (flow-explain.h).  The words of a flow pasted
+ * without quotes are joined again. */
+static void
+agent_unixctl_explain_flow(struct unixctl_conn *conn, int argc,
+                           const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct ds arg = DS_EMPTY_INITIALIZER;
+
+    for (int i = 1; i < argc; i++) {
+        ds_put_format(&arg, "%s%s", i > 1 ? " " : "", argv[i]);
+    }
+    uint64_t cookie;
+    char *error = flow_explain_parse_cookie(ds_cstr(&arg), &cookie);
+    ds_destroy(&arg);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+
+    /* This chassis's row as the IDL has it now. */
+    const struct roamrec_chassis *me = NULL, *ch;
+    ROAMREC_CHASSIS_FOR_EACH (ch, agent->roam_loop.idl) {
+        if (agent->have_cfg && !strcmp(ch->name, agent->cfg.system_id)) {
+            me = ch;
+        }
+    }
+
+    size_t n_classes;
+    struct flow_explain_ctx_in ctx_in = {
+        .desired = &agent->desired.flows,
+        .roam_idl = agent->roam_loop.idl,
+        .ovs_idl = agent->ovs_loop.idl,
+        .port_by_name = agent->port_by_name,
+        .binding = &agent->binding,
+        .chassis = me,
+        .classes = plugin_get_all(&n_classes),
+    };
+    ctx_in.n_classes = n_classes;
+
+    struct ds reply = DS_EMPTY_INITIALIZER;
+    if (flow_explain(&ctx_in, cookie, &reply)) {
+        unixctl_command_reply(conn, ds_cstr(&reply));
+    } else {
+        unixctl_command_reply_error(conn, ds_cstr(&reply));
+    }
+    ds_destroy(&reply);
 }
 
 /* Parses the command line and returns the local database's remote. */

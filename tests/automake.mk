@@ -55,6 +55,7 @@ PIPELINE_TEST_SOURCES = \
 	agent/claim.c \
 	agent/desired-flows.c \
 	agent/first-packets.c \
+	agent/flow-explain.c \
 	agent/flow-set.c \
 	agent/flow-tables.c \
 	agent/ofctrl.c \

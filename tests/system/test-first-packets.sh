@@ -17,7 +17,9 @@
 #      bound nowhere, so hv1 floods them to hv2 as unknown unicast);
 #   3. a VIF that no claim may serve (its iface-id names no Port, or a port
 #      bound elsewhere that requested_chassis keeps there) sends nothing to
-#      the agent: the switch drops its traffic, until its Port appears.
+#      the agent: the switch drops its traffic, until its Port appears;
+#   4. "ovs-appctl -t roam-agent explain-flow" names the row behind such a
+#      drop flow, and behind a port's l2_lookup flow.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -176,4 +178,34 @@ wait_until unserved_is 1
 ! drop_flow_of v5 >/dev/null || fail "v5's drop flow is still in hv2's switch"
 drop_flow_of x6 >/dev/null || fail "x6's drop flow left hv2's switch"
 echo "ok: v5 works once its Port exists; x6 stays dropped"
+
+# --- 4. explain-flow leads from a flow to its row -----------------------------
+# A flow pasted as ovs-ofctl prints it: x6's drop flow names its Interface;
+# v4's l2_lookup flow names Port v4; a cookie of no row is an error.
+explain() { tb hv 2 ovs-appctl -t roam-agent explain-flow "$@"; }
+line=$(drop_flow_of x6) || fail "x6's drop flow is gone"
+out=$(explain "$line") || fail "explain-flow failed on \"$line\": $out"
+echo "$out"
+grep -q "^Interface vm-x6 (" <<<"$out" || fail "explain-flow does not name Interface vm-x6"
+grep -q "neither served here nor awaiting a claim" <<<"$out" \
+    || fail "explain-flow does not say that x6 is not served"
+grep -q "^desired flows with cookie 0x[0-9a-f]*: 1$" <<<"$out" \
+    || fail "explain-flow does not list x6's one flow"
+line=$(tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+           "table=20,dl_dst=00:00:5e:00:53:04" | head -n 1)
+[ -n "$line" ] || fail "hv2 has no l2_lookup flow for v4's MAC"
+# Unquoted, as a shell splits it: the words are joined again.
+# shellcheck disable=SC2086
+out=$(explain $line) || fail "explain-flow failed on $line: $out"
+echo "$out"
+grep -q "^Port v4 (" <<<"$out" || fail "explain-flow does not name Port v4"
+grep -q "network blue (VNI 1001)" <<<"$out" || fail "explain-flow does not name v4's network"
+grep -q "this chassis serves it" <<<"$out" || fail "explain-flow does not say hv2 serves v4"
+grep -q "^  l2_lookup (core): .*dl_dst=00:00:5e:00:53:04" <<<"$out" \
+    || fail "explain-flow does not list v4's l2_lookup flow"
+if out=$(explain 0x1234abcd 2>&1); then
+    fail "explain-flow accepted a cookie of no row: $out"
+fi
+grep -q "names no Port or Network" <<<"$out" || fail "explain-flow's error: $out"
+echo "ok: explain-flow names the rows behind x6's and v4's flows"
 echo "test-first-packets: ok"

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "agent/first-packets.h"
+#include "agent/flow-explain.h"
 #include "agent/flow-set.h"
 #include "agent/flow-tables.h"
 #include "agent/ofctrl.h"
@@ -425,6 +426,47 @@ unserved_vif_is_dropped_before_reaching_the_agent(void **state OVS_UNUSED)
     flow_set_destroy(&set);
 }
 
+/* explain-flow takes a cookie, or a flow as ovs-ofctl prints it. */
+static void
+explain_flow_reads_a_cookie_or_a_flow(void **state OVS_UNUSED)
+{
+    static const struct {
+        const char *arg;
+        uint64_t cookie;
+    } good[] = {
+        { "0x3416d78abb5240ff", UINT64_C(0x3416d78abb5240ff) },
+        { "3416D78ABB5240FF", UINT64_C(0x3416d78abb5240ff) },
+        { " 0x1f", 0x1f },
+        { "cookie=0xa40ff, duration=3.2s, table=20, n_packets=0, "
+          "priority=100,metadata=0x3e9,dl_dst=00:00:5e:00:53:02 "
+          "actions=output:5", 0xa40ff },
+        { "cookie=0x5/-1", 5 },
+        { "table=0, priority=0 actions=drop", 0 },
+    };
+    static const char *const bad[] = {
+        "", "0x", "xyz", "0x12345678901234567", "12g", "table=0, priority=0",
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+        uint64_t cookie = 42;
+        char *error = flow_explain_parse_cookie(good[i].arg, &cookie);
+        if (error) {
+            fail_msg("\"%s\": %s", good[i].arg, error);
+        }
+        assert_true(cookie == good[i].cookie);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        uint64_t cookie;
+        char *error = flow_explain_parse_cookie(bad[i], &cookie);
+        if (!error) {
+            fail_msg("\"%s\" was taken as cookie %#"PRIx64, bad[i],
+                     cookie);
+        }
+        assert_non_null(strstr(error, "neither a cookie"));
+        free(error);
+    }
+}
+
 static void
 first_packets_are_sent_on_marked(void **state OVS_UNUSED)
 {
@@ -547,6 +589,7 @@ main(void)
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
         cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
         cmocka_unit_test(unserved_vif_is_dropped_before_reaching_the_agent),
+        cmocka_unit_test(explain_flow_reads_a_cookie_or_a_flow),
         cmocka_unit_test(first_packets_are_sent_on_marked),
         cmocka_unit_test(first_packet_belongs_to_the_vif_by_port_or_by_mac),
         cmocka_unit_test(first_packets_are_kept_bounded),

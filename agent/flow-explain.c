@@ -1,0 +1,288 @@
+/* Copyright (c) 2026 The Roam authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"). */
+
+#include <config.h>
+
+#include "flow-explain.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "binding.h"
+#include "flow-set.h"
+#include "flow-tables.h"
+#include "lib/vswitch-idl.h"
+#include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/roam-idl.h"
+#include "plugin.h"
+#include "svec.h"
+#include "util.h"
+#include "uuid.h"
+
+char *
+flow_explain_parse_cookie(const char *arg, uint64_t *cookie)
+{
+    const char *p = strstr(arg, "cookie=");
+
+    *cookie = 0;
+    if (p) {
+        p += strlen("cookie=");
+    } else if (strstr(arg, "actions=")) {
+        /* ovs-ofctl leaves out a flow's cookie when it is 0. */
+        return NULL;
+    } else {
+        p = arg + strspn(arg, " \t");
+    }
+    if (!strncasecmp(p, "0x", 2)) {
+        p += 2;
+    }
+    size_t n = strspn(p, "0123456789abcdefABCDEF");
+    if (!n || n > 16 || (p[n] && !strchr(",/ \t\n", p[n]))) {
+        return xasprintf("\"%s\" is neither a cookie (up to 16 hexadecimal "
+                         "digits) nor a flow with \"cookie=\" or "
+                         "\"actions=\"", arg);
+    }
+    char *digits = xmemdup0(p, n);
+    *cookie = strtoull(digits, NULL, 16);
+    free(digits);
+    return NULL;
+}
+
+static bool
+has_cookie(const struct uuid *uuid, uint64_t cookie)
+{
+    return flow_set_cookie_from_uuid(uuid) == cookie;
+}
+
+/* Appends to 's' the name of 'chassis', "none" if it is NULL, marked if it
+ * is this chassis, 'me'. */
+static void
+put_chassis(struct ds *s, const struct roamrec_chassis *chassis,
+            const struct roamrec_chassis *me)
+{
+    ds_put_format(s, "%s%s", chassis ? chassis->name : "none",
+                  chassis && chassis == me ? " (this chassis)" : "");
+}
+
+/* What this chassis does for a port in 'role'. */
+static const char *
+role_text(enum binding_role role)
+{
+    switch (role) {
+    case BINDING_ROLE_ACTIVE:
+        return "this chassis serves it";
+    case BINDING_ROLE_STANDBY:
+        return "this chassis is its live migration's destination: it "
+               "receives a copy of its traffic and waits for the VM's "
+               "activation";
+    case BINDING_ROLE_DRAINING:
+        return "its live migration left this chassis: what its VIF here "
+               "still sends is forwarded, nothing is delivered to it";
+    case BINDING_ROLE_REMOTE:
+        break;
+    }
+    return "this chassis does not serve it";
+}
+
+/* The local VIF of port 'name', if it has one: its state and whether its
+ * traffic is dropped. */
+static void
+put_vif(const struct flow_explain_ctx_in *ctx_in, const char *name,
+        const struct roamrec_port *port, struct ds *s)
+{
+    const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
+                                                  name);
+    if (!vif) {
+        ds_put_cstr(s, "  no VIF here\n");
+        return;
+    }
+    ds_put_cstr(s, "  VIF here: ");
+    binding_format_vif(vif, s);
+    ds_put_char(s, '\n');
+
+    enum binding_role role = BINDING_ROLE_REMOTE;
+    if (port) {
+        ofp_port_t ofport;
+        role = binding_get_role(ctx_in->binding, port, ctx_in->chassis,
+                                &ofport);
+    }
+    if (role != BINDING_ROLE_REMOTE) {
+        return;
+    }
+    if (port && binding_vif_awaits_claim(vif, port, ctx_in->chassis)) {
+        ds_put_cstr(s, "  its claim is pending: what it sends, and what is "
+                    "sent to it, reaches the agent until it is served\n");
+    } else if (vif->ofport != OFPP_NONE) {
+        ds_put_cstr(s, "  neither served here nor awaiting a claim: what it "
+                    "sends is dropped\n");
+    }
+}
+
+static bool
+explain_port(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
+             struct ds *s)
+{
+    const struct roamrec_port *port;
+
+    ROAMREC_PORT_FOR_EACH (port, ctx_in->roam_idl) {
+        if (!has_cookie(&port->header_.uuid, cookie)) {
+            continue;
+        }
+        ds_put_format(s, "Port %s ("UUID_FMT") of the Roam database\n",
+                      port->name, UUID_ARGS(&port->header_.uuid));
+        if (port->network) {
+            ds_put_format(s, "  network %s (VNI %"PRId64")",
+                          port->network->name, port->network->tunnel_key);
+        } else {
+            ds_put_cstr(s, "  no network");
+        }
+        ds_put_format(s, ", MAC %s, tunnel_key %"PRId64"\n", port->mac,
+                      port->tunnel_key);
+
+        ds_put_cstr(s, "  chassis ");
+        put_chassis(s, port->chassis, ctx_in->chassis);
+        ds_put_cstr(s, ", additional_chassis ");
+        put_chassis(s, port->additional_chassis, ctx_in->chassis);
+        if (port->n_requested_chassis) {
+            struct svec names = SVEC_EMPTY_INITIALIZER;
+            for (size_t i = 0; i < port->n_requested_chassis; i++) {
+                svec_add(&names, port->requested_chassis[i]);
+            }
+            char *joined = svec_join(&names, ",", "");
+            ds_put_format(s, ", requested_chassis %s", joined);
+            free(joined);
+            svec_destroy(&names);
+        }
+        ds_put_char(s, '\n');
+
+        ofp_port_t ofport;
+        enum binding_role role = binding_get_role(ctx_in->binding, port,
+                                                  ctx_in->chassis, &ofport);
+        ds_put_format(s, "  %s\n", role_text(role));
+        put_vif(ctx_in, port->name, port, s);
+        return true;
+    }
+    return false;
+}
+
+static bool
+explain_network(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
+                struct ds *s)
+{
+    const struct roamrec_network *network;
+
+    ROAMREC_NETWORK_FOR_EACH (network, ctx_in->roam_idl) {
+        if (has_cookie(&network->header_.uuid, cookie)) {
+            ds_put_format(s, "Network %s ("UUID_FMT") of the Roam database\n"
+                          "  VNI %"PRId64": its flows from tunnels and its "
+                          "flooding\n", network->name,
+                          UUID_ARGS(&network->header_.uuid),
+                          network->tunnel_key);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
+                  struct ds *s)
+{
+    const struct ovsrec_interface *iface;
+
+    OVSREC_INTERFACE_FOR_EACH (iface, ctx_in->ovs_idl) {
+        if (!has_cookie(&iface->header_.uuid, cookie)) {
+            continue;
+        }
+        const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+        ds_put_format(s, "Interface %s ("UUID_FMT") of the Open vSwitch "
+                      "database\n  external_ids:iface-id %s\n", iface->name,
+                      UUID_ARGS(&iface->header_.uuid),
+                      iface_id ? iface_id : "(none)");
+        if (iface_id) {
+            const struct roamrec_port *port
+                = binding_lookup_port(ctx_in->port_by_name, iface_id);
+            if (!port) {
+                ds_put_format(s, "  no Port %s in the Roam database\n",
+                              iface_id);
+            } else {
+                ds_put_format(s, "  Port %s: chassis ", iface_id);
+                put_chassis(s, port->chassis, ctx_in->chassis);
+                ds_put_char(s, '\n');
+            }
+            put_vif(ctx_in, iface_id, port, s);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Appends to 's' the desired flows with 'cookie', sorted, each after the
+ * name of its table and of the feature that owns it.  Returns how many. */
+static size_t
+put_flows(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
+          struct ds *s)
+{
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct flow_set_entry *entry;
+
+    HMAP_FOR_EACH (entry, node, &ctx_in->desired->flows) {
+        if (entry->cookie != cookie) {
+            continue;
+        }
+        const struct plugin_class *class = plugin_find_by_table(
+            ctx_in->classes, ctx_in->n_classes, entry->table_id);
+        const char *table = "?";
+        for (size_t i = 0; class && i < class->n_tables; i++) {
+            if (class->tables[i].id == entry->table_id) {
+                table = class->tables[i].name;
+            }
+        }
+        struct ds line = DS_EMPTY_INITIALIZER;
+        ds_put_format(&line, "  %s (%s): ", table,
+                      class ? class->name : "no feature");
+        flow_set_entry_format(entry, &line);
+        svec_add_nocopy(&lines, ds_steal_cstr(&line));
+    }
+    svec_sort(&lines);
+
+    ds_put_format(s, "desired flows with cookie %#"PRIx64": %"PRIuSIZE"\n",
+                  cookie, lines.n);
+    const char *line;
+    size_t i;
+    SVEC_FOR_EACH (i, line, &lines) {
+        ds_put_format(s, "%s\n", line);
+    }
+    size_t n = lines.n;
+    svec_destroy(&lines);
+    return n;
+}
+
+bool
+flow_explain(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
+             struct ds *s)
+{
+    bool found;
+
+    if (!cookie) {
+        ds_put_cstr(s, "cookie 0: the flows that depend on no row: each "
+                    "table's default, and what sends a new VIF's first "
+                    "packets to the agent\n");
+        found = true;
+    } else {
+        found = (explain_port(ctx_in, cookie, s)
+                 || explain_network(ctx_in, cookie, s)
+                 || explain_interface(ctx_in, cookie, s));
+        if (!found) {
+            ds_put_format(s, "cookie %#"PRIx64" names no Port or Network of "
+                          "the Roam database and no Interface of the Open "
+                          "vSwitch database\n", cookie);
+        }
+    }
+    return put_flows(ctx_in, cookie, s) || found;
+}
