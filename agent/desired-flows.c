@@ -792,3 +792,9 @@ desired_flows_format(const struct desired_flows *df, struct ds *s)
     ds_put_format(s, "VIFs not served here, their traffic dropped: %"PRIuSIZE
                   "\n", shash_count(&df->unserved_vifs));
 }
+
+bool
+desired_flows_drops_vif(const struct desired_flows *df, const char *name)
+{
+    return shash_find(&df->unserved_vifs, name) != NULL;
+}

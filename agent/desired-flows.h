@@ -97,4 +97,8 @@ void desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
 /* Appends statistics to 's', for status. */
 void desired_flows_format(const struct desired_flows *, struct ds *s);
 
+/* Returns true if the desired flows drop the traffic of the local VIF of
+ * port 'name', which this chassis neither serves nor awaits a claim for. */
+bool desired_flows_drops_vif(const struct desired_flows *, const char *name);
+
 #endif /* agent/desired-flows.h */

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "binding.h"
+#include "desired-flows.h"
 #include "flow-set.h"
 #include "flow-tables.h"
 #include "lib/vswitch-idl.h"
@@ -20,32 +21,69 @@
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "plugin.h"
-#include "svec.h"
 #include "util.h"
 #include "uuid.h"
+
+/* Returns the start of the value of the "cookie=" field of the flow in
+ * 'arg', or NULL if it has none before its actions: a field starts the text
+ * or follows a comma or a space (a cookie inside the actions, such as
+ * learn()'s, is not the flow's). */
+static const char *
+find_cookie_field(const char *arg)
+{
+    const char *actions = strstr(arg, "actions=");
+    const char *p = arg;
+
+    while ((p = strstr(p, "cookie=")) && (!actions || p < actions)) {
+        if (p == arg || p[-1] == ',' || p[-1] == ' ') {
+            return p + strlen("cookie=");
+        }
+        p++;
+    }
+    return NULL;
+}
 
 char *
 flow_explain_parse_cookie(const char *arg, uint64_t *cookie)
 {
-    const char *p = strstr(arg, "cookie=");
+    const char *p = find_cookie_field(arg);
+    bool field = p != NULL;
 
     *cookie = 0;
-    if (p) {
-        p += strlen("cookie=");
-    } else if (strstr(arg, "actions=")) {
-        /* ovs-ofctl leaves out a flow's cookie when it is 0. */
-        return NULL;
-    } else {
-        p = arg + strspn(arg, " \t");
+    if (!field) {
+        if (strstr(arg, "actions=")) {
+            /* With --no-stats, ovs-ofctl leaves out a cookie of 0. */
+            return NULL;
+        }
+        p = arg + strspn(arg, " \t\n");
     }
     if (!strncasecmp(p, "0x", 2)) {
         p += 2;
     }
     size_t n = strspn(p, "0123456789abcdefABCDEF");
-    if (!n || n > 16 || (p[n] && !strchr(",/ \t\n", p[n]))) {
+    const char *end = p + n;
+    bool ok = n && n <= 16;
+    if (ok && *end == '/') {
+        /* A mask: only an exact cookie makes sense here. */
+        uint64_t mask = 0;
+        end++;
+        if (!strncmp(end, "-1", 2)) {
+            end += 2;
+            mask = UINT64_MAX;
+        } else if (!strncasecmp(end, "0x", 2)) {
+            size_t m = strspn(end + 2, "0123456789abcdefABCDEF");
+            mask = m == 16 ? strtoull(end, NULL, 16) : 0;
+            end += 2 + m;
+        }
+        ok = mask == UINT64_MAX;
+    }
+    /* A field ends at a comma or space; a bare cookie is all there is. */
+    ok = ok && (field ? !*end || strchr(", \t\n", *end)
+                      : end[strspn(end, " \t\n")] == '\0');
+    if (!ok) {
         return xasprintf("\"%s\" is neither a cookie (up to 16 hexadecimal "
-                         "digits) nor a flow with \"cookie=\" or "
-                         "\"actions=\"", arg);
+                         "digits, its mask if any all ones) nor a flow with "
+                         "\"cookie=\" or \"actions=\"", arg);
     }
     char *digits = xmemdup0(p, n);
     *cookie = strtoull(digits, NULL, 16);
@@ -89,37 +127,36 @@ role_text(enum binding_role role)
     return "this chassis does not serve it";
 }
 
-/* The local VIF of port 'name', if it has one: its state and whether its
- * traffic is dropped. */
+/* Appends to 's' the requested_chassis of 'port', if any. */
+static void
+put_requested_chassis(const struct roamrec_port *port, struct ds *s)
+{
+    if (port->n_requested_chassis) {
+        ds_put_cstr(s, ", requested_chassis ");
+        for (size_t i = 0; i < port->n_requested_chassis; i++) {
+            ds_put_format(s, "%s%s", i ? "," : "",
+                          port->requested_chassis[i]);
+        }
+    }
+}
+
+/* Appends to 's' the state of 'vif', the local VIF of port 'name' ('port',
+ * or NULL if there is no such row), which plays 'role' for it. */
 static void
 put_vif(const struct flow_explain_ctx_in *ctx_in, const char *name,
-        const struct roamrec_port *port, struct ds *s)
+        const struct local_vif *vif, const struct roamrec_port *port,
+        enum binding_role role, struct ds *s)
 {
-    const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
-                                                  name);
-    if (!vif) {
-        ds_put_cstr(s, "  no VIF here\n");
-        return;
-    }
     ds_put_cstr(s, "  VIF here: ");
     binding_format_vif(vif, s);
     ds_put_char(s, '\n');
-
-    enum binding_role role = BINDING_ROLE_REMOTE;
-    if (port) {
-        ofp_port_t ofport;
-        role = binding_get_role(ctx_in->binding, port, ctx_in->chassis,
-                                &ofport);
-    }
-    if (role != BINDING_ROLE_REMOTE) {
-        return;
-    }
-    if (port && binding_vif_awaits_claim(vif, port, ctx_in->chassis)) {
-        ds_put_cstr(s, "  its claim is pending: what it sends, and what is "
-                    "sent to it, reaches the agent until it is served\n");
-    } else if (vif->ofport != OFPP_NONE) {
+    if (desired_flows_drops_vif(ctx_in->desired, name)) {
         ds_put_cstr(s, "  neither served here nor awaiting a claim: what it "
                     "sends is dropped\n");
+    } else if (role == BINDING_ROLE_REMOTE && port
+               && binding_vif_awaits_claim(vif, port, ctx_in->chassis)) {
+        ds_put_cstr(s, "  its claim is pending: what it sends, and what is "
+                    "sent to it, reaches the agent until it is served\n");
     }
 }
 
@@ -148,23 +185,20 @@ explain_port(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
         put_chassis(s, port->chassis, ctx_in->chassis);
         ds_put_cstr(s, ", additional_chassis ");
         put_chassis(s, port->additional_chassis, ctx_in->chassis);
-        if (port->n_requested_chassis) {
-            struct svec names = SVEC_EMPTY_INITIALIZER;
-            for (size_t i = 0; i < port->n_requested_chassis; i++) {
-                svec_add(&names, port->requested_chassis[i]);
-            }
-            char *joined = svec_join(&names, ",", "");
-            ds_put_format(s, ", requested_chassis %s", joined);
-            free(joined);
-            svec_destroy(&names);
-        }
+        put_requested_chassis(port, s);
         ds_put_char(s, '\n');
 
         ofp_port_t ofport;
         enum binding_role role = binding_get_role(ctx_in->binding, port,
                                                   ctx_in->chassis, &ofport);
         ds_put_format(s, "  %s\n", role_text(role));
-        put_vif(ctx_in, port->name, port, s);
+        const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
+                                                      port->name);
+        if (vif) {
+            put_vif(ctx_in, port->name, vif, port, role, s);
+        } else {
+            ds_put_cstr(s, "  no VIF here\n");
+        }
         return true;
     }
     return false;
@@ -204,34 +238,71 @@ explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                       "database\n  external_ids:iface-id %s\n", iface->name,
                       UUID_ARGS(&iface->header_.uuid),
                       iface_id ? iface_id : "(none)");
-        if (iface_id) {
-            const struct roamrec_port *port
-                = binding_lookup_port(ctx_in->port_by_name, iface_id);
-            if (!port) {
-                ds_put_format(s, "  no Port %s in the Roam database\n",
-                              iface_id);
-            } else {
-                ds_put_format(s, "  Port %s: chassis ", iface_id);
-                put_chassis(s, port->chassis, ctx_in->chassis);
-                ds_put_char(s, '\n');
-            }
-            put_vif(ctx_in, iface_id, port, s);
+        if (!iface_id) {
+            return true;
+        }
+        const struct roamrec_port *port
+            = binding_lookup_port(ctx_in->port_by_name, iface_id);
+        if (port) {
+            ds_put_format(s, "  Port %s: chassis ", iface_id);
+            put_chassis(s, port->chassis, ctx_in->chassis);
+            put_requested_chassis(port, s);
+            ds_put_char(s, '\n');
+        } else {
+            ds_put_format(s, "  no Port %s in the Roam database\n",
+                          iface_id);
+        }
+        const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
+                                                      iface_id);
+        if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+            ofp_port_t ofport;
+            enum binding_role role
+                = (port ? binding_get_role(ctx_in->binding, port,
+                                           ctx_in->chassis, &ofport)
+                   : BINDING_ROLE_REMOTE);
+            put_vif(ctx_in, iface_id, vif, port, role, s);
+        } else {
+            ds_put_format(s, "  not the VIF of %s here\n", iface_id);
         }
         return true;
     }
     return false;
 }
 
-/* Appends to 's' the desired flows with 'cookie', sorted, each after the
- * name of its table and of the feature that owns it.  Returns how many. */
+/* A desired flow, as explain-flow lists it. */
+struct flow_line {
+    const struct flow_set_entry *entry;
+    char *text;
+};
+
+/* Orders as dump-flows does: by table, then by priority, highest first. */
+static int
+compare_flow_lines(const void *a_, const void *b_)
+{
+    const struct flow_line *a = a_;
+    const struct flow_line *b = b_;
+
+    if (a->entry->table_id != b->entry->table_id) {
+        return a->entry->table_id < b->entry->table_id ? -1 : 1;
+    }
+    if (a->entry->priority != b->entry->priority) {
+        return a->entry->priority > b->entry->priority ? -1 : 1;
+    }
+    return strcmp(a->text, b->text);
+}
+
+/* Appends to 's' the desired flows with 'cookie', each after the name of
+ * its table and of the feature that owns it.  Returns how many. */
 static size_t
 put_flows(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
           struct ds *s)
 {
-    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct flow_set *flows = &ctx_in->desired->flows;
+    struct flow_line *lines = NULL;
+    size_t n = 0, allocated = 0;
     const struct flow_set_entry *entry;
 
-    HMAP_FOR_EACH (entry, node, &ctx_in->desired->flows) {
+    HMAP_FOR_EACH (entry, node, &flows->flows) {
         if (entry->cookie != cookie) {
             continue;
         }
@@ -247,19 +318,25 @@ put_flows(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
         ds_put_format(&line, "  %s (%s): ", table,
                       class ? class->name : "no feature");
         flow_set_entry_format(entry, &line);
-        svec_add_nocopy(&lines, ds_steal_cstr(&line));
+        if (n >= allocated) {
+            lines = x2nrealloc(lines, &allocated, sizeof *lines);
+        }
+        lines[n++] = (struct flow_line) {
+            .entry = entry,
+            .text = ds_steal_cstr(&line),
+        };
     }
-    svec_sort(&lines);
+    if (n) {
+        qsort(lines, n, sizeof *lines, compare_flow_lines);
+    }
 
     ds_put_format(s, "desired flows with cookie %#"PRIx64": %"PRIuSIZE"\n",
-                  cookie, lines.n);
-    const char *line;
-    size_t i;
-    SVEC_FOR_EACH (i, line, &lines) {
-        ds_put_format(s, "%s\n", line);
+                  cookie, n);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s\n", lines[i].text);
+        free(lines[i].text);
     }
-    size_t n = lines.n;
-    svec_destroy(&lines);
+    free(lines);
     return n;
 }
 

@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 struct binding_state;
+struct desired_flows;
 struct ds;
-struct flow_set;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct plugin_class;
@@ -30,13 +30,14 @@ struct roamrec_chassis;
 
 /* Parses 'arg' into '*cookie': a cookie in hexadecimal, with or without
  * "0x", or a flow as ovs-ofctl prints it ("cookie=0x..., table=...,
- * actions=..."; a flow without "cookie=" has cookie 0).  Returns NULL, or an
- * error message that the caller frees. */
+ * actions=..."; a flow without a "cookie=" field before its actions has
+ * cookie 0).  A cookie's mask, if any, must be all ones.  Returns NULL, or
+ * an error message that the caller frees. */
 char *flow_explain_parse_cookie(const char *arg, uint64_t *cookie);
 
 /* Inputs of flow_explain(). */
 struct flow_explain_ctx_in {
-    const struct flow_set *desired;         /* The agent's desired flows. */
+    const struct desired_flows *desired;    /* The agent's desired flows. */
     struct ovsdb_idl *roam_idl;             /* Ports and Networks. */
     struct ovsdb_idl *ovs_idl;              /* Interfaces. */
     struct ovsdb_idl_index *port_by_name;   /* binding_port_index_create() */

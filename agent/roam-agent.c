@@ -1294,22 +1294,14 @@ agent_unixctl_explain_flow(struct unixctl_conn *conn, int argc,
         return;
     }
 
-    /* This chassis's row as the IDL has it now. */
-    const struct roamrec_chassis *me = NULL, *ch;
-    ROAMREC_CHASSIS_FOR_EACH (ch, agent->roam_loop.idl) {
-        if (agent->have_cfg && !strcmp(ch->name, agent->cfg.system_id)) {
-            me = ch;
-        }
-    }
-
     size_t n_classes;
     struct flow_explain_ctx_in ctx_in = {
-        .desired = &agent->desired.flows,
+        .desired = &agent->desired,
         .roam_idl = agent->roam_loop.idl,
         .ovs_idl = agent->ovs_loop.idl,
         .port_by_name = agent->port_by_name,
         .binding = &agent->binding,
-        .chassis = me,
+        .chassis = agent->chassis,
         .classes = plugin_get_all(&n_classes),
     };
     ctx_in.n_classes = n_classes;

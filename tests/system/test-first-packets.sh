@@ -203,9 +203,22 @@ grep -q "network blue (VNI 1001)" <<<"$out" || fail "explain-flow does not name 
 grep -q "this chassis serves it" <<<"$out" || fail "explain-flow does not say hv2 serves v4"
 grep -q "^  l2_lookup (core): .*dl_dst=00:00:5e:00:53:04" <<<"$out" \
     || fail "explain-flow does not list v4's l2_lookup flow"
+# A flood flow names network blue; the default drop of classify, pasted
+# unquoted, has cookie 0 (ovs-ofctl prints no cookie for it, so only the
+# words joined again say that it is a flow).
+line=$(tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+           "table=30,metadata=0x3e9" | head -n 1)
+out=$(explain "$line") || fail "explain-flow failed on \"$line\": $out"
+grep -q "^Network blue (" <<<"$out" || fail "explain-flow does not name network blue: $out"
+line=$(tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+           table=0 | grep -E "^ *priority=0 actions=drop$")
+[ -n "$line" ] || fail "hv2 has no default flow \"priority=0 actions=drop\" in classify"
+# shellcheck disable=SC2086
+out=$(explain $line) || fail "explain-flow failed on $line: $out"
+grep -q "^cookie 0: " <<<"$out" || fail "explain-flow does not take $line as cookie 0: $out"
 if out=$(explain 0x1234abcd 2>&1); then
     fail "explain-flow accepted a cookie of no row: $out"
 fi
 grep -q "names no Port or Network" <<<"$out" || fail "explain-flow's error: $out"
-echo "ok: explain-flow names the rows behind x6's and v4's flows"
+echo "ok: explain-flow names the rows behind x6's, v4's, blue's and the default flows"
 echo "test-first-packets: ok"

@@ -441,10 +441,16 @@ explain_flow_reads_a_cookie_or_a_flow(void **state OVS_UNUSED)
           "priority=100,metadata=0x3e9,dl_dst=00:00:5e:00:53:02 "
           "actions=output:5", 0xa40ff },
         { "cookie=0x5/-1", 5 },
+        { "cookie=0x5/0xffffffffffffffff, table=30", 5 },
+        { " 0x1f \n", 0x1f },
         { "table=0, priority=0 actions=drop", 0 },
+        /* A cookie in the actions is not the flow's. */
+        { "priority=5 actions=learn(table=1,cookie=0x7)", 0 },
     };
     static const char *const bad[] = {
         "", "0x", "xyz", "0x12345678901234567", "12g", "table=0, priority=0",
+        "0x1f junk", "0x1f 0x2f", "cookie=0x5/0xff", "cookie=0x5/",
+        "cookie=, table=0",
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
