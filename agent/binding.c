@@ -792,6 +792,18 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
     return wrote;
 }
 
+/* Returns what the flows of 'vif', the VIF of 'port' on chassis 'me', depend
+ * on, as one number: its role and whether it awaits a claim. */
+static int
+vif_service(const struct binding_state *state, const struct local_vif *vif,
+            const struct roamrec_port *port, const struct roamrec_chassis *me)
+{
+    ofp_port_t ofport;
+    enum binding_role role = binding_get_role(state, port, me, &ofport);
+
+    return role * 2 + binding_vif_awaits_claim(vif, port, me);
+}
+
 /* Keeps 'state->last_chassis' up to date from the tracked Port changes. */
 static void
 follow_holders(struct ovsdb_idl *roam_idl, struct binding_state *state)
@@ -916,18 +928,12 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         /* What the flows depend on may change without a write: a claim
          * that went out (served from now on), a claim decided while no
          * transaction can carry it (served too), a plug answered. */
-        ofp_port_t ofport;
-        enum binding_role role = (port ? binding_get_role(state, port,
-                                                          ctx_in->chassis,
-                                                          &ofport)
-                                  : BINDING_ROLE_REMOTE);
-        bool awaits = binding_vif_awaits_claim(vif, port, ctx_in->chassis);
+        int service = port ? vif_service(state, vif, port, ctx_in->chassis)
+                           : 0;
         wrote |= update_vif(ctx_in, state, vif, port,
                             shash_find_data(&current, vif->iface_id));
-        if (port && (role != binding_get_role(state, port, ctx_in->chassis,
-                                              &ofport)
-                     || awaits != binding_vif_awaits_claim(
-                                      vif, port, ctx_in->chassis))) {
+        if (port
+            && vif_service(state, vif, port, ctx_in->chassis) != service) {
             vifs_changed = true;
         }
         if (port && port->chassis && port->chassis != ctx_in->chassis) {

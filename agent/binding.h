@@ -208,8 +208,9 @@ enum binding_role binding_get_role(const struct binding_state *state,
 
 /* Returns true if a claim of 'port' for 'vif', its VIF here, is on its way
  * or may still be sent for the VIF's pending plug event (or for the plug
- * that its first sight of 'port' will be), on chassis 'me': the VIF is not
- * served yet (binding_get_role()) but may be at any moment.  A VIF that is
+ * that its first sight of 'port' will be), on chassis 'me', whether or not
+ * the VIF is served meanwhile (binding_get_role()): one that is not may be
+ * at any moment.  A VIF that is
  * neither served nor awaiting a claim (its plug was answered and its port
  * is bound elsewhere or to no chassis, requested_chassis names other
  * chassis, or there is no such Port) has no traffic of its own until the

@@ -15,12 +15,12 @@
 #include "flow-set.h"
 #include "flow-tables.h"
 #include "lib/vswitch-idl.h"
-#include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "plugin.h"
+#include "smap.h"
 #include "util.h"
 #include "uuid.h"
 

@@ -32,7 +32,8 @@
  * Only networks with a port bound to this chassis ("local networks") get
  * flows; so nothing crosses from one network into another: every match
  * after classify includes metadata.  Each flow's cookie names the Port or
- * Network row it comes from. */
+ * Network row it comes from, or the Interface row of a VIF whose traffic
+ * it drops; the flows that depend on no row have cookie 0. */
 
 #include <stddef.h>
 #include "binding.h"
@@ -88,9 +89,9 @@ extern const size_t pipeline_n_meters;
 
 /* Adds to 'desired', with 'cookie', the classify flow that drops what comes
  * in on 'ofport', the port of a local VIF that this chassis neither serves
- * nor may serve without a change (binding_vif_awaits_claim()): its port is
- * bound elsewhere, requested_chassis names other chassis, or it names no
- * Port.  What such a VM sends (a host back from the dead with its VMs
+ * nor may serve without a change (binding_vif_awaits_claim()): its plug
+ * was answered and its port is bound elsewhere or to no chassis,
+ * requested_chassis names other chassis, or it names no Port.  What such a VM sends (a host back from the dead with its VMs
  * still running) would otherwise reach the agent as a new VIF's first
  * packets, for good. */
 void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,

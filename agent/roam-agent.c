@@ -41,8 +41,8 @@
 #include "encap-iface.h"
 #include "fatal-signal.h"
 #include "first-packets.h"
-#include "flow-explain.h"
 #include "flow.h"
+#include "flow-explain.h"
 #include "flow-set.h"
 #include "flow-tables.h"
 #include "integration-bridge.h"
@@ -789,9 +789,10 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     };
     /* Every input of the pipeline comes from the two databases (the
      * tunnels' ofports follow from their contents) or from binding, which
-     * reports a VIF that appeared, left or got another OpenFlow port from
-     * the switch, so unchanged sequence numbers and no change reported mean
-     * unchanged flows.  A reconnection to
+     * reports a VIF that appeared, left, got another OpenFlow port from the
+     * switch, or changed its role or whether it awaits a claim, so
+     * unchanged sequence numbers and no change reported mean unchanged
+     * flows.  A reconnection to
      * the central database may have lost deletions: compute everything
      * again after one. */
     if (!ovsdb_idl_is_connected(roam_idl)) {

@@ -151,6 +151,20 @@ for vm in v5 x6; do
     check tb vm "$vm" ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
         dev eth0 nud permanent
 done
+# drop_flow_packets VM: the packets hv2's drop flow for VM's VIF dropped.
+drop_flow_packets() {
+    local ofport
+    ofport=$(tb hv 2 ovs-vsctl get Interface "vm-$1" ofport) || return 1
+    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names dump-flows br-int \
+        "table=0,in_port=$ofport" \
+        | sed -n 's/.*n_packets=\([0-9]*\),.*priority=100,in_port=[0-9]* actions=drop$/\1/p'
+}
+# dropped_since VM BEFORE N: VM's drop flow dropped N packets or more since
+# it counted BEFORE.
+dropped_since() {
+    local n
+    n=$(drop_flow_packets "$1") && [ -n "$n" ] && ((n - $2 >= $3))
+}
 packet_ins_of_hv2() {
     agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on, \([0-9]*\) dropped, \([0-9]*\) kept$/\1 \2 \3/p'
 }
@@ -158,8 +172,14 @@ before=$(packet_ins_of_hv2)
 [ -n "$before" ] || fail "hv2's status has no first packets line"
 r1=$(echo_count v1)
 for vm in v5 x6; do
+    d1=$(drop_flow_packets "$vm")
+    [ -n "$d1" ] || fail "no drop flow with counters for $vm"
     check tb vm "$vm" "$STREAM" send --to 198.51.100.1 --interval-us 1000 \
         --count 200 --wait-ms 100 --summary "$TB_DIR/send-$vm.out"
+    # ovs-vswitchd adds a datapath flow's counts to its OpenFlow flow when
+    # its revalidators next run (within 0.5 s).
+    wait_until dropped_since "$vm" "$d1" 200
+    echo "$vm: its drop flow dropped $(($(drop_flow_packets "$vm") - d1)) packets of its 200 datagrams"
 done
 sleep 0.3
 after=$(packet_ins_of_hv2)
