@@ -15,7 +15,8 @@
 # across hypervisors within each network (IPv4 and IPv6), live-migrates
 # blue2 from hv2 to hv3 under a 1 ms stream (and prints its loss), shows that blue1
 # cannot reach red1 although both VMs sit on hv1, and prints "roam-ctl show",
-# hv1's "ovs-vsctl show" (its tunnels) and hv1's l2_lookup table.  Exits
+# hv1's "ovs-vsctl show" (its tunnels), hv1's l2_lookup table and what
+# "explain-flow" says of its flow for blue2's MAC.  Exits
 # non-zero if anything does not come up in time, if an expected ping loses a
 # packet, or if the isolation check gets through.  Needs root.
 #
@@ -328,6 +329,15 @@ tb hv 1 ovs-vsctl show
 
 heading "hv1: ovs-ofctl --names dump-flows br-int table=l2_lookup"
 tb hv 1 ovs-ofctl --names dump-flows br-int table=l2_lookup
+
+# From a flow back to its row: hv1's flow for blue2's MAC, which now leads
+# into the tunnel to hv3.
+flow=$(tb hv 1 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+           "table=20,dl_dst=00:00:5e:00:53:12" | head -n 1)
+heading "hv1: ovs-appctl -t roam-agent explain-flow '${flow# }'"
+if ! tb hv 1 ovs-appctl -t roam-agent explain-flow "$flow"; then
+    fail "explain-flow could not explain hv1's flow for blue2's MAC"
+fi
 
 echo
 if [ ${#failures[@]} -ne 0 ]; then
