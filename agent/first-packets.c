@@ -28,6 +28,7 @@ first_packets_init(struct first_packets *fp)
 {
     ovs_list_init(&fp->pending);
     fp->n_pending = 0;
+    fp->n_from_tunnel = 0;
     fp->n_sent = 0;
     fp->n_dropped = 0;
 }
@@ -41,12 +42,28 @@ first_packet_destroy(struct first_packet *p)
     }
 }
 
+/* Returns true if 'pin', one of a new VIF's first packets, came from a
+ * tunnel (flood), false if from a VIF's port (classify). */
+static bool
+is_from_tunnel(const struct ofctrl_packet_in *pin)
+{
+    return pin->table_id != FLOW_TABLE_CLASSIFY;
+}
+
+/* Takes the kept packet 'p' out of 'fp'. */
+static void
+unlink_packet(struct first_packets *fp, struct first_packet *p)
+{
+    ovs_list_remove(&p->list_node);
+    fp->n_pending--;
+    fp->n_from_tunnel -= is_from_tunnel(p->pin);
+}
+
 /* Drops the kept packet 'p'. */
 static void
 drop_packet(struct first_packets *fp, struct first_packet *p)
 {
-    ovs_list_remove(&p->list_node);
-    fp->n_pending--;
+    unlink_packet(fp, p);
     fp->n_dropped++;
     first_packet_destroy(p);
 }
@@ -74,16 +91,25 @@ first_packets_take(struct first_packets *fp, struct ofctrl_packet_in *pin,
     if (!pipeline_is_new_vif_punt(pin->table_id, pin->reason)) {
         return false;
     }
-    if (fp->n_pending >= FIRST_PACKETS_MAX) {
-        /* The oldest is the likeliest to be too late. */
-        drop_packet(fp, CONTAINER_OF(ovs_list_front(&fp->pending),
-                                     struct first_packet, list_node));
+    bool from_tunnel = is_from_tunnel(pin);
+    size_t n_kind = (from_tunnel ? fp->n_from_tunnel
+                     : fp->n_pending - fp->n_from_tunnel);
+    if (n_kind >= FIRST_PACKETS_MAX) {
+        /* The oldest of its kind is the likeliest to be too late. */
+        struct first_packet *p;
+        LIST_FOR_EACH (p, list_node, &fp->pending) {
+            if (is_from_tunnel(p->pin) == from_tunnel) {
+                drop_packet(fp, p);
+                break;
+            }
+        }
     }
     struct first_packet *p = xmalloc(sizeof *p);
     p->pin = pin;
     p->received = now;
     ovs_list_push_back(&fp->pending, &p->list_node);
     fp->n_pending++;
+    fp->n_from_tunnel += from_tunnel;
     return true;
 }
 
@@ -178,8 +204,7 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
                      "old", ofp_to_u16(p->pin->in_port), p->pin->table_id);
             drop_packet(fp, p);
         } else if (match && match->served && ctx_in->flows_sent) {
-            ovs_list_remove(&p->list_node);
-            fp->n_pending--;
+            unlink_packet(fp, p);
             fp->n_sent++;
             ovs_list_push_back(to_send, &p->list_node);
             VLOG_DBG("port %s: sending on a packet that reached the agent "

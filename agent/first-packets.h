@@ -27,13 +27,17 @@ struct ovsdb_idl_index;
 struct roamrec_chassis;
 struct roamrec_port;
 
-/* How long, in ms, and how many packets are kept at most. */
+/* How long, in ms, and how many packets of each kind (from a VIF's port,
+ * from a tunnel) are kept at most: unicast from tunnels to MACs that no VIF
+ * has also comes in steady state, and must not push out what a new VM
+ * sends. */
 #define FIRST_PACKETS_MAX_AGE 100
 #define FIRST_PACKETS_MAX 64
 
 struct first_packets {
     struct ovs_list pending;    /* "struct first_packet"s, oldest first. */
     size_t n_pending;
+    size_t n_from_tunnel;       /* Of 'n_pending', those from a tunnel. */
     unsigned long long int n_sent;      /* Sent on to a served VIF. */
     unsigned long long int n_dropped;   /* For no VIF, or too late. */
 };

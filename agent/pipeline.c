@@ -10,6 +10,7 @@
 
 #include "binding.h"
 #include "byte-order.h"
+#include "first-packets.h"
 #include "flow.h"
 #include "flow-set.h"
 #include "flow-tables.h"
@@ -73,15 +74,16 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
 static const struct eth_addr eth_addr_multicast_bit
     = ETH_ADDR_C(01,00,00,00,00,00);
 
-/* Appends to 'ofpacts' a controller action that sends what the switch's
- * datapath flows send for want of a new VIF's flows (pipeline.h). */
+/* Appends to 'ofpacts' a controller action, through meter 'meter_id', that
+ * sends what the switch's datapath flows send for want of a new VIF's flows
+ * (pipeline.h). */
 static void
-put_new_vif_punt(struct ofpbuf *ofpacts)
+put_new_vif_punt(struct ofpbuf *ofpacts, uint32_t meter_id)
 {
     struct ofpact_controller *oc = ofpact_put_CONTROLLER(ofpacts);
     oc->max_len = UINT16_MAX;
     oc->reason = OFPR_NO_MATCH;
-    oc->meter_id = PIPELINE_METER_NEW_VIF;
+    oc->meter_id = meter_id;
 }
 
 /* Matches, in 'match', the packets that did not come back from the agent
@@ -125,7 +127,7 @@ add_default_flows(struct flow_set *flows)
     match_set_tun_src(&match, htonl(0));
     match_set_tun_ipv6_src(&match, &in6addr_any);
     match_not_resent(&match);
-    put_new_vif_punt(&ofpacts);
+    put_new_vif_punt(&ofpacts, PIPELINE_METER_NEW_VIF);
     add_flow(flows, FLOW_TABLE_CLASSIFY, 1, 0, &match, &ofpacts);
     ofpbuf_clear(&ofpacts);
     match_init_catchall(&match);
@@ -333,7 +335,7 @@ add_network_flows(const struct pipeline_network *network,
     size_t n_local = local.size;
     match_not_resent(&match);
     match_set_dl_dst_masked(&match, eth_addr_zero, eth_addr_multicast_bit);
-    put_new_vif_punt(&local);
+    put_new_vif_punt(&local, PIPELINE_METER_NEW_VIF_FROM_TUNNEL);
     add_flow(flows, FLOW_TABLE_FLOOD, 110, cookie, &match, &local);
     local.size = n_local;
 
@@ -471,7 +473,8 @@ core_add_port_flows(const struct pipeline_ctx_in *ctx_in,
 const struct pipeline_meter pipeline_meters[] = {
     { PIPELINE_METER_ACTIVATION, 100, 16 },
     { PIPELINE_METER_STANDBY, 1000, BINDING_MAX_HELD },
-    { PIPELINE_METER_NEW_VIF, 1000, 64 },
+    { PIPELINE_METER_NEW_VIF, 1000, FIRST_PACKETS_MAX },
+    { PIPELINE_METER_NEW_VIF_FROM_TUNNEL, 1000, FIRST_PACKETS_MAX },
 };
 const size_t pipeline_n_meters = ARRAY_SIZE(pipeline_meters);
 

@@ -66,6 +66,7 @@ struct pipeline_meter {
 #define PIPELINE_METER_ACTIVATION 1
 #define PIPELINE_METER_STANDBY 2
 #define PIPELINE_METER_NEW_VIF 3
+#define PIPELINE_METER_NEW_VIF_FROM_TUNNEL 4
 extern const struct pipeline_meter pipeline_meters[];
 extern const size_t pipeline_n_meters;
 
@@ -79,10 +80,13 @@ extern const size_t pipeline_n_meters;
  * what the VM sends nowhere (the VIF's port had no flow when a packet of it
  * was first seen), and deliver what is sent to it the old way (a unicast
  * from a tunnel flooded as unknown).  So the core pipeline sends both kinds
- * to the agent, through meter PIPELINE_METER_NEW_VIF: from classify,
+ * to the agent: from classify, through meter PIPELINE_METER_NEW_VIF,
  * packets from a port that is no tunnel and has no flow (a VIF whose flows
- * are on their way, or no VIF at all); from flood, unicast from a tunnel
- * that no local VIF's flow took (besides flooding it locally, as before).
+ * are on their way, or no VIF at all); from flood, through meter
+ * PIPELINE_METER_NEW_VIF_FROM_TUNNEL, unicast from a tunnel that no local
+ * VIF's flow took (besides flooding it locally, as before).  The meters are
+ * separate because the second kind also comes in steady state, for MACs no
+ * VIF has (the clients of a stopped VM), and must not crowd out the first.
  * The agent sends on those of VIFs that it serves by then (first-packets.h)
  * and drops the rest.  The packets it sends on are marked, so that they
  * never come back to it. */
@@ -91,9 +95,9 @@ extern const size_t pipeline_n_meters;
  * in on 'ofport', the port of a local VIF that this chassis neither serves
  * nor may serve without a change (binding_vif_awaits_claim()): its plug
  * was answered and its port is bound elsewhere or to no chassis,
- * requested_chassis names other chassis, or it names no Port.  What such a VM sends (a host back from the dead with its VMs
- * still running) would otherwise reach the agent as a new VIF's first
- * packets, for good. */
+ * requested_chassis names other chassis, or it names no Port.  What such a
+ * VM sends (a host back from the dead with its VMs still running) would
+ * otherwise reach the agent as a new VIF's first packets, for good. */
 void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
                                     struct flow_set *desired);
 

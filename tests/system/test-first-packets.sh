@@ -117,6 +117,28 @@ check tb vm v3 ping -c1 -W2 198.51.100.4
 check tb vm v4 ping -c1 -W2 198.51.100.1
 echo "ok: v3 and v4 work"
 
+# The two kinds have meters of their own in the switch (3: from a VIF's
+# port, 4: from a tunnel), so that steady-state unicast from tunnels to MACs
+# of no VIF cannot crowd out what a new VM sends.
+meter_is() {  # ID: 1,000 packets/s, bursts of 64, in hv2's switch
+    tb hv 2 ovs-ofctl -O OpenFlow15 dump-meters br-int \
+        | grep -A1 "meter=$1 pktps burst stats bands=$" \
+        | grep -q "type=drop rate=1000 burst_size=64"
+}
+for m in 3 4; do
+    meter_is "$m" || fail "hv2's switch has no meter $m of 1,000 packets/s, bursts of 64"
+done
+punt_meter_of_table() {  # TABLE: the meter_ids of its controller actions
+    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
+        "table=$1" | sed -n 's/.*controller(reason=no_match,meter_id=\([0-9]*\)).*/\1/p' \
+        | sort -u | tr '\n' ' '
+}
+[ "$(punt_meter_of_table 0)" = "3 " ] \
+    || fail "classify's punts use meters \"$(punt_meter_of_table 0)\", expected 3"
+[ "$(punt_meter_of_table 30)" = "4 " ] \
+    || fail "flood's punts use meters \"$(punt_meter_of_table 30)\", expected 4"
+echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
+
 # --- 3. A VIF that no claim may serve sends nothing to the agent -------------
 # v5's iface-id names no Port yet; x6's names v6, bound to hv1 with
 # requested_chassis hv1 (a stale copy).  The switch drops what they send,

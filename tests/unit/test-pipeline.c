@@ -332,7 +332,7 @@ unicast_from_tunnel_also_goes_to_the_agent(void **state OVS_UNUSED)
     match_set_dl_dst_masked(&match, eth_addr_zero,
                             (struct eth_addr) ETH_ADDR_C(01,00,00,00,00,00));
     assert_actions(FLOW_TABLE_FLOOD, 110, &match,
-                   "output:5,controller(reason=no_match,meter_id=3)",
+                   "output:5,controller(reason=no_match,meter_id=4)",
                    flow_set_cookie_from_uuid(&blue.header_.uuid));
 
     /* Broadcast and multicast are flooded as before, without the agent. */
@@ -377,12 +377,19 @@ unclassified_packets_of_no_tunnel_go_to_the_agent(void **state OVS_UNUSED)
     assert_non_null(e);
     assert_int_equal(e->ofpacts_len, 0);
 
-    /* The meter exists. */
-    bool found = false;
+    /* The meters exist, one for each kind, so that the steady-state
+     * unicast from tunnels to MACs of no VIF cannot crowd out what a new VM
+     * sends. */
+    bool found = false, found_tunnel = false;
     for (size_t i = 0; i < pipeline_n_meters; i++) {
         found |= pipeline_meters[i].id == PIPELINE_METER_NEW_VIF;
+        found_tunnel |= (pipeline_meters[i].id
+                         == PIPELINE_METER_NEW_VIF_FROM_TUNNEL);
     }
     assert_true(found);
+    assert_true(found_tunnel);
+    assert_int_not_equal(PIPELINE_METER_NEW_VIF,
+                         PIPELINE_METER_NEW_VIF_FROM_TUNNEL);
     flow_set_destroy(&statics);
 }
 
@@ -565,6 +572,30 @@ first_packets_are_kept_bounded(void **state OVS_UNUSED)
     assert_int_equal(fp.n_pending, FIRST_PACKETS_MAX);
     assert_int_equal(fp.n_dropped, 10);
 
+    /* Packets from tunnels have a bound of their own: however many come,
+     * the VM's own packets stay. */
+    for (int i = 0; i < 3 * FIRST_PACKETS_MAX; i++) {
+        pin = make_punt(FLOW_TABLE_FLOOD, u16_to_ofp(1), 1001,
+                        "00:00:5e:00:53:99");
+        assert_true(first_packets_take(&fp, pin, i));
+    }
+    assert_int_equal(fp.n_pending, 2 * FIRST_PACKETS_MAX);
+    assert_int_equal(fp.n_from_tunnel, FIRST_PACKETS_MAX);
+    assert_int_equal(fp.n_dropped, 10 + 2 * FIRST_PACKETS_MAX);
+    size_t n_classify = 0;
+    const struct first_packet *p;
+    LIST_FOR_EACH (p, list_node, &fp.pending) {
+        n_classify += p->pin->table_id == FLOW_TABLE_CLASSIFY;
+    }
+    assert_int_equal(n_classify, FIRST_PACKETS_MAX);
+
+    /* And the VM's packets push out only their own kind. */
+    pin = make_punt(FLOW_TABLE_CLASSIFY, u16_to_ofp(5), 0,
+                    "00:00:5e:00:53:0b");
+    assert_true(first_packets_take(&fp, pin, 1000));
+    assert_int_equal(fp.n_from_tunnel, FIRST_PACKETS_MAX);
+    assert_int_equal(fp.n_pending, 2 * FIRST_PACKETS_MAX);
+
     /* Without a chassis, nothing is served: everything goes. */
     struct binding_state binding;
     binding_state_init(&binding);
@@ -573,7 +604,8 @@ first_packets_are_kept_bounded(void **state OVS_UNUSED)
     assert_true(first_packets_run(&in, &fp, &out) == LLONG_MAX);
     assert_true(ovs_list_is_empty(&out));
     assert_int_equal(fp.n_pending, 0);
-    assert_int_equal(fp.n_dropped, FIRST_PACKETS_MAX + 10);
+    assert_int_equal(fp.n_from_tunnel, 0);
+    assert_int_equal(fp.n_dropped, 4 * FIRST_PACKETS_MAX + 11);
     binding_state_destroy(&binding);
     first_packets_destroy(&fp);
 }
