@@ -469,7 +469,9 @@ core_add_port_flows(const struct pipeline_ctx_in *ctx_in,
 
 /* A VM resuming sends a few RARPs (qemu: 5, spread over 1 s); a VM that
  * resumed sends at its own rate until its activation reaches the switch,
- * a few ms later, so the burst matches what the agent holds. */
+ * a few ms later, so the burst matches what the agent holds.  Likewise for
+ * a new VIF's first packets, of which the agent keeps FIRST_PACKETS_MAX of
+ * each kind. */
 const struct pipeline_meter pipeline_meters[] = {
     { PIPELINE_METER_ACTIVATION, 100, 16 },
     { PIPELINE_METER_STANDBY, 1000, BINDING_MAX_HELD },

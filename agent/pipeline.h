@@ -54,10 +54,11 @@ struct sset;
 /* The meters of the packets that the core pipeline sends the agent (see
  * ofctrl_set_meter()): from a live migration's destination VIF before its
  * activation, its resumption announcements (RARP) and everything else the VM
- * sends, which the agent holds (at most BINDING_MAX_HELD).  The two have
- * meters of their own, so that a VM that floods cannot crowd out its own
- * activation.  The limits are per hypervisor (the switch's), shared by its
- * standby VIFs. */
+ * sends, which the agent holds (at most BINDING_MAX_HELD); and a new VIF's
+ * first packets, from its port and from tunnels (see below).  Each kind has
+ * a meter of its own, so that a VM that floods cannot crowd out its own
+ * activation, nor traffic to MACs of no VIF a new VM's own packets.  The
+ * limits are per hypervisor (the switch's), shared by its VIFs. */
 struct pipeline_meter {
     uint32_t id;
     uint32_t pktps;

@@ -589,12 +589,21 @@ first_packets_are_kept_bounded(void **state OVS_UNUSED)
     }
     assert_int_equal(n_classify, FIRST_PACKETS_MAX);
 
-    /* And the VM's packets push out only their own kind. */
+    /* And the VM's packets push out only their own kind: the oldest of
+     * them, which arrived at 10. */
     pin = make_punt(FLOW_TABLE_CLASSIFY, u16_to_ofp(5), 0,
                     "00:00:5e:00:53:0b");
     assert_true(first_packets_take(&fp, pin, 1000));
     assert_int_equal(fp.n_from_tunnel, FIRST_PACKETS_MAX);
     assert_int_equal(fp.n_pending, 2 * FIRST_PACKETS_MAX);
+    assert_int_equal(fp.n_dropped, 11 + 2 * FIRST_PACKETS_MAX);
+    long long int oldest_classify = LLONG_MAX;
+    LIST_FOR_EACH (p, list_node, &fp.pending) {
+        if (p->pin->table_id == FLOW_TABLE_CLASSIFY) {
+            oldest_classify = MIN(oldest_classify, p->received);
+        }
+    }
+    assert_int_equal(oldest_classify, 11);
 
     /* Without a chassis, nothing is served: everything goes. */
     struct binding_state binding;
