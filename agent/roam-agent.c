@@ -123,6 +123,10 @@ struct agent {
     struct binding_state binding;       /* Local VIFs. */
     struct first_packets first_packets; /* Of new VIFs, sent on once the
                                          * VIFs are served. */
+    long long int first_packets_due;    /* time_msec() by which the modules
+                                         * must run again to drop kept
+                                         * first packets that are too old,
+                                         * LLONG_MAX if none are kept. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
@@ -374,6 +378,7 @@ agent_init(struct agent *agent, char *ovs_remote)
 
     binding_state_init(&agent->binding);
     first_packets_init(&agent->first_packets);
+    agent->first_packets_due = LLONG_MAX;
     agent->ofctrl = ofctrl_create();
     for (size_t i = 0; i < pipeline_n_meters; i++) {
         const struct pipeline_meter *m = &pipeline_meters[i];
@@ -488,8 +493,9 @@ agent_send_held_packets(struct agent *agent)
 }
 
 /* Sends on the first packets of new VIFs (first-packets.h) that this
- * chassis serves now, after the flows that serve them, and arranges to wake
- * up when the others are too old to keep. */
+ * chassis serves now, after the flows that serve them, and notes when the
+ * others are too old to keep (agent_wait() wakes up then, and agent_run()
+ * runs the modules). */
 static void
 agent_send_first_packets(struct agent *agent,
                          const struct roamrec_chassis *chassis)
@@ -503,11 +509,9 @@ agent_send_first_packets(struct agent *agent,
         .flows_sent = !ofctrl_is_holding_back(agent->ofctrl),
         .now = time_msec(),
     };
-    long long int next = first_packets_run(&fp_in, &agent->first_packets,
-                                           &packets);
-    if (next != LLONG_MAX) {
-        poll_timer_wait_until(next);
-    }
+    agent->first_packets_due = first_packets_run(&fp_in,
+                                                 &agent->first_packets,
+                                                 &packets);
 
     struct first_packet *p;
     LIST_FOR_EACH_POP (p, list_node, &packets) {
@@ -873,6 +877,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         agent_run_plugins(agent, &p_in);
     } else {
         first_packets_clear(&agent->first_packets);
+        agent->first_packets_due = LLONG_MAX;
     }
     tunnels_clear(&tunnels);
     shash_destroy(&tunnels);
@@ -980,6 +985,8 @@ agent_run(struct agent *agent)
         agent->chassis = NULL;
         agent->chassis_private = NULL;
         agent->encap_ip = NULL;
+        first_packets_clear(&agent->first_packets);
+        agent->first_packets_due = LLONG_MAX;
         return;
     }
     agent->encap_ip = resolve_encap_ip(agent);
@@ -993,7 +1000,8 @@ agent_run(struct agent *agent)
                          && !agent->ovs_loop.committing_txn
                          && !agent->roam_loop.committing_txn);
     if (agent->run_again || agent->recompute || ofctrl_changed
-        || commits_done || !agent_inputs_equal(&inputs, &agent->inputs)) {
+        || commits_done || time_msec() >= agent->first_packets_due
+        || !agent_inputs_equal(&inputs, &agent->inputs)) {
         COVERAGE_INC(agent_run_modules);
         agent_inputs_keep(agent, &inputs);
         agent->ran_modules = true;
@@ -1009,6 +1017,9 @@ static void
 agent_wait(struct agent *agent)
 {
     ofctrl_wait(agent->ofctrl);
+    if (agent->first_packets_due != LLONG_MAX) {
+        poll_timer_wait_until(agent->first_packets_due);
+    }
     if (agent->encap_iface) {
         encap_iface_wait(agent->encap_iface);
     }
