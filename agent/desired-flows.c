@@ -11,12 +11,14 @@
 #include "binding.h"
 #include "bitmap.h"
 #include "flow.h"
+#include "lib/vswitch-idl.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "smap.h"
 #include "timeval.h"
 #include "tunnels.h"
 #include "util.h"
@@ -53,10 +55,12 @@ struct df_vif {
     ofp_port_t ofport;
 };
 
-/* A local VIF whose traffic is dropped. */
-struct df_unserved_vif {
+/* An interface of the integration bridge whose traffic is dropped. */
+struct df_dropped_port {
     struct uuid iface;          /* Its Interface row: the flow's cookie. */
     ofp_port_t ofport;
+    bool is_vif;                /* A VIF not served here, else an interface
+                                 * that is no VIF. */
 };
 
 static struct df_row *
@@ -118,7 +122,7 @@ desired_flows_init(struct desired_flows *df)
     hmap_init(&df->local_networks);
     hmap_init(&df->port_networks);
     shash_init(&df->vifs);
-    shash_init(&df->unserved_vifs);
+    shash_init(&df->dropped_ports);
     shash_init(&df->tunnel_ports);
     sset_init(&df->enabled);
     sset_init(&df->dead);
@@ -134,8 +138,8 @@ desired_flows_destroy(struct desired_flows *df)
         hmap_destroy(&df->port_networks);
         df_vifs_clear(&df->vifs);
         shash_destroy(&df->vifs);
-        df_vifs_clear(&df->unserved_vifs);
-        shash_destroy(&df->unserved_vifs);
+        df_vifs_clear(&df->dropped_ports);
+        shash_destroy(&df->dropped_ports);
         shash_destroy(&df->tunnel_ports);
         sset_destroy(&df->enabled);
         sset_destroy(&df->dead);
@@ -185,13 +189,29 @@ df_vif_equal(const struct df_vif *a, const struct df_vif *b)
             && a->role == b->role && a->ofport == b->ofport);
 }
 
-/* The local VIFs whose traffic is dropped: those with an OpenFlow port that
- * this chassis does not serve, and that await no claim, or whose Port has
- * no network.  Never one with the port of a VIF in 'served' ("struct
- * df_vif"s), whose flows have the same match. */
+/* Adds to 'dropped' ("struct df_dropped_port"s by Interface UUID) an
+ * interface 'iface' with OpenFlow port 'ofport'. */
+static void
+add_dropped_port(struct shash *dropped, const struct uuid *iface,
+                 ofp_port_t ofport, bool is_vif)
+{
+    struct df_dropped_port *port = xmalloc(sizeof *port);
+    port->iface = *iface;
+    port->ofport = ofport;
+    port->is_vif = is_vif;
+
+    char key[UUID_LEN + 1];
+    snprintf(key, sizeof key, UUID_FMT, UUID_ARGS(iface));
+    shash_add(dropped, key, port);
+}
+
+/* Adds to 'dropped' the local VIFs whose traffic is dropped: those with an
+ * OpenFlow port that this chassis does not serve, and that await no claim,
+ * or whose Port has no network.  Never one with the port of a VIF in
+ * 'served' ("struct df_vif"s), whose flows have the same match. */
 static void
 collect_unserved_vifs(const struct pipeline_ctx_in *p,
-                      const struct shash *served, struct shash *vifs)
+                      const struct shash *served, struct shash *dropped)
 {
     unsigned long *served_ports = bitmap_allocate(UINT16_MAX + 1);
     struct shash_node *node;
@@ -215,55 +235,91 @@ collect_unserved_vifs(const struct pipeline_ctx_in *p,
                 || binding_vif_awaits_claim(vif, row, p->chassis))) {
             continue;
         }
-        struct df_unserved_vif *unserved = xmalloc(sizeof *unserved);
-        unserved->iface = vif->iface_uuid;
-        unserved->ofport = vif->ofport;
-        shash_add(vifs, node->name, unserved);
+        add_dropped_port(dropped, &vif->iface_uuid, vif->ofport, true);
     }
     bitmap_free(served_ports);
 }
 
-static bool
-df_unserved_vif_equal(const struct df_unserved_vif *a,
-                      const struct df_unserved_vif *b)
+/* Adds to 'dropped' the interfaces of the integration bridge that are
+ * neither a VIF (binding's, by external_ids:iface-id) nor one of the
+ * agent's tunnels, once ovs-vswitchd gave them an OpenFlow port. */
+static void
+collect_other_ports(const struct pipeline_ctx_in *p, struct shash *dropped)
 {
-    return (a && b && uuid_equals(&a->iface, &b->iface)
-            && a->ofport == b->ofport);
+    const struct ovsrec_bridge *br = p->br_int;
+
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        if (tunnels_is_tunnel_port(port)) {
+            continue;
+        }
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            if (!iface->n_ofport || *iface->ofport <= 0
+                || *iface->ofport >= ofp_to_u16(OFPP_MAX)) {
+                continue;
+            }
+            const char *iface_id = smap_get(&iface->external_ids,
+                                            "iface-id");
+            const struct local_vif *vif
+                = iface_id ? shash_find_data(&p->binding->vifs, iface_id)
+                  : NULL;
+            if (!vif || !uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+                add_dropped_port(dropped, &iface->header_.uuid,
+                                 u16_to_ofp(*iface->ofport), false);
+            }
+        }
+    }
 }
 
-/* Brings the flows of the unserved VIFs up to date, after the rest of the
+static bool
+df_dropped_port_equal(const struct df_dropped_port *a,
+                      const struct df_dropped_port *b)
+{
+    return (a && b && uuid_equals(&a->iface, &b->iface)
+            && a->ofport == b->ofport && a->is_vif == b->is_vif);
+}
+
+/* Brings the flows of the dropped ports up to date, after the rest of the
  * flows: a VIF that became served has its port's flows by then, which
  * replaced its dropping flow (the same match) or will not be touched by
  * removing it (another cookie).  'all' adds every flow again (after a full
  * computation, which cleared them). */
 static void
-update_unserved_vifs(const struct pipeline_ctx_in *p, bool all,
+update_dropped_ports(const struct pipeline_ctx_in *p, bool all,
                      struct desired_flows *df)
 {
-    struct shash vifs = SHASH_INITIALIZER(&vifs);
+    struct shash dropped = SHASH_INITIALIZER(&dropped);
     struct shash_node *node;
 
-    collect_unserved_vifs(p, &df->vifs, &vifs);
-    SHASH_FOR_EACH (node, &df->unserved_vifs) {
-        const struct df_unserved_vif *old = node->data;
-        if (!df_unserved_vif_equal(old, shash_find_data(&vifs, node->name))) {
+    collect_unserved_vifs(p, &df->vifs, &dropped);
+    collect_other_ports(p, &dropped);
+    SHASH_FOR_EACH (node, &df->dropped_ports) {
+        const struct df_dropped_port *old = node->data;
+        if (!df_dropped_port_equal(old, shash_find_data(&dropped,
+                                                        node->name))) {
             flow_set_remove_cookie(&df->flows,
                                    flow_set_cookie_from_uuid(&old->iface));
         }
     }
-    SHASH_FOR_EACH (node, &vifs) {
-        const struct df_unserved_vif *new = node->data;
-        const struct df_unserved_vif *old
-            = shash_find_data(&df->unserved_vifs, node->name);
-        if (all || !df_unserved_vif_equal(old, new)) {
-            pipeline_add_unserved_vif_flow(
-                new->ofport, flow_set_cookie_from_uuid(&new->iface),
-                &df->flows);
+    SHASH_FOR_EACH (node, &dropped) {
+        const struct df_dropped_port *new = node->data;
+        const struct df_dropped_port *old
+            = shash_find_data(&df->dropped_ports, node->name);
+        if (all || !df_dropped_port_equal(old, new)) {
+            uint64_t cookie = flow_set_cookie_from_uuid(&new->iface);
+            if (new->is_vif) {
+                pipeline_add_unserved_vif_flow(new->ofport, cookie,
+                                               &df->flows);
+            } else {
+                pipeline_add_other_port_flow(new->ofport, cookie,
+                                             &df->flows);
+            }
         }
     }
-    df_vifs_clear(&df->unserved_vifs);
-    shash_swap(&vifs, &df->unserved_vifs);
-    shash_destroy(&vifs);
+    df_vifs_clear(&df->dropped_ports);
+    shash_swap(&dropped, &df->dropped_ports);
+    shash_destroy(&dropped);
 }
 
 static void
@@ -762,7 +818,7 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
                         df);
         df->n_incremental++;
     }
-    update_unserved_vifs(p, full, df);
+    update_dropped_ports(p, full, df);
     df->valid = true;
     df->chassis = p->chassis->header_.uuid;
     shash_swap(&tunnel_ports, &df->tunnel_ports);
@@ -789,12 +845,23 @@ desired_flows_format(const struct desired_flows *df, struct ds *s)
                   hmap_count(&df->local_networks), df->n_full,
                   df->n_incremental,
                   df->last_full ? "full" : "incremental", df->last_msec);
+    size_t n_vifs = 0;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &df->dropped_ports) {
+        const struct df_dropped_port *port = node->data;
+        n_vifs += port->is_vif;
+    }
     ds_put_format(s, "VIFs not served here, their traffic dropped: %"PRIuSIZE
-                  "\n", shash_count(&df->unserved_vifs));
+                  "\n", n_vifs);
+    ds_put_format(s, "ports that are no VIF, their traffic dropped: %"PRIuSIZE
+                  "\n", shash_count(&df->dropped_ports) - n_vifs);
 }
 
 bool
-desired_flows_drops_vif(const struct desired_flows *df, const char *name)
+desired_flows_drops_iface(const struct desired_flows *df,
+                          const struct uuid *iface)
 {
-    return shash_find(&df->unserved_vifs, name) != NULL;
+    char key[UUID_LEN + 1];
+    snprintf(key, sizeof key, UUID_FMT, UUID_ARGS(iface));
+    return shash_find(&df->dropped_ports, key) != NULL;
 }

@@ -58,9 +58,13 @@ struct desired_flows {
                                  * ports whose flows are in 'flows'. */
     struct shash vifs;          /* "struct df_vif"s by port name: the
                                  * roles of the local VIFs. */
-    struct shash unserved_vifs; /* "struct df_unserved_vif"s by port name:
-                                 * the local VIFs whose traffic is dropped
-                                 * (pipeline_add_unserved_vif_flow()). */
+    struct shash dropped_ports; /* "struct df_dropped_port"s by Interface
+                                 * UUID (UUID_FMT): the interfaces of the
+                                 * integration bridge whose traffic is
+                                 * dropped, VIFs not served here
+                                 * (pipeline_add_unserved_vif_flow()) and
+                                 * interfaces that are no VIF
+                                 * (pipeline_add_other_port_flow()). */
     struct shash tunnel_ports;  /* Chassis name to tunnel OpenFlow port
                                  * (as uintptr_t). */
     struct uuid chassis;        /* This chassis's row. */
@@ -97,8 +101,10 @@ void desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
 /* Appends statistics to 's', for status. */
 void desired_flows_format(const struct desired_flows *, struct ds *s);
 
-/* Returns true if the desired flows drop the traffic of the local VIF of
- * port 'name', which this chassis neither serves nor awaits a claim for. */
-bool desired_flows_drops_vif(const struct desired_flows *, const char *name);
+/* Returns true if the desired flows drop the traffic of the interface whose
+ * row in the local database is 'iface': a VIF that this chassis neither
+ * serves nor awaits a claim for, or an interface that is no VIF. */
+bool desired_flows_drops_iface(const struct desired_flows *,
+                               const struct uuid *iface);
 
 #endif /* agent/desired-flows.h */

@@ -140,17 +140,17 @@ put_requested_chassis(const struct roamrec_port *port, struct ds *s)
     }
 }
 
-/* Appends to 's' the state of 'vif', the local VIF of port 'name' ('port',
- * or NULL if there is no such row), which plays 'role' for it. */
+/* Appends to 's' the state of 'vif', the local VIF of 'port' (NULL if there
+ * is no such row), which plays 'role' for it. */
 static void
-put_vif(const struct flow_explain_ctx_in *ctx_in, const char *name,
+put_vif(const struct flow_explain_ctx_in *ctx_in,
         const struct local_vif *vif, const struct roamrec_port *port,
         enum binding_role role, struct ds *s)
 {
     ds_put_cstr(s, "  VIF here: ");
     binding_format_vif(vif, s);
     ds_put_char(s, '\n');
-    if (desired_flows_drops_vif(ctx_in->desired, name)) {
+    if (desired_flows_drops_iface(ctx_in->desired, &vif->iface_uuid)) {
         ds_put_cstr(s, "  neither served here nor awaiting a claim: what it "
                     "sends is dropped\n");
     } else if (role == BINDING_ROLE_REMOTE && port
@@ -195,7 +195,7 @@ explain_port(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
         const struct local_vif *vif = shash_find_data(&ctx_in->binding->vifs,
                                                       port->name);
         if (vif) {
-            put_vif(ctx_in, port->name, vif, port, role, s);
+            put_vif(ctx_in, vif, port, role, s);
         } else {
             ds_put_cstr(s, "  no VIF here\n");
         }
@@ -223,6 +223,17 @@ explain_network(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
     return false;
 }
 
+/* Appends to 's' what becomes of the traffic of 'iface', an interface that
+ * is no VIF. */
+static void
+put_other_port(const struct flow_explain_ctx_in *ctx_in,
+               const struct ovsrec_interface *iface, struct ds *s)
+{
+    if (desired_flows_drops_iface(ctx_in->desired, &iface->header_.uuid)) {
+        ds_put_cstr(s, "  no VIF: what it sends is dropped\n");
+    }
+}
+
 static bool
 explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                   struct ds *s)
@@ -239,6 +250,7 @@ explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                       UUID_ARGS(&iface->header_.uuid),
                       iface_id ? iface_id : "(none)");
         if (!iface_id) {
+            put_other_port(ctx_in, iface, s);
             return true;
         }
         const struct roamrec_port *port
@@ -260,9 +272,11 @@ explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                 = (port ? binding_get_role(ctx_in->binding, port,
                                            ctx_in->chassis, &ofport)
                    : BINDING_ROLE_REMOTE);
-            put_vif(ctx_in, iface_id, vif, port, role, s);
+            put_vif(ctx_in, vif, port, role, s);
         } else {
-            ds_put_format(s, "  not the VIF of %s here\n", iface_id);
+            ds_put_format(s, "  not the VIF of %s here (another interface "
+                          "with that iface-id is)\n", iface_id);
+            put_other_port(ctx_in, iface, s);
         }
         return true;
     }

@@ -70,6 +70,11 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
     ofpact_put_GOTO_TABLE(ofpacts)->table_id = table_id;
 }
 
+/* Classify's priority for a port that is known to be no VM's (the bridge's
+ * own, an operator's): above the flow that sends what comes from a port
+ * without flows to the agent, below every VIF's and tunnel's. */
+#define CLASSIFY_PRIORITY_NO_VM 2
+
 /* The bit that sets multicast (and broadcast) Ethernet addresses apart. */
 static const struct eth_addr eth_addr_multicast_bit
     = ETH_ADDR_C(01,00,00,00,00,00);
@@ -122,7 +127,8 @@ add_default_flows(struct flow_set *flows)
      * are on their way: to the agent (pipeline.h).  Never the bridge's own
      * port, whose packets are no VM's. */
     match_set_in_port(&match, OFPP_LOCAL);
-    add_flow(flows, FLOW_TABLE_CLASSIFY, 2, 0, &match, &ofpacts);
+    add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_NO_VM, 0, &match,
+             &ofpacts);
     match_init_catchall(&match);
     match_set_tun_src(&match, htonl(0));
     match_set_tun_ipv6_src(&match, &in6addr_any);
@@ -392,15 +398,32 @@ pipeline_add_network_flows(const struct roamrec_network *row,
     sset_destroy(&remote_chassis);
 }
 
-void
-pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
-                               struct flow_set *desired)
+/* Adds to 'desired' the classify flow of 'priority' that drops what comes
+ * in on 'ofport', with 'cookie'. */
+static void
+add_port_drop_flow(ofp_port_t ofport, uint16_t priority, uint64_t cookie,
+                   struct flow_set *desired)
 {
     struct match match;
 
     match_init_catchall(&match);
     match_set_in_port(&match, ofport);
-    flow_set_add(desired, FLOW_TABLE_CLASSIFY, 100, cookie, &match, NULL, 0);
+    flow_set_add(desired, FLOW_TABLE_CLASSIFY, priority, cookie, &match,
+                 NULL, 0);
+}
+
+void
+pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
+                               struct flow_set *desired)
+{
+    add_port_drop_flow(ofport, 100, cookie, desired);
+}
+
+void
+pipeline_add_other_port_flow(ofp_port_t ofport, uint64_t cookie,
+                             struct flow_set *desired)
+{
+    add_port_drop_flow(ofport, CLASSIFY_PRIORITY_NO_VM, cookie, desired);
 }
 
 bool

@@ -45,6 +45,7 @@ struct flow_set;
 struct ofpbuf;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
+struct ovsrec_bridge;
 struct roamrec_chassis;
 struct roamrec_network;
 struct roamrec_port;
@@ -102,6 +103,17 @@ extern const size_t pipeline_n_meters;
 void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
                                     struct flow_set *desired);
 
+/* Adds to 'desired', with 'cookie', the classify flow that drops what comes
+ * in on 'ofport', the port of an interface of the integration bridge that is
+ * neither a VIF nor one of the agent's tunnels: one without
+ * external_ids:iface-id (an operator's port), or a second one with the
+ * iface-id of another interface's VIF.  Nothing a VM sends comes from
+ * there, so it goes neither to the agent nor anywhere else.  Its priority
+ * is the lowest above the agent's: if the interface becomes a VIF, that
+ * VIF's flows take over at once. */
+void pipeline_add_other_port_flow(ofp_port_t ofport, uint64_t cookie,
+                                  struct flow_set *desired);
+
 /* Returns true if a packet-in from table 'table_id' for 'reason' is one of
  * a new VIF's first packets. */
 bool pipeline_is_new_vif_punt(uint8_t table_id,
@@ -120,6 +132,9 @@ struct pipeline_ctx_in {
     struct ovsdb_idl_index *port_by_network; /* pipeline_port_index_... */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
     const struct binding_state *binding;    /* Local VIFs. */
+    const struct ovsrec_bridge *br_int;     /* The integration bridge (its
+                                             * ports that are no VIF), or
+                                             * NULL. */
     const struct shash *tunnels;            /* "struct tunnel"s by chassis
                                              * name (tunnels.h). */
     const struct sset *dead_chassis;        /* Names of the chassis that

@@ -788,6 +788,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         .port_by_network = agent->port_by_network,
         .chassis = ch_out.chassis,
         .binding = &agent->binding,
+        .br_int = br_out.bridge,
         .tunnels = &tunnels,
         .dead_chassis = &agent->dead_chassis,
     };

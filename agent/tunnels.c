@@ -243,7 +243,7 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         }
         for (size_t i = 0; i < br->n_ports; i++) {
             const struct ovsrec_port *port = br->ports[i];
-            if (smap_get(&port->external_ids, TUNNELS_CHASSIS_KEY)) {
+            if (tunnels_is_tunnel_port(port)) {
                 VLOG_INFO("removing tunnel %s from %s, which is no longer "
                           "the integration bridge", port->name, br->name);
                 ovsrec_bridge_update_ports_delvalue(br, port);
@@ -309,4 +309,10 @@ void
 tunnels_clear(struct shash *tunnels)
 {
     shash_clear_free_data(tunnels);
+}
+
+bool
+tunnels_is_tunnel_port(const struct ovsrec_port *port)
+{
+    return smap_get(&port->external_ids, TUNNELS_CHASSIS_KEY) != NULL;
 }

@@ -39,6 +39,7 @@ struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
 struct ovsrec_bridge_table;
+struct ovsrec_port;
 struct roamrec_chassis;
 struct sset;
 
@@ -85,6 +86,10 @@ struct tunnel {
  * true if it wrote to the local database. */
 bool tunnels_run(const struct tunnels_ctx_in *, struct shash *tunnels);
 void tunnels_clear(struct shash *tunnels);
+
+/* Returns true if 'port' is one of the agent's tunnel ports (it has
+ * external_ids:roam-chassis), current or stale. */
+bool tunnels_is_tunnel_port(const struct ovsrec_port *port);
 
 /* Returns the name of the tunnel port that leads to 'chassis_name'. */
 char *tunnels_port_name(const char *chassis_name);

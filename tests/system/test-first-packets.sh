@@ -141,45 +141,58 @@ echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
 
 # --- 3. A VIF that no claim may serve sends nothing to the agent -------------
 # v5's iface-id names no Port yet; x6's names v6, bound to hv1 with
-# requested_chassis hv1 (a stale copy).  The switch drops what they send,
-# with a classify flow whose cookie is the Interface row's: nothing reaches
-# hv2's agent, nor v1.  Without those flows the switch would send it all
-# to the agent (meter 3 lets a burst of 64 through).
+# requested_chassis hv1 (a stale copy); n7 is no VIF at all (an operator's
+# port: its iface-id is removed).  The switch drops what they send, with a
+# classify flow whose cookie is the Interface row's: nothing reaches hv2's
+# agent, nor v1.  Without those flows the switch would send it all to the
+# agent (meter 3 lets a burst of 64 through).
 check ctl port-add blue v6 00:00:5e:00:53:06 198.51.100.6/24
 check ctl port-set-requested-chassis v6 hv1
 check tb vm-add v6 1 v6 00:00:5e:00:53:06 198.51.100.6/24
 wait_until port_on v6 hv1
 check tb vm-add v5 2 v5 00:00:5e:00:53:05 198.51.100.5/24
 check tb vm-add x6 2 v6 00:00:5e:00:53:16 198.51.100.16/24
+check tb vm-add n7 2 n7 00:00:5e:00:53:07 198.51.100.7/24
+check tb hv 2 ovs-vsctl remove Interface vm-n7 external_ids iface-id
 unserved_count() {
     agent_status 2 | sed -n 's/^VIFs not served here, their traffic dropped: \([0-9]*\)$/\1/p'
 }
 unserved_is() { [ "$(unserved_count)" = "$1" ]; }
+other_ports_are() {
+    [ "$(agent_status 2 | sed -n 's/^ports that are no VIF, their traffic dropped: \([0-9]*\)$/\1/p')" = "$1" ]
+}
 wait_until unserved_is 2
-# drop_flow_of VM: hv2's classify flow for VM's VIF, if it drops with the
-# cookie of the VIF's Interface row.
+wait_until other_ports_are 1
+# drop_priority VM: the priority of the drop flow of VM's interface: 100
+# for a VIF (which its flows replace once served), 2 for n7 (no VIF: below
+# any VIF's flows, above the punt to the agent).
+drop_priority() { if [ "$1" = n7 ]; then echo 2; else echo 100; fi; }
+# drop_flow_of VM: hv2's classify flow for VM's interface, if it drops with
+# the cookie of the Interface row.
 drop_flow_of() {
-    local iface=vm-$1 ofport uuid cookie
+    local iface=vm-$1 prio ofport uuid cookie
+    prio=$(drop_priority "$1")
     ofport=$(tb hv 2 ovs-vsctl get Interface "$iface" ofport) || return 1
     uuid=$(tb hv 2 ovs-vsctl get Interface "$iface" _uuid) || return 1
     # The UUID's first 64 bits, as ovs-ofctl prints them: no leading zeros.
     cookie=$(sed 's/^0*//' <<<"${uuid:0:8}${uuid:9:4}${uuid:14:4}")
     tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
         "table=0,in_port=$ofport" \
-        | grep -E "cookie=0x$cookie, .*priority=100,in_port=$ofport actions=drop"
+        | grep -E "cookie=0x$cookie, .*priority=$prio,in_port=$ofport actions=drop"
 }
-for vm in v5 x6; do
+for vm in v5 x6 n7; do
     wait_until drop_flow_of "$vm"
     check tb vm "$vm" ip neigh replace 198.51.100.1 lladdr 00:00:5e:00:53:01 \
         dev eth0 nud permanent
 done
 # drop_flow_packets VM: the packets hv2's drop flow for VM's VIF dropped.
 drop_flow_packets() {
-    local ofport
+    local ofport prio
+    prio=$(drop_priority "$1")
     ofport=$(tb hv 2 ovs-vsctl get Interface "vm-$1" ofport) || return 1
     tb hv 2 ovs-ofctl -O OpenFlow15 --no-names dump-flows br-int \
         "table=0,in_port=$ofport" \
-        | sed -n 's/.*n_packets=\([0-9]*\),.*priority=100,in_port=[0-9]* actions=drop$/\1/p'
+        | sed -n "s/.*n_packets=\([0-9]*\),.*priority=$prio,in_port=[0-9]* actions=drop\$/\1/p"
 }
 # dropped_since VM BEFORE N: VM's drop flow dropped N packets or more since
 # it counted BEFORE.
@@ -193,7 +206,7 @@ packet_ins_of_hv2() {
 before=$(packet_ins_of_hv2)
 [ -n "$before" ] || fail "hv2's status has no first packets line"
 r1=$(echo_count v1)
-for vm in v5 x6; do
+for vm in v5 x6 n7; do
     d1=$(drop_flow_packets "$vm")
     [ -n "$d1" ] || fail "no drop flow with counters for $vm"
     check tb vm "$vm" "$STREAM" send --to 198.51.100.1 --interval-us 1000 \
@@ -208,9 +221,9 @@ after=$(packet_ins_of_hv2)
 r2=$(echo_count v1)
 echo "hv2's first packets (sent on, dropped, kept): before \"$before\", after \"$after\"; v1 received $((r2 - r1)) datagrams"
 [ "$after" = "$before" ] \
-    || fail "packets of VIFs not served on hv2 reached its agent"
-[ "$r2" = "$r1" ] || fail "v1 received $((r2 - r1)) datagrams from VIFs not served on hv2"
-echo "ok: the VIFs not served on hv2 reached neither its agent nor v1"
+    || fail "packets of VIFs not served on hv2, or of no VIF, reached its agent"
+[ "$r2" = "$r1" ] || fail "v1 received $((r2 - r1)) datagrams from VIFs not served on hv2, or no VIF"
+echo "ok: the VIFs not served on hv2, and its port that is no VIF, reached neither its agent nor v1"
 
 # v5's Port appears: v5 works, its drop flow is gone; x6 stays dropped.
 check ctl port-add blue v5 00:00:5e:00:53:05 198.51.100.5/24
@@ -219,7 +232,8 @@ wait_until -t 10 tb vm v5 ping -c1 -W1 198.51.100.1
 wait_until unserved_is 1
 ! drop_flow_of v5 >/dev/null || fail "v5's drop flow is still in hv2's switch"
 drop_flow_of x6 >/dev/null || fail "x6's drop flow left hv2's switch"
-echo "ok: v5 works once its Port exists; x6 stays dropped"
+drop_flow_of n7 >/dev/null || fail "n7's drop flow left hv2's switch"
+echo "ok: v5 works once its Port exists; x6 and n7 stay dropped"
 
 # --- 4. explain-flow leads from a flow to its row -----------------------------
 # A flow pasted as ovs-ofctl prints it: x6's drop flow names its Interface;
@@ -233,6 +247,14 @@ grep -q "neither served here nor awaiting a claim" <<<"$out" \
     || fail "explain-flow does not say that x6 is not served"
 grep -q "^desired flows with cookie 0x[0-9a-f]*: 1$" <<<"$out" \
     || fail "explain-flow does not list x6's one flow"
+# n7's drop flow names its Interface, which is no VIF.
+line=$(drop_flow_of n7) || fail "n7's drop flow is gone"
+out=$(explain "$line") || fail "explain-flow failed on \"$line\": $out"
+grep -q "^Interface vm-n7 (" <<<"$out" || fail "explain-flow does not name Interface vm-n7: $out"
+grep -q "external_ids:iface-id (none)" <<<"$out" \
+    || fail "explain-flow does not say that vm-n7 has no iface-id: $out"
+grep -q "no VIF: what it sends is dropped" <<<"$out" \
+    || fail "explain-flow does not say that n7's traffic is dropped: $out"
 line=$(tb hv 2 ovs-ofctl -O OpenFlow15 --no-names --no-stats dump-flows br-int \
            "table=20,dl_dst=00:00:5e:00:53:04" | head -n 1)
 [ -n "$line" ] || fail "hv2 has no l2_lookup flow for v4's MAC"
@@ -262,5 +284,5 @@ if out=$(explain 0x1234abcd 2>&1); then
     fail "explain-flow accepted a cookie of no row: $out"
 fi
 grep -q "names no Port or Network" <<<"$out" || fail "explain-flow's error: $out"
-echo "ok: explain-flow names the rows behind x6's, v4's, blue's and the default flows"
+echo "ok: explain-flow names the rows behind x6's, n7's, v4's, blue's and the default flows"
 echo "test-first-packets: ok"

@@ -393,43 +393,98 @@ unclassified_packets_of_no_tunnel_go_to_the_agent(void **state OVS_UNUSED)
     flow_set_destroy(&statics);
 }
 
-/* What a VIF that is not served here sends is dropped in the switch, above
- * the flow that would send it to the agent as a new VIF's first packets. */
+/* Asserts that 'set' has one flow in classify that sends to the agent, and
+ * that its priority is below 'priority'. */
 static void
-unserved_vif_is_dropped_before_reaching_the_agent(void **state OVS_UNUSED)
+assert_above_the_punt(const struct flow_set *set, uint16_t priority)
 {
-    struct flow_set set;
-    struct match match;
-    struct uuid iface;
-
-    flow_set_init(&set);
-    pipeline_core_plugin.add_static_flows(&set);
-    uuid_generate(&iface);
-    pipeline_add_unserved_vif_flow(u16_to_ofp(9),
-                                   flow_set_cookie_from_uuid(&iface), &set);
-
-    match_init_catchall(&match);
-    match_set_in_port(&match, u16_to_ofp(9));
-    const struct flow_set_entry *drop
-        = flow_set_find(&set, FLOW_TABLE_CLASSIFY, 100, &match);
-    assert_non_null(drop);
-    assert_int_equal(drop->ofpacts_len, 0);
-    assert_int_equal(drop->cookie, flow_set_cookie_from_uuid(&iface));
-
-    /* Above every flow of classify that sends to the agent. */
     const struct flow_set_entry *e;
     size_t n_punts = 0;
-    HMAP_FOR_EACH (e, node, &set.flows) {
+
+    HMAP_FOR_EACH (e, node, &set->flows) {
         const struct ofpact *a;
         OFPACT_FOR_EACH (a, e->ofpacts, e->ofpacts_len) {
             if (e->table_id == FLOW_TABLE_CLASSIFY
                 && a->type == OFPACT_CONTROLLER) {
-                assert_true(e->priority < drop->priority);
+                assert_true(e->priority < priority);
                 n_punts++;
             }
         }
     }
     assert_int_equal(n_punts, 1);
+}
+
+/* Adds, with 'add_drop', the flow that drops what comes in on port 9 to
+ * 'set', with the static flows; checks that it is classify's one flow with
+ * that match, a drop whose cookie is the Interface's, above the flow that
+ * would send what comes from there to the agent.  Returns the flow. */
+static const struct flow_set_entry *
+check_port_drop_flow(void (*add_drop)(ofp_port_t, uint64_t,
+                                      struct flow_set *),
+                     struct flow_set *set)
+{
+    const struct flow_set_entry *drop = NULL, *e;
+    struct match match;
+    struct uuid iface;
+
+    pipeline_core_plugin.add_static_flows(set);
+    uuid_generate(&iface);
+    add_drop(u16_to_ofp(9), flow_set_cookie_from_uuid(&iface), set);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(9));
+    HMAP_FOR_EACH (e, node, &set->flows) {
+        struct match m;
+        minimatch_expand(e->match, &m);
+        if (e->table_id == FLOW_TABLE_CLASSIFY && match_equal(&m, &match)) {
+            assert_null(drop);
+            drop = e;
+        }
+    }
+    assert_non_null(drop);
+    assert_int_equal(drop->ofpacts_len, 0);
+    assert_int_equal(drop->cookie, flow_set_cookie_from_uuid(&iface));
+    assert_above_the_punt(set, drop->priority);
+    return drop;
+}
+
+/* What a VIF that is not served here sends is dropped in the switch, above
+ * the flow that would send it to the agent as a new VIF's first packets,
+ * with the priority of a VIF's own flows, which replace it once the VIF is
+ * served. */
+static void
+unserved_vif_is_dropped_before_reaching_the_agent(void **state OVS_UNUSED)
+{
+    struct flow_set set;
+
+    flow_set_init(&set);
+    const struct flow_set_entry *drop
+        = check_port_drop_flow(pipeline_add_unserved_vif_flow, &set);
+    assert_int_equal(drop->priority, 100);
+    flow_set_destroy(&set);
+}
+
+/* What comes from a port of the integration bridge that is no VIF (no
+ * iface-id) is dropped in the switch too, but below a VIF's flows on that
+ * port, which take over as soon as the interface becomes a VIF. */
+static void
+other_port_is_dropped_below_vif_flows(void **state OVS_UNUSED)
+{
+    struct flow_set set;
+
+    flow_set_init(&set);
+    const struct flow_set_entry *drop
+        = check_port_drop_flow(pipeline_add_other_port_flow, &set);
+    uint16_t drop_priority = drop->priority;
+
+    struct uuid port_uuid;
+    uuid_generate(&port_uuid);
+    size_t n_before = flow_set_count(&set);
+    pipeline_add_unserved_vif_flow(u16_to_ofp(9),
+                                   flow_set_cookie_from_uuid(&port_uuid),
+                                   &set);
+    assert_int_equal(flow_set_count(&set), n_before + 1);
+    assert_true(drop_priority < 100);
     flow_set_destroy(&set);
 }
 
@@ -636,6 +691,7 @@ main(void)
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
         cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
         cmocka_unit_test(unserved_vif_is_dropped_before_reaching_the_agent),
+        cmocka_unit_test(other_port_is_dropped_below_vif_flows),
         cmocka_unit_test(explain_flow_reads_a_cookie_or_a_flow),
         cmocka_unit_test(first_packets_are_sent_on_marked),
         cmocka_unit_test(first_packet_belongs_to_the_vif_by_port_or_by_mac),
