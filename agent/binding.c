@@ -306,9 +306,14 @@ classify_holder(const struct binding_ctx_in *ctx_in,
 
 /* Reads the VIFs of 'br_int' into 'current', an shash from iface-id to
  * "struct ovsrec_interface".  An interface without a valid ofport is a VIF
- * too (ovs-vswitchd may be restarting): it stays plugged. */
+ * too (ovs-vswitchd may be restarting): it stays plugged.  Of two
+ * interfaces with the same iface-id, the one that is the VIF in 'vifs'
+ * ("struct local_vif"s by iface-id) stays the VIF, so that a second one
+ * never takes the port from a running VM; between two new ones, the first
+ * in the database's order wins. */
 static void
-collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
+collect_vifs(const struct ovsrec_bridge *br_int, const struct shash *vifs,
+             struct shash *current)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
@@ -324,13 +329,21 @@ collect_vifs(const struct ovsrec_bridge *br_int, struct shash *current)
             if (!iface_id) {
                 continue;
             }
-            if (!shash_add_once(current, iface_id, iface)) {
-                VLOG_WARN_RL(&rl, "interfaces %s and %s both have "
-                             "iface-id %s: using the first",
-                             ((const struct ovsrec_interface *)
-                              shash_find_data(current, iface_id))->name,
-                             iface->name, iface_id);
+            struct shash_node *node = shash_find(current, iface_id);
+            if (!node) {
+                shash_add(current, iface_id, iface);
+                continue;
             }
+            const struct ovsrec_interface *first = node->data;
+            const struct local_vif *vif = shash_find_data(vifs, iface_id);
+            if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+                node->data = CONST_CAST(struct ovsrec_interface *, iface);
+            }
+            const struct ovsrec_interface *kept = node->data;
+            VLOG_WARN_RL(&rl, "interfaces %s and %s both have iface-id %s: "
+                         "%s is its VIF, what the other one sends is "
+                         "dropped", first->name, iface->name, iface_id,
+                         kept->name);
         }
     }
 }
@@ -849,7 +862,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     bool wrote = false;
 
     follow_holders(ctx_in->roam_idl, state);
-    collect_vifs(ctx_in->br_int, &current);
+    collect_vifs(ctx_in->br_int, &state->vifs, &current);
     update_unnumbered(ctx_in, state, &current);
     bool vifs_changed = false;
 

@@ -101,17 +101,6 @@ df_row_set_clear(struct hmap *set)
     }
 }
 
-static void
-df_vifs_clear(struct shash *vifs)
-{
-    struct shash_node *node;
-
-    SHASH_FOR_EACH (node, vifs) {
-        free(node->data);
-    }
-    shash_clear(vifs);
-}
-
 static void forget_everything(struct desired_flows *);
 
 void
@@ -136,9 +125,9 @@ desired_flows_destroy(struct desired_flows *df)
         forget_everything(df);
         hmap_destroy(&df->local_networks);
         hmap_destroy(&df->port_networks);
-        df_vifs_clear(&df->vifs);
+        shash_clear_free_data(&df->vifs);
         shash_destroy(&df->vifs);
-        df_vifs_clear(&df->dropped_ports);
+        shash_clear_free_data(&df->dropped_ports);
         shash_destroy(&df->dropped_ports);
         shash_destroy(&df->tunnel_ports);
         sset_destroy(&df->enabled);
@@ -244,7 +233,7 @@ collect_unserved_vifs(const struct pipeline_ctx_in *p,
  * neither a VIF (binding's, by external_ids:iface-id) nor one of the
  * agent's tunnels, once ovs-vswitchd gave them an OpenFlow port. */
 static void
-collect_other_ports(const struct pipeline_ctx_in *p, struct shash *dropped)
+collect_non_vif_ifaces(const struct pipeline_ctx_in *p, struct shash *dropped)
 {
     const struct ovsrec_bridge *br = p->br_int;
 
@@ -293,7 +282,7 @@ update_dropped_ports(const struct pipeline_ctx_in *p, bool all,
     struct shash_node *node;
 
     collect_unserved_vifs(p, &df->vifs, &dropped);
-    collect_other_ports(p, &dropped);
+    collect_non_vif_ifaces(p, &dropped);
     SHASH_FOR_EACH (node, &df->dropped_ports) {
         const struct df_dropped_port *old = node->data;
         if (!df_dropped_port_equal(old, shash_find_data(&dropped,
@@ -312,12 +301,12 @@ update_dropped_ports(const struct pipeline_ctx_in *p, bool all,
                 pipeline_add_unserved_vif_flow(new->ofport, cookie,
                                                &df->flows);
             } else {
-                pipeline_add_other_port_flow(new->ofport, cookie,
+                pipeline_add_non_vif_drop_flow(new->ofport, cookie,
                                              &df->flows);
             }
         }
     }
-    df_vifs_clear(&df->dropped_ports);
+    shash_clear_free_data(&df->dropped_ports);
     shash_swap(&dropped, &df->dropped_ports);
     shash_destroy(&dropped);
 }
@@ -825,7 +814,7 @@ desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
     shash_destroy(&tunnel_ports);
     sset_swap(&enabled, &df->enabled);
     sset_destroy(&enabled);
-    df_vifs_clear(&old_vifs);
+    shash_clear_free_data(&old_vifs);
     shash_destroy(&old_vifs);
     sset_destroy(&dead_changed);
     df_row_set_clear(&local_networks);
@@ -853,7 +842,8 @@ desired_flows_format(const struct desired_flows *df, struct ds *s)
     }
     ds_put_format(s, "VIFs not served here, their traffic dropped: %"PRIuSIZE
                   "\n", n_vifs);
-    ds_put_format(s, "ports that are no VIF, their traffic dropped: %"PRIuSIZE
+    ds_put_format(s, "interfaces that are no VIF, their traffic dropped: "
+                  "%"PRIuSIZE
                   "\n", shash_count(&df->dropped_ports) - n_vifs);
 }
 

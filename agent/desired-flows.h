@@ -64,7 +64,7 @@ struct desired_flows {
                                  * dropped, VIFs not served here
                                  * (pipeline_add_unserved_vif_flow()) and
                                  * interfaces that are no VIF
-                                 * (pipeline_add_other_port_flow()). */
+                                 * (pipeline_add_non_vif_drop_flow()). */
     struct shash tunnel_ports;  /* Chassis name to tunnel OpenFlow port
                                  * (as uintptr_t). */
     struct uuid chassis;        /* This chassis's row. */

@@ -226,7 +226,7 @@ explain_network(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
 /* Appends to 's' what becomes of the traffic of 'iface', an interface that
  * is no VIF. */
 static void
-put_other_port(const struct flow_explain_ctx_in *ctx_in,
+put_non_vif(const struct flow_explain_ctx_in *ctx_in,
                const struct ovsrec_interface *iface, struct ds *s)
 {
     if (desired_flows_drops_iface(ctx_in->desired, &iface->header_.uuid)) {
@@ -250,7 +250,7 @@ explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                       UUID_ARGS(&iface->header_.uuid),
                       iface_id ? iface_id : "(none)");
         if (!iface_id) {
-            put_other_port(ctx_in, iface, s);
+            put_non_vif(ctx_in, iface, s);
             return true;
         }
         const struct roamrec_port *port
@@ -274,9 +274,10 @@ explain_interface(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
                    : BINDING_ROLE_REMOTE);
             put_vif(ctx_in, vif, port, role, s);
         } else {
-            ds_put_format(s, "  not the VIF of %s here (another interface "
-                          "with that iface-id is)\n", iface_id);
-            put_other_port(ctx_in, iface, s);
+            ds_put_format(s, "  not the VIF of %s here%s\n", iface_id,
+                          vif ? " (another interface with that iface-id is)"
+                          : "");
+            put_non_vif(ctx_in, iface, s);
         }
         return true;
     }

@@ -9,7 +9,8 @@
  *
  * Every flow the agent installs carries the cookie of the row it comes from
  * (plugin.h): a Port or Network of the central database, the Interface of a
- * VIF that is not served here in the local one (desired-flows.h), or none,
+ * VIF that is not served here or of an interface that is no VIF in the
+ * local one (desired-flows.h), or none,
  * cookie 0, for the flows that depend on no row.  Given a cookie, or a flow
  * as "ovs-ofctl dump-flows" prints it, this module tells which row that is,
  * what this chassis makes of it, and which of the agent's desired flows

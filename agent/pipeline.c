@@ -70,9 +70,11 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
     ofpact_put_GOTO_TABLE(ofpacts)->table_id = table_id;
 }
 
-/* Classify's priority for a port that is known to be no VM's (the bridge's
- * own, an operator's): above the flow that sends what comes from a port
- * without flows to the agent, below every VIF's and tunnel's. */
+/* Classify's priorities: what comes from one VIF, or from a tunnel with one
+ * network's key; and what comes from a port that is known to be no VM's
+ * (the bridge's own, an interface that is no VIF), above the flow that
+ * sends what comes from a port without flows to the agent. */
+#define CLASSIFY_PRIORITY_PORT 100
 #define CLASSIFY_PRIORITY_NO_VM 2
 
 /* The bit that sets multicast (and broadcast) Ethernet addresses apart. */
@@ -199,7 +201,8 @@ add_port_flows(const struct roamrec_network *network,
         put_load(&ofpacts, PIPELINE_MFF_INPORT_KEY, row->tunnel_key);
         put_load(&ofpacts, PIPELINE_MFF_FROM_TUNNEL, 0);
         put_goto(&ofpacts, FLOW_TABLE_L2_LOOKUP);
-        add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
+        add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_PORT, cookie,
+                 &match, &ofpacts);
     } else if (port->role == BINDING_ROLE_STANDBY) {
         /* Nothing from the VM goes anywhere before it is activated here.
          * Its resumption announcement (RARP, as qemu sends it) activates
@@ -213,11 +216,13 @@ add_port_flows(const struct roamrec_network *network,
         oc->meter_id = PIPELINE_METER_STANDBY;
         match_init_catchall(&match);
         match_set_in_port(&match, port->ofport);
-        add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &ofpacts);
+        add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_PORT, cookie,
+                 &match, &ofpacts);
 
         oc->meter_id = PIPELINE_METER_ACTIVATION;
         match_set_dl_type(&match, htons(ETH_TYPE_RARP));
-        add_flow(flows, FLOW_TABLE_CLASSIFY, 110, cookie, &match, &ofpacts);
+        add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_PORT + 10,
+                 cookie, &match, &ofpacts);
     }
 
     struct eth_addr mac;
@@ -299,7 +304,8 @@ add_network_flows(const struct pipeline_network *network,
     put_load(&local, PIPELINE_MFF_INPORT_KEY, 0);
     put_load(&local, PIPELINE_MFF_FROM_TUNNEL, 1);
     put_goto(&local, FLOW_TABLE_L2_LOOKUP);
-    add_flow(flows, FLOW_TABLE_CLASSIFY, 100, cookie, &match, &local);
+    add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_PORT, cookie,
+             &match, &local);
 
     /* Flooding: every local VIF (OpenFlow drops the copy for the input
      * port), in a fixed order, and one copy per remote chassis with a port
@@ -416,11 +422,11 @@ void
 pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
                                struct flow_set *desired)
 {
-    add_port_drop_flow(ofport, 100, cookie, desired);
+    add_port_drop_flow(ofport, CLASSIFY_PRIORITY_PORT, cookie, desired);
 }
 
 void
-pipeline_add_other_port_flow(ofp_port_t ofport, uint64_t cookie,
+pipeline_add_non_vif_drop_flow(ofp_port_t ofport, uint64_t cookie,
                              struct flow_set *desired)
 {
     add_port_drop_flow(ofport, CLASSIFY_PRIORITY_NO_VM, cookie, desired);

@@ -84,7 +84,7 @@ extern const size_t pipeline_n_meters;
  * from a tunnel flooded as unknown).  So the core pipeline sends both kinds
  * to the agent: from classify, through meter PIPELINE_METER_NEW_VIF,
  * packets from a port that is no tunnel and has no flow (a VIF whose flows
- * are on their way, or no VIF at all); from flood, through meter
+ * are on their way, or a port that ovs-vswitchd has just added); from flood, through meter
  * PIPELINE_METER_NEW_VIF_FROM_TUNNEL, unicast from a tunnel that no local
  * VIF's flow took (besides flooding it locally, as before).  The meters are
  * separate because the second kind also comes in steady state, for MACs no
@@ -106,13 +106,16 @@ void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
 /* Adds to 'desired', with 'cookie', the classify flow that drops what comes
  * in on 'ofport', the port of an interface of the integration bridge that is
  * neither a VIF nor one of the agent's tunnels: one without
- * external_ids:iface-id (an operator's port), or a second one with the
- * iface-id of another interface's VIF.  Nothing a VM sends comes from
- * there, so it goes neither to the agent nor anywhere else.  Its priority
- * is the lowest above the agent's: if the interface becomes a VIF, that
- * VIF's flows take over at once. */
-void pipeline_add_other_port_flow(ofp_port_t ofport, uint64_t cookie,
-                                  struct flow_set *desired);
+ * external_ids:iface-id (an operator's port), or one whose iface-id another
+ * interface's VIF holds (binding keeps one, and logs it).  Nothing a VM
+ * sends comes from there, so it goes neither to the agent nor anywhere
+ * else.  Its priority is below any VIF's flows on the same port, so that
+ * none has to be removed for them; but an interface that gets its iface-id
+ * only after it was added keeps this flow until the agent computed the
+ * change, so a VM's first packets from there may be lost: VIFs get their
+ * iface-id in the transaction that adds them, as libvirt does. */
+void pipeline_add_non_vif_drop_flow(ofp_port_t ofport, uint64_t cookie,
+                                    struct flow_set *desired);
 
 /* Returns true if a packet-in from table 'table_id' for 'reason' is one of
  * a new VIF's first packets. */
@@ -133,8 +136,10 @@ struct pipeline_ctx_in {
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
     const struct binding_state *binding;    /* Local VIFs. */
     const struct ovsrec_bridge *br_int;     /* The integration bridge (its
-                                             * ports that are no VIF), or
-                                             * NULL. */
+                                             * interfaces that are no VIF),
+                                             * or NULL: none yet, or, in a
+                                             * plugin's packet-in handler,
+                                             * not given. */
     const struct shash *tunnels;            /* "struct tunnel"s by chassis
                                              * name (tunnels.h). */
     const struct sset *dead_chassis;        /* Names of the chassis that

@@ -140,6 +140,7 @@ punt_meter_of_table() {  # TABLE: the meter_ids of its controller actions
 echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
 
 # --- 3. A VIF that no claim may serve sends nothing to the agent -------------
+explain() { tb hv 2 ovs-appctl -t roam-agent explain-flow "$@"; }
 # v5's iface-id names no Port yet; x6's names v6, bound to hv1 with
 # requested_chassis hv1 (a stale copy); n7 is no VIF at all (an operator's
 # port: its iface-id is removed).  The switch drops what they send, with a
@@ -159,14 +160,14 @@ unserved_count() {
 }
 unserved_is() { [ "$(unserved_count)" = "$1" ]; }
 other_ports_are() {
-    [ "$(agent_status 2 | sed -n 's/^ports that are no VIF, their traffic dropped: \([0-9]*\)$/\1/p')" = "$1" ]
+    [ "$(agent_status 2 | sed -n 's/^interfaces that are no VIF, their traffic dropped: \([0-9]*\)$/\1/p')" = "$1" ]
 }
 wait_until unserved_is 2
 wait_until other_ports_are 1
 # drop_priority VM: the priority of the drop flow of VM's interface: 100
-# for a VIF (which its flows replace once served), 2 for n7 (no VIF: below
-# any VIF's flows, above the punt to the agent).
-drop_priority() { if [ "$1" = n7 ]; then echo 2; else echo 100; fi; }
+# for a VIF (which its flows replace once served), 2 for n7 and d4 (no VIF:
+# below any VIF's flows, above the punt to the agent).
+drop_priority() { case $1 in n7 | d4) echo 2 ;; *) echo 100 ;; esac; }
 # drop_flow_of VM: hv2's classify flow for VM's interface, if it drops with
 # the cookie of the Interface row.
 drop_flow_of() {
@@ -235,10 +236,22 @@ drop_flow_of x6 >/dev/null || fail "x6's drop flow left hv2's switch"
 drop_flow_of n7 >/dev/null || fail "n7's drop flow left hv2's switch"
 echo "ok: v5 works once its Port exists; x6 and n7 stay dropped"
 
+# d4 is a second interface with v4's iface-id on hv2: v4's VIF stays v4's
+# (the interface that was the VIF first), d4 is no VIF and gets the drop.
+check tb vm-add d4 2 v4 00:00:5e:00:53:14 198.51.100.14/24
+wait_until other_ports_are 2
+wait_until drop_flow_of d4
+check tb vm v3 ping -c3 -i0.2 -W2 198.51.100.4
+out=$(explain "$(drop_flow_of d4)") || fail "explain-flow failed on d4's drop flow: $out"
+grep -q "not the VIF of v4 here (another interface with that iface-id is)" <<<"$out" \
+    || fail "explain-flow does not say that vm-d4 is not v4's VIF: $out"
+grep -q "no VIF: what it sends is dropped" <<<"$out" \
+    || fail "explain-flow does not say that d4's traffic is dropped: $out"
+echo "ok: a second interface with v4's iface-id takes nothing from v4 and is dropped"
+
 # --- 4. explain-flow leads from a flow to its row -----------------------------
 # A flow pasted as ovs-ofctl prints it: x6's drop flow names its Interface;
 # v4's l2_lookup flow names Port v4; a cookie of no row is an error.
-explain() { tb hv 2 ovs-appctl -t roam-agent explain-flow "$@"; }
 line=$(drop_flow_of x6) || fail "x6's drop flow is gone"
 out=$(explain "$line") || fail "explain-flow failed on \"$line\": $out"
 echo "$out"
@@ -285,4 +298,13 @@ if out=$(explain 0x1234abcd 2>&1); then
 fi
 grep -q "names no Port or Network" <<<"$out" || fail "explain-flow's error: $out"
 echo "ok: explain-flow names the rows behind x6's, n7's, v4's, blue's and the default flows"
+# --- 5. An interface that becomes a VIF loses its drop flow ------------------
+# n7 gets the iface-id of a Port that exists: its drop flow goes, it works.
+check ctl port-add blue n7 00:00:5e:00:53:07 198.51.100.7/24
+check tb hv 2 ovs-vsctl set Interface vm-n7 external_ids:iface-id=n7
+wait_until port_on n7 hv2
+wait_until other_ports_are 1
+! drop_flow_of n7 >/dev/null || fail "n7's drop flow is still in hv2's switch"
+wait_until -t 10 tb vm n7 ping -c1 -W1 198.51.100.1
+echo "ok: n7, given an iface-id, works and has no drop flow"
 echo "test-first-packets: ok"

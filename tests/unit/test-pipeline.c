@@ -468,23 +468,35 @@ unserved_vif_is_dropped_before_reaching_the_agent(void **state OVS_UNUSED)
  * iface-id) is dropped in the switch too, but below a VIF's flows on that
  * port, which take over as soon as the interface becomes a VIF. */
 static void
-other_port_is_dropped_below_vif_flows(void **state OVS_UNUSED)
+non_vif_iface_is_dropped_below_vif_flows(void **state OVS_UNUSED)
 {
     struct flow_set set;
 
     flow_set_init(&set);
     const struct flow_set_entry *drop
-        = check_port_drop_flow(pipeline_add_other_port_flow, &set);
+        = check_port_drop_flow(pipeline_add_non_vif_drop_flow, &set);
     uint16_t drop_priority = drop->priority;
 
-    struct uuid port_uuid;
-    uuid_generate(&port_uuid);
+    /* The drop flow of a VIF on that port (another Interface row): both
+     * are in the table, the VIF's above. */
+    struct uuid vif_iface;
+    uuid_generate(&vif_iface);
     size_t n_before = flow_set_count(&set);
     pipeline_add_unserved_vif_flow(u16_to_ofp(9),
-                                   flow_set_cookie_from_uuid(&port_uuid),
+                                   flow_set_cookie_from_uuid(&vif_iface),
                                    &set);
     assert_int_equal(flow_set_count(&set), n_before + 1);
-    assert_true(drop_priority < 100);
+    struct match match;
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(9));
+    const struct flow_set_entry *vif_flow = NULL, *e;
+    HMAP_FOR_EACH (e, node, &set.flows) {
+        if (e->cookie == flow_set_cookie_from_uuid(&vif_iface)) {
+            vif_flow = e;
+        }
+    }
+    assert_non_null(vif_flow);
+    assert_true(drop_priority < vif_flow->priority);
     flow_set_destroy(&set);
 }
 
@@ -691,7 +703,7 @@ main(void)
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
         cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
         cmocka_unit_test(unserved_vif_is_dropped_before_reaching_the_agent),
-        cmocka_unit_test(other_port_is_dropped_below_vif_flows),
+        cmocka_unit_test(non_vif_iface_is_dropped_below_vif_flows),
         cmocka_unit_test(explain_flow_reads_a_cookie_or_a_flow),
         cmocka_unit_test(first_packets_are_sent_on_marked),
         cmocka_unit_test(first_packet_belongs_to_the_vif_by_port_or_by_mac),
