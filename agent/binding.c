@@ -304,18 +304,43 @@ classify_holder(const struct binding_ctx_in *ctx_in,
     return holder_liveness(ctx_in, state, port->chassis->name);
 }
 
+/* Ranks 'iface', one of several interfaces with iface-id 'iface_id', as the
+ * VIF of that port: highest if it is the VIF already (in 'vifs', "struct
+ * local_vif"s by iface-id), then if this chassis answered its plug for
+ * 'port' (the Port of that name, or NULL) before, which is how a restarted
+ * agent finds the running VM's interface again, then if it has an OpenFlow
+ * port. */
+static int
+vif_rank(const struct ovsrec_interface *iface, const char *iface_id,
+         const struct shash *vifs, const struct roamrec_port *port)
+{
+    const struct local_vif *vif = shash_find_data(vifs, iface_id);
+    if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+        return 3;
+    }
+
+    const char *recorded = smap_get(&iface->external_ids, BINDING_PLUG_KEY);
+    struct uuid uuid;
+    if (port && recorded && uuid_from_string(&uuid, recorded)
+        && uuid_equals(&uuid, &port->header_.uuid)) {
+        return 2;
+    }
+    return iface->n_ofport && *iface->ofport > 0;
+}
+
 /* Reads the VIFs of 'br_int' into 'current', an shash from iface-id to
  * "struct ovsrec_interface".  An interface without a valid ofport is a VIF
- * too (ovs-vswitchd may be restarting): it stays plugged.  Of two
- * interfaces with the same iface-id, the one that is the VIF in 'vifs'
- * ("struct local_vif"s by iface-id) stays the VIF, so that a second one
- * never takes the port from a running VM; between two new ones, the first
- * in the database's order wins. */
+ * too (ovs-vswitchd may be restarting): it stays plugged.  Of several
+ * interfaces with the same iface-id, the one vif_rank() ranks highest is the
+ * VIF, the first in the database's order among equals: a second interface
+ * never takes the port from a running VM's, also not across a restart of
+ * the agent. */
 static void
-collect_vifs(const struct ovsrec_bridge *br_int, const struct shash *vifs,
+collect_vifs(const struct binding_ctx_in *ctx_in, const struct shash *vifs,
              struct shash *current)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const struct ovsrec_bridge *br_int = ctx_in->br_int;
 
     if (!br_int) {
         return;
@@ -335,15 +360,16 @@ collect_vifs(const struct ovsrec_bridge *br_int, const struct shash *vifs,
                 continue;
             }
             const struct ovsrec_interface *first = node->data;
-            const struct local_vif *vif = shash_find_data(vifs, iface_id);
-            if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+            const struct roamrec_port *row
+                = binding_lookup_port(ctx_in->port_by_name, iface_id);
+            if (vif_rank(iface, iface_id, vifs, row)
+                > vif_rank(first, iface_id, vifs, row)) {
                 node->data = CONST_CAST(struct ovsrec_interface *, iface);
             }
-            const struct ovsrec_interface *kept = node->data;
             VLOG_WARN_RL(&rl, "interfaces %s and %s both have iface-id %s: "
-                         "%s is its VIF, what the other one sends is "
-                         "dropped", first->name, iface->name, iface_id,
-                         kept->name);
+                         "only %s can be its VIF", first->name, iface->name,
+                         iface_id,
+                         ((const struct ovsrec_interface *) node->data)->name);
         }
     }
 }
@@ -862,7 +888,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     bool wrote = false;
 
     follow_holders(ctx_in->roam_idl, state);
-    collect_vifs(ctx_in->br_int, &state->vifs, &current);
+    collect_vifs(ctx_in, &state->vifs, &current);
     update_unnumbered(ctx_in, state, &current);
     bool vifs_changed = false;
 

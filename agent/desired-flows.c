@@ -302,7 +302,7 @@ update_dropped_ports(const struct pipeline_ctx_in *p, bool all,
                                                &df->flows);
             } else {
                 pipeline_add_non_vif_drop_flow(new->ofport, cookie,
-                                             &df->flows);
+                                               &df->flows);
             }
         }
     }

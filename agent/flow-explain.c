@@ -227,7 +227,7 @@ explain_network(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
  * is no VIF. */
 static void
 put_non_vif(const struct flow_explain_ctx_in *ctx_in,
-               const struct ovsrec_interface *iface, struct ds *s)
+            const struct ovsrec_interface *iface, struct ds *s)
 {
     if (desired_flows_drops_iface(ctx_in->desired, &iface->header_.uuid)) {
         ds_put_cstr(s, "  no VIF: what it sends is dropped\n");

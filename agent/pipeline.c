@@ -71,11 +71,12 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
 }
 
 /* Classify's priorities: what comes from one VIF, or from a tunnel with one
- * network's key; and what comes from a port that is known to be no VM's
- * (the bridge's own, an interface that is no VIF), above the flow that
- * sends what comes from a port without flows to the agent. */
+ * network's key; what comes from a port that is known to be no VM's (the
+ * bridge's own, an interface that is no VIF); and, below, what comes from
+ * any other port that is no tunnel, which goes to the agent. */
 #define CLASSIFY_PRIORITY_PORT 100
 #define CLASSIFY_PRIORITY_NO_VM 2
+#define CLASSIFY_PRIORITY_PUNT 1
 
 /* The bit that sets multicast (and broadcast) Ethernet addresses apart. */
 static const struct eth_addr eth_addr_multicast_bit
@@ -136,7 +137,8 @@ add_default_flows(struct flow_set *flows)
     match_set_tun_ipv6_src(&match, &in6addr_any);
     match_not_resent(&match);
     put_new_vif_punt(&ofpacts, PIPELINE_METER_NEW_VIF);
-    add_flow(flows, FLOW_TABLE_CLASSIFY, 1, 0, &match, &ofpacts);
+    add_flow(flows, FLOW_TABLE_CLASSIFY, CLASSIFY_PRIORITY_PUNT, 0, &match,
+             &ofpacts);
     ofpbuf_clear(&ofpacts);
     match_init_catchall(&match);
 
@@ -427,7 +429,7 @@ pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
 
 void
 pipeline_add_non_vif_drop_flow(ofp_port_t ofport, uint64_t cookie,
-                             struct flow_set *desired)
+                               struct flow_set *desired)
 {
     add_port_drop_flow(ofport, CLASSIFY_PRIORITY_NO_VM, cookie, desired);
 }

@@ -84,9 +84,10 @@ extern const size_t pipeline_n_meters;
  * from a tunnel flooded as unknown).  So the core pipeline sends both kinds
  * to the agent: from classify, through meter PIPELINE_METER_NEW_VIF,
  * packets from a port that is no tunnel and has no flow (a VIF whose flows
- * are on their way, or a port that ovs-vswitchd has just added); from flood, through meter
- * PIPELINE_METER_NEW_VIF_FROM_TUNNEL, unicast from a tunnel that no local
- * VIF's flow took (besides flooding it locally, as before).  The meters are
+ * are on their way, or a port that ovs-vswitchd has just added); from
+ * flood, through meter PIPELINE_METER_NEW_VIF_FROM_TUNNEL, unicast from a
+ * tunnel that no local VIF's flow took (besides flooding it locally, as
+ * before).  The meters are
  * separate because the second kind also comes in steady state, for MACs no
  * VIF has (the clients of a stopped VM), and must not crowd out the first.
  * The agent sends on those of VIFs that it serves by then (first-packets.h)
