@@ -94,6 +94,7 @@ binding_state_init(struct binding_state *state)
     sset_init(&state->watch);
     shash_init(&state->releasing);
     shash_init(&state->unnumbered);
+    shash_init(&state->duplicates);
     state->checked_orphans = false;
     ovs_list_init(&state->held);
     state->n_held = 0;
@@ -125,6 +126,7 @@ binding_state_destroy(struct binding_state *state)
     sset_destroy(&state->watch);
     shash_destroy(&state->releasing);
     shash_destroy_free_data(&state->unnumbered);
+    shash_destroy_free_data(&state->duplicates);
     struct binding_held_packet *hp;
     LIST_FOR_EACH_POP (hp, list_node, &state->held) {
         binding_held_packet_destroy(hp);
@@ -306,10 +308,11 @@ classify_holder(const struct binding_ctx_in *ctx_in,
 
 /* Ranks 'iface', one of several interfaces with iface-id 'iface_id', as the
  * VIF of that port: highest if it is the VIF already (in 'vifs', "struct
- * local_vif"s by iface-id), then if this chassis answered its plug for
- * 'port' (the Port of that name, or NULL) before, which is how a restarted
- * agent finds the running VM's interface again, then if it has an OpenFlow
- * port. */
+ * local_vif"s by iface-id), then if this chassis answered its plug before
+ * (roam-claimed), for 'port' (the Port of that name) or, while the central
+ * database's rows are not there yet, for any Port: that is how a restarted
+ * agent finds the running VM's interface again.  Then if it has an
+ * OpenFlow port. */
 static int
 vif_rank(const struct ovsrec_interface *iface, const char *iface_id,
          const struct shash *vifs, const struct roamrec_port *port)
@@ -321,11 +324,37 @@ vif_rank(const struct ovsrec_interface *iface, const char *iface_id,
 
     const char *recorded = smap_get(&iface->external_ids, BINDING_PLUG_KEY);
     struct uuid uuid;
-    if (port && recorded && uuid_from_string(&uuid, recorded)
-        && uuid_equals(&uuid, &port->header_.uuid)) {
+    if (recorded && uuid_from_string(&uuid, recorded)
+        && (!port || uuid_equals(&uuid, &port->header_.uuid))) {
         return 2;
     }
     return iface->n_ofport && *iface->ofport > 0;
+}
+
+/* Logs the iface-ids in 'duplicates' (iface-id to the name of the interface
+ * kept as its VIF) that are new or whose VIF changed since
+ * 'state->duplicates', and those that are no longer duplicated; then makes
+ * 'duplicates' the state's. */
+static void
+log_duplicates(struct binding_state *state, struct shash *duplicates)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, duplicates) {
+        const char *old = shash_find_data(&state->duplicates, node->name);
+        if (!old || strcmp(old, node->data)) {
+            VLOG_WARN("several interfaces have iface-id %s: only %s is its "
+                      "VIF, the others get no traffic", node->name,
+                      (const char *) node->data);
+        }
+    }
+    SHASH_FOR_EACH (node, &state->duplicates) {
+        if (!shash_find(duplicates, node->name)) {
+            VLOG_INFO("iface-id %s is on one interface again", node->name);
+        }
+    }
+    shash_clear_free_data(&state->duplicates);
+    shash_swap(&state->duplicates, duplicates);
 }
 
 /* Reads the VIFs of 'br_int' into 'current', an shash from iface-id to
@@ -336,16 +365,13 @@ vif_rank(const struct ovsrec_interface *iface, const char *iface_id,
  * never takes the port from a running VM's, also not across a restart of
  * the agent. */
 static void
-collect_vifs(const struct binding_ctx_in *ctx_in, const struct shash *vifs,
+collect_vifs(const struct binding_ctx_in *ctx_in, struct binding_state *state,
              struct shash *current)
 {
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct shash duplicates = SHASH_INITIALIZER(&duplicates);
     const struct ovsrec_bridge *br_int = ctx_in->br_int;
 
-    if (!br_int) {
-        return;
-    }
-    for (size_t i = 0; i < br_int->n_ports; i++) {
+    for (size_t i = 0; br_int && i < br_int->n_ports; i++) {
         const struct ovsrec_port *port = br_int->ports[i];
         for (size_t j = 0; j < port->n_interfaces; j++) {
             const struct ovsrec_interface *iface = port->interfaces[j];
@@ -359,19 +385,24 @@ collect_vifs(const struct binding_ctx_in *ctx_in, const struct shash *vifs,
                 shash_add(current, iface_id, iface);
                 continue;
             }
-            const struct ovsrec_interface *first = node->data;
             const struct roamrec_port *row
                 = binding_lookup_port(ctx_in->port_by_name, iface_id);
-            if (vif_rank(iface, iface_id, vifs, row)
-                > vif_rank(first, iface_id, vifs, row)) {
+            if (vif_rank(iface, iface_id, &state->vifs, row)
+                > vif_rank(node->data, iface_id, &state->vifs, row)) {
                 node->data = CONST_CAST(struct ovsrec_interface *, iface);
             }
-            VLOG_WARN_RL(&rl, "interfaces %s and %s both have iface-id %s: "
-                         "only %s can be its VIF", first->name, iface->name,
-                         iface_id,
-                         ((const struct ovsrec_interface *) node->data)->name);
+            shash_add_once(&duplicates, iface_id, NULL);
         }
     }
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &duplicates) {
+        const struct ovsrec_interface *kept = shash_find_data(current,
+                                                              node->name);
+        node->data = xstrdup(kept->name);
+    }
+    log_duplicates(state, &duplicates);
+    shash_destroy(&duplicates);
 }
 
 ofp_port_t
@@ -888,7 +919,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     bool wrote = false;
 
     follow_holders(ctx_in->roam_idl, state);
-    collect_vifs(ctx_in, &state->vifs, &current);
+    collect_vifs(ctx_in, state, &current);
     update_unnumbered(ctx_in, state, &current);
     bool vifs_changed = false;
 

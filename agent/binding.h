@@ -135,6 +135,10 @@ struct binding_state {
                                  * column is still empty, to the switch's
                                  * port seqno when the agent first saw
                                  * them ("uint64_t"s). */
+    struct shash duplicates;    /* The iface-ids that several interfaces
+                                 * have, to the name of the one that is
+                                 * the VIF (the others get no traffic):
+                                 * logged when it changes. */
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */
