@@ -308,24 +308,27 @@ classify_holder(const struct binding_ctx_in *ctx_in,
 
 /* Ranks 'iface', one of several interfaces with iface-id 'iface_id', as the
  * VIF of that port: highest if it is the VIF already (in 'vifs', "struct
- * local_vif"s by iface-id), then if this chassis answered its plug before
- * (roam-claimed), for 'port' (the Port of that name) or, while the central
- * database's rows are not there yet, for any Port: that is how a restarted
- * agent finds the running VM's interface again.  Then if it has an
- * OpenFlow port. */
+ * local_vif"s by iface-id) and was matched to its Port, then if this
+ * chassis answered its plug before (roam-claimed) for 'port' (the Port of
+ * that name) or, before the central database's rows were first replicated,
+ * for any Port: that is how a restarted agent finds the running VM's
+ * interface again.  Then if it has an OpenFlow port. */
 static int
-vif_rank(const struct ovsrec_interface *iface, const char *iface_id,
+vif_rank(const struct binding_ctx_in *ctx_in,
+         const struct ovsrec_interface *iface, const char *iface_id,
          const struct shash *vifs, const struct roamrec_port *port)
 {
     const struct local_vif *vif = shash_find_data(vifs, iface_id);
-    if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)) {
+    if (vif && uuid_equals(&vif->iface_uuid, &iface->header_.uuid)
+        && !uuid_is_zero(&vif->port_uuid)) {
         return 3;
     }
 
     const char *recorded = smap_get(&iface->external_ids, BINDING_PLUG_KEY);
     struct uuid uuid;
     if (recorded && uuid_from_string(&uuid, recorded)
-        && (!port || uuid_equals(&uuid, &port->header_.uuid))) {
+        && (port ? uuid_equals(&uuid, &port->header_.uuid)
+            : !ctx_in->roam_synced)) {
         return 2;
     }
     return iface->n_ofport && *iface->ofport > 0;
@@ -387,8 +390,8 @@ collect_vifs(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             }
             const struct roamrec_port *row
                 = binding_lookup_port(ctx_in->port_by_name, iface_id);
-            if (vif_rank(iface, iface_id, &state->vifs, row)
-                > vif_rank(node->data, iface_id, &state->vifs, row)) {
+            if (vif_rank(ctx_in, iface, iface_id, &state->vifs, row)
+                > vif_rank(ctx_in, node->data, iface_id, &state->vifs, row)) {
                 node->data = CONST_CAST(struct ovsrec_interface *, iface);
             }
             shash_add_once(&duplicates, iface_id, NULL);
@@ -781,6 +784,10 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             VLOG_INFO("port %s is bound to this chassis again", port->name);
         }
         enter_bound(ctx_in, vif, vif->claim_sent);
+        if (vif->plug && !vif->plug_recorded) {
+            /* Answered: the port is this chassis's already. */
+            record_plug(ctx_in, vif, iface);
+        }
         vif->plug = false;
         break;
 

@@ -232,6 +232,9 @@ struct binding_ctx_in {
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *chassis_private_by_name;
+    bool roam_synced;                       /* The central database's rows
+                                             * have been replicated (once
+                                             * connected). */
     bool watch_synced;                      /* The IDL holds the
                                              * Chassis_Private rows of the
                                              * state's 'watch' set. */

@@ -770,6 +770,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         .port_by_name = agent->port_by_name,
         .chassis_private_by_name
             = agent->chassis_indexes.chassis_private_by_name,
+        .roam_synced = roam_synced,
         .watch_synced = condition_synced,
         .switch_ports = ofctrl_get_ports(agent->ofctrl),
         .switch_port_seqno = agent->port_seqno_before_run,

@@ -248,14 +248,24 @@ grep -q "not the VIF of v4 here (another interface with that iface-id is)" <<<"$
 grep -q "no VIF: what it sends is dropped" <<<"$out" \
     || fail "explain-flow does not say that d4's traffic is dropped: $out"
 echo "ok: a second interface with v4's iface-id takes nothing from v4 and is dropped"
-# Also not once hv2's agent restarts and has to find v4's VIF again (by the
-# plug it answered for vm-v4, whichever of the two comes first).
+# Also not once hv2's agent restarts and has to find v4's VIF again before
+# the central database's rows arrive (it is stopped meanwhile): by the plug
+# it answered for vm-v4, whichever of the two comes first.
+log=$TB_DIR/hv2/roam-agent.log
+n=$(wc -l < "$log")
+new_log_has() { tail -n "+$((n + 1))" "$log" | grep -qF "$1"; }
+check tb central-stop
 check tb agent-stop 2
 check tb agent-start 2
+wait_until new_log_has "VIF for port v4 plugged (interface vm-v4,"
+check tb central-start
 wait_until other_ports_are 2
 wait_until drop_flow_of d4
-check tb vm v3 ping -c3 -i0.2 -W2 198.51.100.4
-echo "ok: and not after hv2's agent restarted"
+for i in 1 2 3; do
+    check tb vm v3 ping -c1 -W2 198.51.100.4
+done
+! new_log_has "(interface vm-d4" || fail "vm-d4 became v4's VIF after hv2's agent restarted"
+echo "ok: and not after hv2's agent restarted without the central database"
 
 # --- 4. explain-flow leads from a flow to its row -----------------------------
 # A flow pasted as ovs-ofctl prints it: x6's drop flow names its Interface;
