@@ -784,8 +784,10 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             VLOG_INFO("port %s is bound to this chassis again", port->name);
         }
         enter_bound(ctx_in, vif, vif->claim_sent);
-        if (vif->plug && !vif->plug_recorded) {
-            /* Answered: the port is this chassis's already. */
+        if (!vif->plug_recorded) {
+            /* The plug is answered (the port is this chassis's already):
+             * record it, in a later iteration if the local database takes
+             * no write now. */
             record_plug(ctx_in, vif, iface);
         }
         vif->plug = false;
