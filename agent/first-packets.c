@@ -144,16 +144,16 @@ struct candidate {
     bool served;                /* BINDING_ROLE_ACTIVE. */
 };
 
-long long int
+void
 first_packets_run(const struct first_packets_ctx_in *ctx_in,
                   struct first_packets *fp, struct ovs_list *to_send)
 {
     if (!fp->n_pending) {
-        return LLONG_MAX;
+        return;
     }
     if (!ctx_in->chassis) {
         first_packets_clear(fp);
-        return LLONG_MAX;
+        return;
     }
 
     /* The VIFs that this chassis serves, or may serve soon: those awaiting
@@ -187,7 +187,7 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
         }
     }
 
-    long long int next = LLONG_MAX;
+    first_packets_expire(fp, ctx_in->now);
     struct first_packet *p;
     LIST_FOR_EACH_SAFE (p, list_node, &fp->pending) {
         const struct candidate *match = NULL;
@@ -198,12 +198,7 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
                 break;
             }
         }
-        long long int expiry = p->received + FIRST_PACKETS_MAX_AGE;
-        if (ctx_in->now >= expiry) {
-            VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): too "
-                     "old", ofp_to_u16(p->pin->in_port), p->pin->table_id);
-            drop_packet(fp, p);
-        } else if (match && match->served && ctx_in->flows_sent) {
+        if (match && match->served && ctx_in->flows_sent) {
             unlink_packet(fp, p);
             fp->n_sent++;
             ovs_list_push_back(to_send, &p->list_node);
@@ -214,12 +209,36 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
                      "VIF here may take it", ofp_to_u16(p->pin->in_port),
                      p->pin->table_id);
             drop_packet(fp, p);
-        } else {
-            next = MIN(next, expiry);
         }
     }
     free(candidates);
-    return next;
+}
+
+void
+first_packets_expire(struct first_packets *fp, long long int now)
+{
+    struct first_packet *p;
+
+    LIST_FOR_EACH_SAFE (p, list_node, &fp->pending) {
+        if (now < p->received + FIRST_PACKETS_MAX_AGE) {
+            continue;
+        }
+        VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): too old",
+                 ofp_to_u16(p->pin->in_port), p->pin->table_id);
+        drop_packet(fp, p);
+    }
+}
+
+long long int
+first_packets_next_expiry(const struct first_packets *fp)
+{
+    long long int expiry = LLONG_MAX;
+    const struct first_packet *p;
+
+    LIST_FOR_EACH (p, list_node, &fp->pending) {
+        expiry = MIN(expiry, p->received + FIRST_PACKETS_MAX_AGE);
+    }
+    return expiry;
 }
 
 void

@@ -73,11 +73,17 @@ struct first_packets_ctx_in {
  * in the order they came, and drops those that no VIF may still take (see
  * above) or that are too old.  The caller sends them after the
  * flows of this iteration, with pipeline_put_resend(), and frees them with
- * first_packet_destroy().  Returns the time_msec() by which it must be
- * called again, LLONG_MAX if no packet is kept. */
-long long int first_packets_run(const struct first_packets_ctx_in *,
-                                struct first_packets *,
-                                struct ovs_list *to_send);
+ * first_packet_destroy(). */
+void first_packets_run(const struct first_packets_ctx_in *,
+                       struct first_packets *, struct ovs_list *to_send);
+
+/* Drops the kept packets that are too old at time_msec() 'now', with nothing
+ * else to do: an idle agent needs to run nothing else for them. */
+void first_packets_expire(struct first_packets *, long long int now);
+
+/* Returns the time_msec() when the oldest kept packet becomes too old,
+ * LLONG_MAX if none is kept. */
+long long int first_packets_next_expiry(const struct first_packets *);
 
 /* Drops every kept packet (the switch's flows are not the agent's yet). */
 void first_packets_clear(struct first_packets *);

@@ -16,6 +16,7 @@
 #include "flow-tables.h"
 #include "lib/vswitch-idl.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-parse.h"
 #include "openvswitch/shash.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
@@ -24,70 +25,74 @@
 #include "util.h"
 #include "uuid.h"
 
-/* Returns the start of the value of the "cookie=" field of the flow in
- * 'arg', or NULL if it has none before its actions: a field starts the text
- * or follows a comma or a space (a cookie inside the actions, such as
- * learn()'s, is not the flow's). */
-static const char *
-find_cookie_field(const char *arg)
+/* Parses 'text', up to 16 hexadecimal digits with or without "0x", into
+ * '*value'.  Returns true if successful. */
+static bool
+parse_hex_u64(const char *text, uint64_t *value)
 {
-    const char *actions = strstr(arg, "actions=");
-    const char *p = arg;
-
-    while ((p = strstr(p, "cookie=")) && (!actions || p < actions)) {
-        if (p == arg || p[-1] == ',' || p[-1] == ' ') {
-            return p + strlen("cookie=");
-        }
-        p++;
+    if (!strncasecmp(text, "0x", 2)) {
+        text += 2;
     }
-    return NULL;
+    size_t n = strlen(text);
+    bool ok = n && n <= 16;
+    *value = ok ? hexits_value(text, n, &ok) : 0;
+    return ok;
+}
+
+/* Parses 'text', the value of a "cookie=" field ("0x5" or "0x5/-1"), into
+ * '*cookie'; a mask must be all ones.  Returns true if successful. */
+static bool
+parse_cookie_field(char *text, uint64_t *cookie)
+{
+    char *slash = strchr(text, '/');
+    uint64_t mask = UINT64_MAX;
+
+    if (slash) {
+        *slash = '\0';
+        if (strcmp(slash + 1, "-1") && !parse_hex_u64(slash + 1, &mask)) {
+            return false;
+        }
+    }
+    return parse_hex_u64(text, cookie) && mask == UINT64_MAX;
 }
 
 char *
 flow_explain_parse_cookie(const char *arg, uint64_t *cookie)
 {
-    const char *p = find_cookie_field(arg);
-    bool field = p != NULL;
+    char *copy = xstrdup(arg);
+    char *pos = copy, *key, *value;
+    char *bare = NULL;          /* The first word, if it has no value. */
+    size_t n_words = 0;
+    bool flow = false, ok = true;
 
+    /* The fields before the actions: a cookie inside them (learn()'s) is
+     * not the flow's, and with --no-stats ovs-ofctl leaves out a cookie of
+     * 0. */
     *cookie = 0;
-    if (!field) {
-        if (strstr(arg, "actions=")) {
-            /* With --no-stats, ovs-ofctl leaves out a cookie of 0. */
-            return NULL;
+    while (ofputil_parse_key_value(&pos, &key, &value)) {
+        if (!strcmp(key, "actions")) {
+            flow = true;
+            break;
+        } else if (!strcmp(key, "cookie")) {
+            flow = true;
+            ok = parse_cookie_field(value, cookie);
+            break;
         }
-        p = arg + strspn(arg, " \t\n");
-    }
-    if (!strncasecmp(p, "0x", 2)) {
-        p += 2;
-    }
-    size_t n = strspn(p, "0123456789abcdefABCDEF");
-    const char *end = p + n;
-    bool ok = n && n <= 16;
-    if (ok && *end == '/') {
-        /* A mask: only an exact cookie makes sense here. */
-        uint64_t mask = 0;
-        end++;
-        if (!strncmp(end, "-1", 2)) {
-            end += 2;
-            mask = UINT64_MAX;
-        } else if (!strncasecmp(end, "0x", 2)) {
-            size_t m = strspn(end + 2, "0123456789abcdefABCDEF");
-            mask = m == 16 ? strtoull(end, NULL, 16) : 0;
-            end += 2 + m;
+        if (!n_words++ && !*value) {
+            bare = key;
         }
-        ok = mask == UINT64_MAX;
     }
-    /* A field ends at a comma or space; a bare cookie is all there is. */
-    ok = ok && (field ? !*end || strchr(", \t\n", *end)
-                      : end[strspn(end, " \t\n")] == '\0');
+    if (!flow) {
+        /* A cookie alone. */
+        ok = n_words == 1 && bare && parse_hex_u64(bare, cookie);
+    }
+    free(copy);
     if (!ok) {
+        *cookie = 0;
         return xasprintf("\"%s\" is neither a cookie (up to 16 hexadecimal "
                          "digits, its mask if any all ones) nor a flow with "
                          "\"cookie=\" or \"actions=\"", arg);
     }
-    char *digits = xmemdup0(p, n);
-    *cookie = strtoull(digits, NULL, 16);
-    free(digits);
     return NULL;
 }
 
@@ -321,16 +326,11 @@ put_flows(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
         if (entry->cookie != cookie) {
             continue;
         }
+        const struct flow_table *table;
         const struct plugin_class *class = plugin_find_by_table(
-            ctx_in->classes, ctx_in->n_classes, entry->table_id);
-        const char *table = "?";
-        for (size_t i = 0; class && i < class->n_tables; i++) {
-            if (class->tables[i].id == entry->table_id) {
-                table = class->tables[i].name;
-            }
-        }
+            ctx_in->classes, ctx_in->n_classes, entry->table_id, &table);
         struct ds line = DS_EMPTY_INITIALIZER;
-        ds_put_format(&line, "  %s (%s): ", table,
+        ds_put_format(&line, "  %s (%s): ", table ? table->name : "?",
                       class ? class->name : "no feature");
         flow_set_entry_format(entry, &line);
         if (n >= allocated) {
@@ -363,8 +363,9 @@ flow_explain(const struct flow_explain_ctx_in *ctx_in, uint64_t cookie,
 
     if (!cookie) {
         ds_put_cstr(s, "cookie 0: the flows that depend on no row: each "
-                    "table's default, and what sends a new VIF's first "
-                    "packets to the agent\n");
+                    "table's default, what comes from the bridge's own "
+                    "port, and what sends a VIF's first packets from its "
+                    "port to the agent\n");
         found = true;
     } else {
         found = (explain_port(ctx_in, cookie, s)

@@ -52,14 +52,20 @@ plugin_register_roam_idl(struct ovsdb_idl *roam_idl)
 
 const struct plugin_class *
 plugin_find_by_table(const struct plugin_class *const *classes, size_t n,
-                     uint8_t table_id)
+                     uint8_t table_id, const struct flow_table **tablep)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < classes[i]->n_tables; j++) {
             if (classes[i]->tables[j].id == table_id) {
+                if (tablep) {
+                    *tablep = &classes[i]->tables[j];
+                }
                 return classes[i];
             }
         }
+    }
+    if (tablep) {
+        *tablep = NULL;
     }
     return NULL;
 }

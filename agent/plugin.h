@@ -122,9 +122,11 @@ const struct plugin_class *const *plugin_get_all(size_t *n);
 const struct plugin_class *plugin_find(const char *name);
 
 /* Returns the plugin among the 'n' 'classes' that owns table 'table_id', or
- * NULL. */
+ * NULL, and, if 'tablep' is nonnull, stores that table's entry (or NULL)
+ * there. */
 const struct plugin_class *plugin_find_by_table(
-    const struct plugin_class *const *classes, size_t n, uint8_t table_id);
+    const struct plugin_class *const *classes, size_t n, uint8_t table_id,
+    const struct flow_table **tablep);
 
 /* Returns true unless 'class' is optional and named in 'disabled' (NULL
  * disables none). */

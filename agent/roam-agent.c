@@ -123,10 +123,6 @@ struct agent {
     struct binding_state binding;       /* Local VIFs. */
     struct first_packets first_packets; /* Of new VIFs, sent on once the
                                          * VIFs are served. */
-    long long int first_packets_due;    /* time_msec() by which the modules
-                                         * must run again to drop kept
-                                         * first packets that are too old,
-                                         * LLONG_MAX if none are kept. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
@@ -378,7 +374,6 @@ agent_init(struct agent *agent, char *ovs_remote)
 
     binding_state_init(&agent->binding);
     first_packets_init(&agent->first_packets);
-    agent->first_packets_due = LLONG_MAX;
     agent->ofctrl = ofctrl_create();
     for (size_t i = 0; i < pipeline_n_meters; i++) {
         const struct pipeline_meter *m = &pipeline_meters[i];
@@ -493,9 +488,8 @@ agent_send_held_packets(struct agent *agent)
 }
 
 /* Sends on the first packets of new VIFs (first-packets.h) that this
- * chassis serves now, after the flows that serve them, and notes when the
- * others are too old to keep (agent_wait() wakes up then, and agent_run()
- * runs the modules). */
+ * chassis serves now, after the flows that serve them.  Those kept longer
+ * expire in agent_run(), at the time agent_wait() wakes up for. */
 static void
 agent_send_first_packets(struct agent *agent,
                          const struct roamrec_chassis *chassis)
@@ -509,9 +503,7 @@ agent_send_first_packets(struct agent *agent,
         .flows_sent = !ofctrl_is_holding_back(agent->ofctrl),
         .now = time_msec(),
     };
-    agent->first_packets_due = first_packets_run(&fp_in,
-                                                 &agent->first_packets,
-                                                 &packets);
+    first_packets_run(&fp_in, &agent->first_packets, &packets);
 
     struct first_packet *p;
     LIST_FOR_EACH_POP (p, list_node, &packets) {
@@ -576,7 +568,7 @@ agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
         size_t n_classes;
         const struct plugin_class *const *classes = plugin_get_all(&n_classes);
         const struct plugin_class *owner
-            = plugin_find_by_table(classes, n_classes, pin->table_id);
+            = plugin_find_by_table(classes, n_classes, pin->table_id, NULL);
 
         if (owner == &pipeline_core_plugin) {
             /* From a standby VIF: the VM's resumption announcement (RARP)
@@ -879,7 +871,6 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         agent_run_plugins(agent, &p_in);
     } else {
         first_packets_clear(&agent->first_packets);
-        agent->first_packets_due = LLONG_MAX;
     }
     tunnels_clear(&tunnels);
     shash_destroy(&tunnels);
@@ -988,7 +979,6 @@ agent_run(struct agent *agent)
         agent->chassis_private = NULL;
         agent->encap_ip = NULL;
         first_packets_clear(&agent->first_packets);
-        agent->first_packets_due = LLONG_MAX;
         return;
     }
     agent->encap_ip = resolve_encap_ip(agent);
@@ -998,11 +988,15 @@ agent_run(struct agent *agent)
 
     struct agent_inputs inputs;
     agent_inputs_read(agent, &inputs);
+    /* Kept first packets expire on time, also when nothing else happens
+     * (agent_wait() wakes the agent then). */
+    first_packets_expire(&agent->first_packets, time_msec());
+
     bool commits_done = (agent->modules_commit_pending
                          && !agent->ovs_loop.committing_txn
                          && !agent->roam_loop.committing_txn);
     if (agent->run_again || agent->recompute || ofctrl_changed
-        || commits_done || time_msec() >= agent->first_packets_due
+        || commits_done
         || !agent_inputs_equal(&inputs, &agent->inputs)) {
         COVERAGE_INC(agent_run_modules);
         agent_inputs_keep(agent, &inputs);
@@ -1019,8 +1013,9 @@ static void
 agent_wait(struct agent *agent)
 {
     ofctrl_wait(agent->ofctrl);
-    if (agent->first_packets_due != LLONG_MAX) {
-        poll_timer_wait_until(agent->first_packets_due);
+    long long int expiry = first_packets_next_expiry(&agent->first_packets);
+    if (expiry != LLONG_MAX) {
+        poll_timer_wait_until(expiry);
     }
     if (agent->encap_iface) {
         encap_iface_wait(agent->encap_iface);

@@ -520,11 +520,13 @@ explain_flow_reads_a_cookie_or_a_flow(void **state OVS_UNUSED)
         { "table=0, priority=0 actions=drop", 0 },
         /* A cookie in the actions is not the flow's. */
         { "priority=5 actions=learn(table=1,cookie=0x7)", 0 },
+        { "cookie=0x2a, priority=100,ip,nw_dst=192.0.2.1 actions=drop",
+          0x2a },
     };
     static const char *const bad[] = {
         "", "0x", "xyz", "0x12345678901234567", "12g", "table=0, priority=0",
         "0x1f junk", "0x1f 0x2f", "cookie=0x5/0xff", "cookie=0x5/",
-        "cookie=, table=0",
+        "cookie=, table=0", "cookie", "ip,priority=5",
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
@@ -672,14 +674,42 @@ first_packets_are_kept_bounded(void **state OVS_UNUSED)
     }
     assert_int_equal(oldest_classify, 11);
 
+    /* On time, the old ones go, with nothing else to run; the timer is set
+     * for the oldest of the rest. */
+    long long int oldest = LLONG_MAX;
+    LIST_FOR_EACH (p, list_node, &fp.pending) {
+        oldest = MIN(oldest, p->received);
+    }
+    assert_int_equal(first_packets_next_expiry(&fp),
+                     oldest + FIRST_PACKETS_MAX_AGE);
+    long long int now = 150;
+    size_t n_old = 0;
+    LIST_FOR_EACH (p, list_node, &fp.pending) {
+        n_old += now >= p->received + FIRST_PACKETS_MAX_AGE;
+    }
+    assert_true(n_old > 0 && n_old < fp.n_pending);
+    size_t n_before = fp.n_pending;
+    unsigned long long int n_dropped = fp.n_dropped;
+    first_packets_expire(&fp, now);
+    assert_int_equal(fp.n_pending, n_before - n_old);
+    assert_int_equal(fp.n_dropped, n_dropped + n_old);
+    oldest = LLONG_MAX;
+    LIST_FOR_EACH (p, list_node, &fp.pending) {
+        assert_true(now < p->received + FIRST_PACKETS_MAX_AGE);
+        oldest = MIN(oldest, p->received);
+    }
+    assert_int_equal(first_packets_next_expiry(&fp),
+                     oldest + FIRST_PACKETS_MAX_AGE);
+
     /* Without a chassis, nothing is served: everything goes. */
     struct binding_state binding;
     binding_state_init(&binding);
     struct first_packets_ctx_in in = { .binding = &binding, .now = 0 };
     struct ovs_list out = OVS_LIST_INITIALIZER(&out);
-    assert_true(first_packets_run(&in, &fp, &out) == LLONG_MAX);
+    first_packets_run(&in, &fp, &out);
     assert_true(ovs_list_is_empty(&out));
     assert_int_equal(fp.n_pending, 0);
+    assert_true(first_packets_next_expiry(&fp) == LLONG_MAX);
     assert_int_equal(fp.n_from_tunnel, 0);
     assert_int_equal(fp.n_dropped, 4 * FIRST_PACKETS_MAX + 11);
     binding_state_destroy(&binding);

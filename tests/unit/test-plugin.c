@@ -136,11 +136,17 @@ core_owns_the_core_tables(void **state OVS_UNUSED)
 static void
 tables_lead_to_their_plugin(void **state OVS_UNUSED)
 {
-    assert_ptr_equal(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 100),
-                     &fake_optional);
-    assert_ptr_equal(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 101),
-                     &fake_required);
-    assert_null(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 102));
+    const struct flow_table *table;
+
+    assert_ptr_equal(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 100,
+                                          &table), &fake_optional);
+    assert_non_null(table);
+    assert_int_equal(table->id, 100);
+    assert_ptr_equal(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 101,
+                                          NULL), &fake_required);
+    assert_null(plugin_find_by_table(fakes, ARRAY_SIZE(fakes), 102,
+                                     &table));
+    assert_null(table);
 }
 
 static void
