@@ -783,8 +783,10 @@ ofctrl_run(struct ofctrl *of)
         enum ofperr error = ofptype_decode(&type, oh);
         if (!error) {
             ofctrl_recv(of, oh, type);
-            /* ovs-vswitchd's probes concern the connection alone. */
-            changed |= type != OFPTYPE_ECHO_REQUEST;
+            /* ovs-vswitchd's probes concern the connection alone; the
+             * caller takes packet-ins on every wake-up (see ofctrl.h). */
+            changed |= (type != OFPTYPE_ECHO_REQUEST
+                        && type != OFPTYPE_PACKET_IN);
         } else {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
             VLOG_WARN_RL(&rl, "%s: could not decode OpenFlow message (%s)",

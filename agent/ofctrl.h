@@ -68,11 +68,12 @@ void ofctrl_set_bridge(struct ofctrl *, const char *bridge);
  *
  * ofctrl_run() returns true if something happened that the caller may have
  * to act on: the connection or its state changed, the switch sent a reply,
- * an error, a packet-in or a port's addition or deletion (anything but its
- * probes), or a put held back after a rejected bundle is due.  Otherwise
- * ofctrl_is_synced(), ofctrl_get_cur_cfg(), ofctrl_get_ports() and the
- * queue of packet-ins are as they were, and an ofctrl_put() of unchanged
- * desired flows would do nothing. */
+ * an error or a port's addition or deletion (anything but its probes and
+ * packet-ins), or a put held back after a rejected bundle is due.
+ * Otherwise ofctrl_is_synced(), ofctrl_get_cur_cfg() and ofctrl_get_ports()
+ * are as they were, and an ofctrl_put() of unchanged desired flows would do
+ * nothing.  Packet-ins change none of that: the caller takes them with
+ * ofctrl_take_packet_ins() on every wake-up. */
 bool ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 

@@ -123,6 +123,9 @@ struct agent {
     struct binding_state binding;       /* Local VIFs. */
     struct first_packets first_packets; /* Of new VIFs, sent on once the
                                          * VIFs are served. */
+    struct ovs_list packet_ins;         /* The other packet-ins ("struct
+                                         * ofctrl_packet_in"s), for the
+                                         * next run of the modules. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
@@ -162,6 +165,8 @@ struct agent {
                                          * was in effect at least once. */
     bool condition_synced;              /* It was in effect at the last run
                                          * of the modules. */
+    bool flows_complete;                /* That run put its flows into the
+                                         * switch (a complete picture). */
     uint64_t port_seqno_before_run;     /* ofctrl_get_port_seqno() before
                                          * this wake-up read the switch's
                                          * messages: ports it announced
@@ -374,6 +379,7 @@ agent_init(struct agent *agent, char *ovs_remote)
 
     binding_state_init(&agent->binding);
     first_packets_init(&agent->first_packets);
+    ovs_list_init(&agent->packet_ins);
     agent->ofctrl = ofctrl_create();
     for (size_t i = 0; i < pipeline_n_meters; i++) {
         const struct pipeline_meter *m = &pipeline_meters[i];
@@ -407,6 +413,10 @@ agent_destroy(struct agent *agent)
     encap_iface_destroy(agent->encap_iface);
     binding_state_destroy(&agent->binding);
     first_packets_destroy(&agent->first_packets);
+    struct ofctrl_packet_in *pin;
+    LIST_FOR_EACH_POP (pin, list_node, &agent->packet_ins) {
+        ofctrl_packet_in_destroy(pin);
+    }
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
     sset_destroy(&agent->dead_chassis);
@@ -545,26 +555,39 @@ agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
     }
 }
 
-/* Hands the packet-ins received since the last iteration to their owners: a
- * new VIF's first packets wait for it to be served (first-packets.h); a
- * RARP from a standby VIF in the core's classify table activates a live
- * migration's destination (binding.h); a packet-in from a plugin's table
- * goes to that plugin.  Returns true if a VIF was activated. */
+/* Takes the packet-ins received since the last wake-up: a new VIF's first
+ * packets wait for it to be served (first-packets.h), the others for the
+ * next run of the modules (agent_handle_packet_ins()).  Returns true if
+ * there are such others. */
+static bool
+agent_take_packet_ins(struct agent *agent)
+{
+    struct ovs_list packet_ins = OVS_LIST_INITIALIZER(&packet_ins);
+    struct ofctrl_packet_in *pin;
+
+    ofctrl_take_packet_ins(agent->ofctrl, &packet_ins);
+    LIST_FOR_EACH_POP (pin, list_node, &packet_ins) {
+        if (!first_packets_take(&agent->first_packets, pin, time_msec())) {
+            ovs_list_push_back(&agent->packet_ins, &pin->list_node);
+        }
+    }
+    return !ovs_list_is_empty(&agent->packet_ins);
+}
+
+/* Hands the packet-ins that are no first packets (agent_take_packet_ins())
+ * to their owners: a RARP from a standby VIF in the core's classify table
+ * activates a live migration's destination (binding.h); a packet-in from a
+ * plugin's table goes to that plugin.  Returns true if a VIF was
+ * activated. */
 static bool
 agent_handle_packet_ins(struct agent *agent, struct ovsdb_idl *roam_idl,
                         const struct chassis_ctx_out *ch_out,
                         const struct shash *tunnels)
 {
-    struct ovs_list packet_ins = OVS_LIST_INITIALIZER(&packet_ins);
     struct ofctrl_packet_in *pin;
     bool activated = false;
 
-    ofctrl_take_packet_ins(agent->ofctrl, &packet_ins);
-    LIST_FOR_EACH_POP (pin, list_node, &packet_ins) {
-        if (first_packets_take(&agent->first_packets, pin, time_msec())) {
-            continue;
-        }
-
+    LIST_FOR_EACH_POP (pin, list_node, &agent->packet_ins) {
         size_t n_classes;
         const struct plugin_class *const *classes = plugin_get_all(&n_classes);
         const struct plugin_class *owner
@@ -841,6 +864,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     bool complete = (roam_synced && agent->condition_ever_synced
                      && ch_out.chassis
                      && ovsdb_idl_has_ever_connected(ovs_idl));
+    agent->flows_complete = complete;
     if (complete) {
         agent->put_seqno++;
         ofctrl_put(agent->ofctrl, &agent->desired.flows, agent->put_seqno);
@@ -946,10 +970,11 @@ agent_run_chassis_private(struct agent *agent, struct ovsdb_idl_txn *roam_txn)
  * that did change something: the contents of a database (its sequence
  * number: heartbeats do not alert) or its connection, the Chassis_Private
  * condition in effect, the liveness of a replicated chassis, the tunnel
- * endpoint, the OpenFlow connection (ofctrl_run()), a "recompute", or the
- * outcome of transactions that the modules wrote; and on the wake-up after
- * a run that left work.  The heartbeat and the nb_cfg acknowledgement are
- * written on every wake-up. */
+ * endpoint, the OpenFlow connection (ofctrl_run()), a packet-in that is no
+ * new VIF's first packet, a "recompute", or the outcome of transactions
+ * that the modules wrote; and on the wake-up after a run that left work.
+ * The heartbeat and the nb_cfg acknowledgement are written on every
+ * wake-up. */
 static void
 agent_run(struct agent *agent)
 {
@@ -985,6 +1010,7 @@ agent_run(struct agent *agent)
     ofctrl_set_bridge(agent->ofctrl, agent->cfg.bridge);
     agent->port_seqno_before_run = ofctrl_get_port_seqno(agent->ofctrl);
     bool ofctrl_changed = ofctrl_run(agent->ofctrl);
+    bool packet_ins = agent_take_packet_ins(agent);
 
     struct agent_inputs inputs;
     agent_inputs_read(agent, &inputs);
@@ -996,7 +1022,7 @@ agent_run(struct agent *agent)
                          && !agent->ovs_loop.committing_txn
                          && !agent->roam_loop.committing_txn);
     if (agent->run_again || agent->recompute || ofctrl_changed
-        || commits_done
+        || packet_ins || commits_done
         || !agent_inputs_equal(&inputs, &agent->inputs)) {
         COVERAGE_INC(agent_run_modules);
         agent_inputs_keep(agent, &inputs);
@@ -1005,6 +1031,15 @@ agent_run(struct agent *agent)
         agent_run_modules(agent, ovs_txn, roam_txn);
     } else {
         sset_destroy(&inputs.alive);
+        /* What the modules read is unchanged: first packets that came now
+         * are sent on if their VIF is served already, or dropped if none
+         * may take them, without running the modules.  So unicast from
+         * tunnels to MACs that no VIF here has, which the switch sends
+         * the agent (flood's punt) in steady state too, costs little. */
+        if (agent->first_packets.n_pending && agent->flows_complete
+            && ofctrl_is_synced(agent->ofctrl)) {
+            agent_send_first_packets(agent, agent->chassis);
+        }
     }
     agent_run_chassis_private(agent, roam_txn);
 }

@@ -48,6 +48,15 @@ thaw_hv2() {
 first_packets_sent_on() {
     agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on.*/\1/p'
 }
+# packet_ins_of_hv2: hv2's counts of first packets "SENT_ON DROPPED KEPT".
+packet_ins_of_hv2() {
+    agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on, \([0-9]*\) dropped, \([0-9]*\) kept$/\1 \2 \3/p'
+}
+# coverage_total K COUNTER: hv K's agent's total of coverage COUNTER.
+coverage_total() {
+    tb hv "$1" ovs-appctl -t roam-agent coverage/show \
+        | awk -v c="$2" '$1 == c { print $NF; found = 1 } END { if (!found) print 0 }'
+}
 
 # echo_start VM: a UDP echo server in VM; echo_count VM: the datagrams it
 # received so far.
@@ -139,6 +148,37 @@ punt_meter_of_table() {  # TABLE: the meter_ids of its controller actions
     || fail "flood's punts use meters \"$(punt_meter_of_table 30)\", expected 4"
 echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
 
+# Unicast from a tunnel to a MAC that no VIF has: hv1 floods it (the MAC is
+# bound nowhere), and hv2's switch sends it to the agent (flood's punt,
+# meter 4), since it might be for a VIF about to be plugged.  The agent
+# keeps it as a first packet and, no VIF here being able to take it, drops
+# it at once, without running the modules of the data path: none of their
+# inputs changed.  So steady unknown unicast costs the agent a look at each
+# packet, not an iteration of all its modules.
+check tb vm v1 ip neigh replace 198.51.100.99 lladdr 00:00:5e:00:53:99 \
+    dev eth0 nud permanent
+read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
+[ -n "$dropped0" ] || fail "hv2's status has no first packets line"
+# dropped_at_least N: hv2's agent dropped N first packets or more since.
+dropped_at_least() {
+    local dropped
+    read -r _ dropped _ <<<"$(packet_ins_of_hv2)"
+    ((dropped - dropped0 >= $1))
+}
+runs0=$(coverage_total 2 agent_run_modules)
+check tb vm v1 "$STREAM" send --to 198.51.100.99 --interval-us 1000 \
+    --count 300 --wait-ms 0 --summary "$TB_DIR/send-unknown.out"
+wait_until dropped_at_least 200
+# The agent adds up its coverage counts once a second.
+sleep 1.5
+read -r _ dropped1 kept1 <<<"$(packet_ins_of_hv2)"
+runs1=$(coverage_total 2 agent_run_modules)
+echo "hv2's agent dropped $((dropped1 - dropped0)) datagrams for an unknown MAC (kept now: $kept1) and ran its modules $((runs1 - runs0)) times meanwhile"
+assert_eq 0 "$kept1" "first packets hv2's agent still keeps"
+(((runs1 - runs0) * 20 <= dropped1 - dropped0)) \
+    || fail "hv2's agent ran its modules $((runs1 - runs0)) times for $((dropped1 - dropped0)) packets to a MAC no VIF has"
+echo "ok: unicast to a MAC that no VIF has costs hv2's agent no run of its modules"
+
 # --- 3. A VIF that no claim may serve sends nothing to the agent -------------
 explain() { tb hv 2 ovs-appctl -t roam-agent explain-flow "$@"; }
 # v5's iface-id names no Port yet; x6's names v6, bound to hv1 with
@@ -200,9 +240,6 @@ drop_flow_packets() {
 dropped_since() {
     local n
     n=$(drop_flow_packets "$1") && [ -n "$n" ] && ((n - $2 >= $3))
-}
-packet_ins_of_hv2() {
-    agent_status 2 | sed -n 's/^first packets of new VIFs: \([0-9]*\) sent on, \([0-9]*\) dropped, \([0-9]*\) kept$/\1 \2 \3/p'
 }
 before=$(packet_ins_of_hv2)
 [ -n "$before" ] || fail "hv2's status has no first packets line"
