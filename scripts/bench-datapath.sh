@@ -46,7 +46,10 @@
 #      hypervisor; time until the last flow change on every hypervisor (and
 #      the agents' nb_cfg acknowledgement), removal likewise; agent RSS and
 #      flow counts; agent CPU used in 10 s of idling (/proc/PID/schedstat),
-#      for Roam also with heartbeats once an hour instead of every 2 s;
+#      for Roam also with heartbeats once an hour instead of every 2 s, and
+#      while a VM sends 1,000 datagrams/s to a MAC that no port has (hv1
+#      floods them to every hypervisor; Roam's switches send them to the
+#      agent, which drops them);
 #      and, with the ports in place, scenario 2a's binding change for one of
 #      them.  Runs last: at 5,000 ports OVN stays busy for minutes (its runs
 #      give up after --ovn-timeout and are reported as "> N ms").
@@ -85,6 +88,7 @@ PROG=bench-datapath
 PREFIX=rb$$
 # shellcheck source=scripts/bench-lib.sh
 . "$(dirname "$(readlink -f "$0")")/bench-lib.sh"
+STREAM=$ROAM_BUILDDIR/tests/roam-stream
 
 RUNS=5
 HVS=3
@@ -123,7 +127,8 @@ Data path benchmark: Roam (and, with --vs-ovn, OVN) on the netns testbed.
   -h, --help          this help
 
 Needs root, Open vSwitch 3.1 (ovsdb-server, ovs-vswitchd), python3, and a
-built Roam (\$ROAM_BUILDDIR/agent/roam-agent, \$ROAM_BUILDDIR/ctl/roam-ctl).
+built Roam (\$ROAM_BUILDDIR/agent/roam-agent, \$ROAM_BUILDDIR/ctl/roam-ctl,
+\$ROAM_BUILDDIR/tests/roam-stream).
 EOF
 }
 
@@ -153,6 +158,7 @@ for s in $SCENARIOS; do
     [[ $s =~ ^[1-4]$ ]] || die "--scenarios: numbers 1 to 4, not \"$s\""
 done
 bench_check_host ovs-ofctl chrt
+[ -x "$STREAM" ] || die "$STREAM not found (set ROAM_BUILDDIR to a built tree)"
 bench_init
 
 # --------------------------------------------------------------------------
@@ -180,6 +186,9 @@ warm_mac() { printf '00:00:5e:00:53:%02x' $((0x10 + $1)); }
 warm_ip() { echo "198.51.100.$((10 + $1))"; }
 scale_mac() { printf '00:00:5e:00:53:%02x' $((0x60 + $1)); }
 scale_ip() { echo "203.0.113.$((100 + $1))"; }
+# An address of the scale network, and a MAC, that no port has.
+UNKNOWN_IP=203.0.113.99
+UNKNOWN_MAC=00:00:5e:00:53:99
 COLD_MAC=00:00:5e:00:53:41 COLD_IP=203.0.113.11
 PW_MAC=00:00:5e:00:53:21 PW_IP=198.51.100.21        # plugged into warm
 PC_MAC=00:00:5e:00:53:42 PC_IP=203.0.113.22          # plugged into cold
@@ -243,7 +252,7 @@ ovn_scale() {
     bench_long scale --backend ovn --db "unix:$(ovn_dir)/nb.sock" --sb "unix:$(ovn_dir)/sb.sock" \
         --network scale --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" \
         --runs "$SCALE_RUNS" --runs-big "$OVN_BIG_RUNS" --timeout "$OVN_TIMEOUT" \
-        --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
+        --idle "$IDLE" "${unknown[@]}" --results "$RESULTS" || die "scenario 3 failed"
 }
 
 # --------------------------------------------------------------------------
@@ -492,10 +501,14 @@ scenario_bind() {
 scenario_scale() {
     heading "$BE 3: remote ports bound to a fake chassis in one transaction (sizes $SIZES)"
     mapfile -t hvargs < <(hv_specs)
+    # For the agent CPU under unicast to a MAC that no port has, which hv1
+    # floods to every hv of the network.
+    static_neigh s1 "$UNKNOWN_IP" "$UNKNOWN_MAC"
+    unknown=(--unknown-from "$(vm_ns s1)" --unknown-to "$UNKNOWN_IP" --stream "$STREAM")
     if [ "$BE" = roam ]; then
         bench_long scale --backend roam --db "$(roam_db)" --network scale \
             --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" --runs "$SCALE_RUNS" \
-            --idle "$IDLE" --results "$RESULTS" || die "scenario 3 failed"
+            --idle "$IDLE" "${unknown[@]}" --results "$RESULTS" || die "scenario 3 failed"
     else
         ovn_scale
     fi
@@ -1295,6 +1308,20 @@ def idle_cpu(a, hvs, res, n):
         res.add(key % n, "%.1f" % max(used.values()))
 
     measure("", "idle.%d.cpu_ms")
+    # The same while a VM sends 1,000 datagrams/s to a MAC that no port
+    # has: its hypervisor floods them, and Roam's switches send them to
+    # the agent (a moved VM's first packets could be among them).
+    sender = subprocess.Popen(
+        ["ip", "netns", "exec", a.unknown_from, a.stream, "send",
+         "--to", a.unknown_to, "--interval-us", "1000",
+         "--duration", "%g" % (a.idle + 1), "--wait-ms", "0",
+         "--summary", "/dev/null"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        measure(", 1,000 datagrams/s to an unknown MAC", "unknown.%d.cpu_ms")
+    finally:
+        sender.wait()
     if a.backend != "roam":
         return
     # The same with heartbeats once an hour: what the agent does while idle
@@ -1460,6 +1487,8 @@ def scale_rows(sizes):
              % format(n, ","), "ms", "0 ms", 1),
             ("idle.%d.cpu_nohb_ms" % n, "  the same, heartbeat every hour instead of 2 s",
              "ms", "", 1),
+            ("unknown.%d.cpu_ms" % n, "  the same, 1,000 datagrams/s to an unknown MAC",
+             "ms", "", 1),
             ("bind.db.%d" % n, "binding change with %s remote ports in the net"
              % format(n, ","), "ms", "< 10 ms median", 1),
         ]
@@ -1592,6 +1621,12 @@ def main():
     s.add_argument("--quiet", type=float, default=0.3)
     s.add_argument("--timeout", type=float, default=60)
     s.add_argument("--idle", type=float, default=10)
+    s.add_argument("--unknown-from", required=True,
+                   help="namespace of a VM of the network")
+    s.add_argument("--unknown-to", required=True,
+                   help="an address of the network with a static neighbour "
+                   "entry there for a MAC that no port has")
+    s.add_argument("--stream", required=True, help="tests/roam-stream")
     s.add_argument("--probe-runs", type=int, default=5,
                    help="binding changes timed with the ports in place")
     s.add_argument("--probe-targets", default="fakeA,fakeB")
