@@ -62,9 +62,10 @@ struct first_packets_ctx_in {
     const struct binding_state *binding;
     struct ovsdb_idl_index *port_by_name;   /* binding_port_index_create() */
     const struct roamrec_chassis *chassis;  /* This chassis, or NULL. */
-    bool flows_sent;                        /* The flows of this iteration
-                                             * went to the switch (none
-                                             * are held back). */
+    bool flows_sent;                        /* The flows of the last run
+                                             * of the modules went to the
+                                             * switch (none are held
+                                             * back). */
     long long int now;                      /* time_msec(). */
 };
 

@@ -1111,7 +1111,9 @@ ofctrl_is_synced(const struct ofctrl *of)
 bool
 ofctrl_is_holding_back(const struct ofctrl *of)
 {
-    return time_msec() < of->retry_after;
+    /* ofctrl_run() clears 'retry_after' once it is due, which the put
+     * after it then sends: until then, the put is held back. */
+    return of->retry_after != 0;
 }
 
 const struct shash *

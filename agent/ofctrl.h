@@ -73,7 +73,7 @@ void ofctrl_set_bridge(struct ofctrl *, const char *bridge);
  * Otherwise ofctrl_is_synced(), ofctrl_get_cur_cfg() and ofctrl_get_ports()
  * are as they were, and an ofctrl_put() of unchanged desired flows would do
  * nothing.  Packet-ins change none of that: the caller takes them with
- * ofctrl_take_packet_ins() on every wake-up. */
+ * ofctrl_take_packet_ins(). */
 bool ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 

@@ -124,8 +124,9 @@ struct agent {
     struct first_packets first_packets; /* Of new VIFs, sent on once the
                                          * VIFs are served. */
     struct ovs_list packet_ins;         /* The other packet-ins ("struct
-                                         * ofctrl_packet_in"s), for the
-                                         * next run of the modules. */
+                                         * ofctrl_packet_in"s): they make
+                                         * the wake-up that took them run
+                                         * the modules, which empty it. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
@@ -165,8 +166,9 @@ struct agent {
                                          * was in effect at least once. */
     bool condition_synced;              /* It was in effect at the last run
                                          * of the modules. */
-    bool flows_complete;                /* That run put its flows into the
-                                         * switch (a complete picture). */
+    bool flows_complete;                /* That run had a complete picture
+                                         * (see agent_run_modules()), and
+                                         * put its flows. */
     uint64_t port_seqno_before_run;     /* ofctrl_get_port_seqno() before
                                          * this wake-up read the switch's
                                          * messages: ports it announced
@@ -1003,6 +1005,7 @@ agent_run(struct agent *agent)
         agent->chassis = NULL;
         agent->chassis_private = NULL;
         agent->encap_ip = NULL;
+        agent->flows_complete = false;
         first_packets_clear(&agent->first_packets);
         return;
     }
@@ -1010,7 +1013,7 @@ agent_run(struct agent *agent)
     ofctrl_set_bridge(agent->ofctrl, agent->cfg.bridge);
     agent->port_seqno_before_run = ofctrl_get_port_seqno(agent->ofctrl);
     bool ofctrl_changed = ofctrl_run(agent->ofctrl);
-    bool packet_ins = agent_take_packet_ins(agent);
+    bool other_packet_ins = agent_take_packet_ins(agent);
 
     struct agent_inputs inputs;
     agent_inputs_read(agent, &inputs);
@@ -1022,7 +1025,7 @@ agent_run(struct agent *agent)
                          && !agent->ovs_loop.committing_txn
                          && !agent->roam_loop.committing_txn);
     if (agent->run_again || agent->recompute || ofctrl_changed
-        || packet_ins || commits_done
+        || other_packet_ins || commits_done
         || !agent_inputs_equal(&inputs, &agent->inputs)) {
         COVERAGE_INC(agent_run_modules);
         agent_inputs_keep(agent, &inputs);
