@@ -210,7 +210,8 @@ struct ofctrl {
     ovs_be32 dump_xid;          /* Xid of the flow stats request. */
     uint64_t put_desired_version;  /* Versions of the desired and installed */
     uint64_t put_installed_version; /* sets after the last put. */
-    long long int retry_after;  /* No put before then; 0 once due. */
+    long long int retry_after;  /* No put until ofctrl_run() finds this
+                                 * time due and clears it (0). */
     int retry_msec;             /* Next wait after a rejection, 0 if the
                                  * last bundle was not rejected. */
     struct flow_set refused;    /* Flows the switch refused. */
@@ -828,7 +829,8 @@ ofctrl_wait(struct ofctrl *of)
         poll_timer_wait_until(MIN(now + OFCTRL_SOCKET_POLL_MSEC,
                                   of->watch_until));
     }
-    if (of->state == OFCTRL_SYNCED && now < of->retry_after) {
+    if (of->state == OFCTRL_SYNCED && of->retry_after) {
+        /* At once if it is due already: ofctrl_run() clears it then. */
         poll_timer_wait_until(of->retry_after);
     }
 }
@@ -1282,7 +1284,7 @@ ofctrl_leave_out_refused(struct ofctrl *of, const struct flow_set *desired,
 void
 ofctrl_put(struct ofctrl *of, struct flow_set *desired, uint64_t req_cfg)
 {
-    if (of->state != OFCTRL_SYNCED || time_msec() < of->retry_after) {
+    if (of->state != OFCTRL_SYNCED || ofctrl_is_holding_back(of)) {
         return;
     }
 
