@@ -26,7 +26,8 @@
 #                memory copy; then qemu's stop: for --pause-ms (default
 #                10 ms) the VM reads nothing on B (its interface there
 #                takes another MAC, so what B delivers is lost, as what
-#                reaches a VM's tap after it left); then "vm-migrate
+#                reaches a VM's tap after it left; its static neighbours,
+#                which the new MAC flushes, are put back); then "vm-migrate
 #                --finish" (the VM resumes on C and sends qemu's RARP) and,
 #                once C is bound, "roam-ctl port-migrate-finish".  What C
 #                delivers before the RARP is answered at once (qemu would
@@ -571,8 +572,15 @@ live_run() {
     sleep "$LIVE_COPY"
     vmif=$(vm_conf_get v2 vmif)
     if [ "$PAUSE_MS" -gt 0 ]; then
-        ip -n "$(vm_ns v2)" link set "$vmif" address "$PAUSED_MAC" \
-            || die "v2: pausing $vmif failed"
+        # A new MAC flushes the interface's neighbours, the static ones
+        # too, but pausing a VM leaves its ARP cache as it was: without
+        # them the VM would ARP and, when "--finish" takes this interface
+        # down, could lose what waits for the answer.  So they are put
+        # back at once, in the same batch.
+        ip -n "$(vm_ns v2)" -batch - <<EOF || die "v2: pausing $vmif failed"
+link set $vmif address $PAUSED_MAC
+neigh replace $V1_IP lladdr $V1_MAC dev $vmif nud permanent
+EOF
         sleep "$(awk -v m="$PAUSE_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
     fi
     t2=$EPOCHREALTIME
