@@ -784,8 +784,8 @@ ofctrl_run(struct ofctrl *of)
         enum ofperr error = ofptype_decode(&type, oh);
         if (!error) {
             ofctrl_recv(of, oh, type);
-            /* ovs-vswitchd's probes concern the connection alone; the
-             * caller takes packet-ins on every wake-up (see ofctrl.h). */
+            /* ovs-vswitchd's probes concern the connection alone, and the
+             * caller takes packet-ins with ofctrl_take_packet_ins(). */
             changed |= (type != OFPTYPE_ECHO_REQUEST
                         && type != OFPTYPE_PACKET_IN);
         } else {
@@ -1436,10 +1436,10 @@ ofctrl_format_status(const struct ofctrl *of, struct ds *s)
     }
     ds_put_char(s, '\n');
 
-    long long int now = time_msec();
-    if (of->state == OFCTRL_SYNCED && now < of->retry_after) {
+    if (of->retry_after) {
         ds_put_format(s, "next put in %lld ms (the switch rejected the "
-                      "last bundle)\n", of->retry_after - now);
+                      "last bundle)\n",
+                      MAX(0, of->retry_after - time_msec()));
     }
     if (flow_set_count(&of->refused)) {
         const struct flow_set_entry *refused;

@@ -168,7 +168,8 @@ struct agent {
                                          * of the modules. */
     bool flows_complete;                /* That run had a complete picture
                                          * (see agent_run_modules()), and
-                                         * put its flows. */
+                                         * handed its flows to
+                                         * ofctrl_put(). */
     uint64_t port_seqno_before_run;     /* ofctrl_get_port_seqno() before
                                          * this wake-up read the switch's
                                          * messages: ports it announced
@@ -1005,7 +1006,6 @@ agent_run(struct agent *agent)
         agent->chassis = NULL;
         agent->chassis_private = NULL;
         agent->encap_ip = NULL;
-        agent->flows_complete = false;
         first_packets_clear(&agent->first_packets);
         return;
     }

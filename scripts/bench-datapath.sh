@@ -1298,11 +1298,13 @@ def wait_quiet(a, mons, t0, t_ack):
 
 
 def idle_cpu(a, hvs, res, n):
-    def measure(what, key):
+    def measure(what, key, check=None):
         pids = {hv.name: hv.agent_pid() for hv in hvs}
         before = {h: cpu_ms(p) for h, p in pids.items()}
         time.sleep(a.idle)
         after = {h: cpu_ms(p) for h, p in pids.items()}
+        if check:
+            check()
         used = {h: after[h] - before[h] for h in pids}
         log("    idle %d s with %d remote ports%s: agent CPU %s"
             % (a.idle, n, what,
@@ -1320,9 +1322,14 @@ def idle_cpu(a, hvs, res, n):
          "--duration", "%g" % (a.idle + 1), "--wait-ms", "0",
          "--summary", "/dev/null"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def sender_is_running():
+        if sender.poll() is not None:
+            raise RuntimeError("the sender to an unknown MAC ended early "
+                               "(exit %d)" % sender.returncode)
     try:
         time.sleep(0.5)
-        measure(", 1,000 datagrams/s to an unknown MAC", "unknown.%d.cpu_ms")
+        measure(", 1,000 datagrams/s to an unknown MAC", "unknown.%d.cpu_ms",
+                sender_is_running)
     except BaseException:
         sender.terminate()
         raise

@@ -577,9 +577,14 @@ live_run() {
         # them the VM would ARP and, when "--finish" takes this interface
         # down, could lose what waits for the answer.  So they are put
         # back at once, in the same batch.
+        local neigh
+        neigh=$(ip -n "$(vm_ns v2)" neigh show dev "$vmif" nud permanent \
+                | awk -v d="$vmif" '$2 == "lladdr" {
+                    print "neigh replace " $1 " lladdr " $3 " nud permanent dev " d }') \
+            || die "v2: reading the neighbours of $vmif failed"
         ip -n "$(vm_ns v2)" -batch - <<EOF || die "v2: pausing $vmif failed"
 link set $vmif address $PAUSED_MAC
-neigh replace $V1_IP lladdr $V1_MAC dev $vmif nud permanent
+$neigh
 EOF
         sleep "$(awk -v m="$PAUSE_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
     fi
