@@ -560,8 +560,8 @@ agent_run_plugins(struct agent *agent, const struct pipeline_ctx_in *p_in)
 
 /* Takes the packet-ins received since the last wake-up: a new VIF's first
  * packets wait for it to be served (first-packets.h), the others for the
- * next run of the modules (agent_handle_packet_ins()).  Returns true if
- * there are such others. */
+ * run of the modules that they cause in this wake-up
+ * (agent_handle_packet_ins()).  Returns true if there are such others. */
 static bool
 agent_take_packet_ins(struct agent *agent)
 {
