@@ -32,7 +32,9 @@ agent_roam_agent_SOURCES = \
 	agent/plugin.h \
 	agent/roam-agent.c \
 	agent/tunnels.c \
-	agent/tunnels.h
+	agent/tunnels.h \
+	agent/unknown-macs.c \
+	agent/unknown-macs.h
 agent_roam_agent_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNL_CFLAGS)
 agent_roam_agent_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(LIBNL_LIBS)
 dist_man_MANS += agent/roam-agent.8

@@ -855,3 +855,10 @@ desired_flows_drops_iface(const struct desired_flows *df,
     snprintf(key, sizeof key, UUID_FMT, UUID_ARGS(iface));
     return shash_find(&df->dropped_ports, key) != NULL;
 }
+
+bool
+desired_flows_has_network(const struct desired_flows *df,
+                          const struct uuid *network)
+{
+    return df_row_find(&df->local_networks, network) != NULL;
+}

@@ -103,6 +103,11 @@ void desired_flows_run(const struct desired_flows_ctx_in *ctx_in,
 /* Appends statistics to 's', for status. */
 void desired_flows_format(const struct desired_flows *, struct ds *s);
 
+/* Returns true if the network whose row has 'uuid' is a local network, one
+ * whose flows are in the desired flows. */
+bool desired_flows_has_network(const struct desired_flows *,
+                               const struct uuid *network);
+
 /* Returns true if the desired flows drop the traffic of the interface whose
  * row in the local database is 'iface': a VIF that this chassis neither
  * serves nor awaits a claim for, or an interface that is no VIF. */

@@ -146,7 +146,8 @@ struct candidate {
 
 void
 first_packets_run(const struct first_packets_ctx_in *ctx_in,
-                  struct first_packets *fp, struct ovs_list *to_send)
+                  struct first_packets *fp, struct ovs_list *to_send,
+                  struct ovs_list *no_vif)
 {
     if (!fp->n_pending) {
         return;
@@ -208,7 +209,13 @@ first_packets_run(const struct first_packets_ctx_in *ctx_in,
             VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): no "
                      "VIF here may take it", ofp_to_u16(p->pin->in_port),
                      p->pin->table_id);
-            drop_packet(fp, p);
+            if (is_from_tunnel(p->pin)) {
+                unlink_packet(fp, p);
+                fp->n_dropped++;
+                ovs_list_push_back(no_vif, &p->list_node);
+            } else {
+                drop_packet(fp, p);
+            }
         }
     }
     free(candidates);

@@ -74,9 +74,12 @@ struct first_packets_ctx_in {
  * in the order they came, and drops those that no VIF may still take (see
  * above) or that are too old.  The caller sends them after the
  * flows of this iteration, with pipeline_put_resend(), and frees them with
- * first_packet_destroy(). */
+ * first_packet_destroy().  Of the dropped packets, moves those that came
+ * from a tunnel and that no VIF here may take into 'no_vif', for the caller
+ * to look at (unknown-macs.h) and free the same way. */
 void first_packets_run(const struct first_packets_ctx_in *,
-                       struct first_packets *, struct ovs_list *to_send);
+                       struct first_packets *, struct ovs_list *to_send,
+                       struct ovs_list *no_vif);
 
 /* Drops the kept packets that are too old at time_msec() 'now', with nothing
  * else to do: an idle agent needs to run nothing else for them. */

@@ -56,6 +56,7 @@ local_config_clone(struct local_config *dst, const struct local_config *src)
     dst->datapath_type = nullable_xstrdup(src->datapath_type);
     dst->heartbeat_interval = src->heartbeat_interval;
     dst->bfd_interval = src->bfd_interval;
+    dst->unknown_mac_timeout = src->unknown_mac_timeout;
     sset_clone(&dst->plugins_disabled, &src->plugins_disabled);
 }
 
@@ -74,6 +75,7 @@ local_config_equals(const struct local_config *a,
             && nullable_string_is_equal(a->datapath_type, b->datapath_type)
             && a->heartbeat_interval == b->heartbeat_interval
             && a->bfd_interval == b->bfd_interval
+            && a->unknown_mac_timeout == b->unknown_mac_timeout
             && sset_equals(&a->plugins_disabled, &b->plugins_disabled));
 }
 
@@ -416,6 +418,13 @@ local_config_parse(const struct smap *ids, const char *default_hostname,
                    LOCAL_CONFIG_MAX_BFD_INTERVAL, "no BFD",
                    &cfg->bfd_interval, errors);
     parse_plugins_disabled(ids, cfg, errors);
+    parse_interval(ids, LOCAL_CONFIG_UNKNOWN_MAC_TIMEOUT,
+                   "timeout for unknown MACs",
+                   LOCAL_CONFIG_DEFAULT_UNKNOWN_MAC_TIMEOUT,
+                   LOCAL_CONFIG_MIN_UNKNOWN_MAC_TIMEOUT,
+                   LOCAL_CONFIG_MAX_UNKNOWN_MAC_TIMEOUT,
+                   "every such packet to the agent",
+                   &cfg->unknown_mac_timeout, errors);
 
     return shash_count(errors) == n_errors;
 }

@@ -33,12 +33,14 @@ struct smap;
 #define LOCAL_CONFIG_HEARTBEAT_INTERVAL "roam-heartbeat-interval"
 #define LOCAL_CONFIG_BFD_INTERVAL       "roam-bfd-interval"
 #define LOCAL_CONFIG_PLUGINS_DISABLED   "roam-plugins-disabled"
+#define LOCAL_CONFIG_UNKNOWN_MAC_TIMEOUT "roam-unknown-mac-timeout"
 
 /* Defaults for the optional keys. */
 #define LOCAL_CONFIG_DEFAULT_BRIDGE             "br-int"
 #define LOCAL_CONFIG_DEFAULT_DATAPATH_TYPE      "system"
 #define LOCAL_CONFIG_DEFAULT_HEARTBEAT_INTERVAL 2000 /* ms */
 #define LOCAL_CONFIG_DEFAULT_BFD_INTERVAL       1000 /* ms */
+#define LOCAL_CONFIG_DEFAULT_UNKNOWN_MAC_TIMEOUT 60000 /* ms */
 
 /* Limits of roam-heartbeat-interval, in milliseconds; the same as the
  * schema's for Chassis_Private heartbeat_interval. */
@@ -48,6 +50,9 @@ struct smap;
 /* Limits of roam-bfd-interval, in milliseconds, besides 0 (no BFD). */
 #define LOCAL_CONFIG_MIN_BFD_INTERVAL 100
 #define LOCAL_CONFIG_MAX_BFD_INTERVAL 60000
+
+#define LOCAL_CONFIG_MIN_UNKNOWN_MAC_TIMEOUT 1000
+#define LOCAL_CONFIG_MAX_UNKNOWN_MAC_TIMEOUT 3600000
 
 /* A parsed configuration.  Strings are owned by the structure. */
 struct local_config {
@@ -64,6 +69,9 @@ struct local_config {
     int bfd_interval;           /* BFD on the tunnels: milliseconds between
                                  * control packets, 0 for no BFD. */
     struct sset plugins_disabled; /* Names of plugins switched off. */
+    int unknown_mac_timeout;    /* How long, in ms, a MAC that no Port has
+                                 * is flooded from tunnels without the
+                                 * agent (unknown-macs.h), 0 for never. */
 };
 
 void local_config_init(struct local_config *);

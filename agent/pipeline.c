@@ -78,6 +78,13 @@ put_goto(struct ofpbuf *ofpacts, uint8_t table_id)
 #define CLASSIFY_PRIORITY_NO_VM 2
 #define CLASSIFY_PRIORITY_PUNT 1
 
+/* Flood's priorities: a network's flooding; above it, its punt of unicast
+ * from a tunnel (a new VIF's first packets); and above that, the MACs that
+ * no Port of the network has, which skip the punt. */
+#define FLOOD_PRIORITY_NETWORK 100
+#define FLOOD_PRIORITY_PUNT 110
+#define FLOOD_PRIORITY_UNKNOWN_MAC 120
+
 /* The bit that sets multicast (and broadcast) Ethernet addresses apart. */
 static const struct eth_addr eth_addr_multicast_bit
     = ETH_ADDR_C(01,00,00,00,00,00);
@@ -342,7 +349,8 @@ add_network_flows(const struct pipeline_network *network,
     match_init_catchall(&match);
     match_set_metadata(&match, htonll(vni));
     match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 1);
-    add_flow(flows, FLOW_TABLE_FLOOD, 100, cookie, &match, &local);
+    add_flow(flows, FLOW_TABLE_FLOOD, FLOOD_PRIORITY_NETWORK, cookie, &match,
+             &local);
 
     /* Unicast from a tunnel that no local VIF's flow took may be for a VIF
      * whose flows are on their way: also to the agent (pipeline.h). */
@@ -350,7 +358,8 @@ add_network_flows(const struct pipeline_network *network,
     match_not_resent(&match);
     match_set_dl_dst_masked(&match, eth_addr_zero, eth_addr_multicast_bit);
     put_new_vif_punt(&local, PIPELINE_METER_NEW_VIF_FROM_TUNNEL);
-    add_flow(flows, FLOW_TABLE_FLOOD, 110, cookie, &match, &local);
+    add_flow(flows, FLOW_TABLE_FLOOD, FLOOD_PRIORITY_PUNT, cookie, &match,
+             &local);
     local.size = n_local;
 
     match_init_catchall(&match);
@@ -358,7 +367,8 @@ add_network_flows(const struct pipeline_network *network,
 
     match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 0);
     ofpbuf_put(&local, remote.data, remote.size);
-    add_flow(flows, FLOW_TABLE_FLOOD, 100, cookie, &match, &local);
+    add_flow(flows, FLOW_TABLE_FLOOD, FLOOD_PRIORITY_NETWORK, cookie, &match,
+             &local);
 
     ofpbuf_uninit(&local);
     ofpbuf_uninit(&remote);
@@ -432,6 +442,64 @@ pipeline_add_non_vif_drop_flow(ofp_port_t ofport, uint64_t cookie,
                                struct flow_set *desired)
 {
     add_port_drop_flow(ofport, CLASSIFY_PRIORITY_NO_VM, cookie, desired);
+}
+
+/* Initializes 'match' for the flow of pipeline_add_unknown_mac_flow(). */
+static void
+match_unknown_mac(uint64_t vni, struct eth_addr mac, struct match *match)
+{
+    match_init_catchall(match);
+    match_set_metadata(match, htonll(vni));
+    match_set_reg(match, PIPELINE_REG_FROM_TUNNEL, 1);
+    match_not_resent(match);
+    match_set_dl_dst(match, mac);
+}
+
+void
+pipeline_add_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                              uint64_t cookie, struct flow_set *desired)
+{
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    struct match match;
+
+    /* Marked, the packet matches neither this flow nor the punt when it
+     * goes through flood again: only the network's flooding. */
+    match_unknown_mac(vni, mac, &match);
+    put_load(&ofpacts, PIPELINE_MFF_RESENT, 1);
+    struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(&ofpacts);
+    resubmit->in_port = OFPP_IN_PORT;
+    resubmit->table_id = FLOW_TABLE_FLOOD;
+    add_flow(desired, FLOW_TABLE_FLOOD, FLOOD_PRIORITY_UNKNOWN_MAC, cookie,
+             &match, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+bool
+pipeline_remove_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                                 struct flow_set *desired)
+{
+    struct match match;
+
+    match_unknown_mac(vni, mac, &match);
+    struct flow_set_entry *flow
+        = flow_set_find(desired, FLOW_TABLE_FLOOD, FLOOD_PRIORITY_UNKNOWN_MAC,
+                        &match);
+    if (flow) {
+        flow_set_remove(desired, flow);
+    }
+    return flow != NULL;
+}
+
+bool
+pipeline_has_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                              const struct flow_set *desired)
+{
+    struct match match;
+
+    match_unknown_mac(vni, mac, &match);
+    return flow_set_find(desired, FLOW_TABLE_FLOOD,
+                         FLOOD_PRIORITY_UNKNOWN_MAC, &match) != NULL;
 }
 
 bool

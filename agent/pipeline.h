@@ -14,7 +14,9 @@
  *   metadata  the VNI (Network tunnel_key) of its network
  *   reg14     the tunnel_key of the Port it came from (0 from a tunnel)
  *   reg10     1 if it came from a tunnel, else 0
- *   reg13     1 if the agent sent it on (see "A new VIF's first packets")
+ *   reg13     1 if it must not reach the agent as a new VIF's first
+ *             packet: the agent sent it on, or it is for an unknown MAC
+ *             (see "A new VIF's first packets")
  *
  *   classify:   in_port=VIF -> network, port; tun_id=VNI -> network, from
  *               tunnel; in_port=VIF neither served here nor awaiting a
@@ -27,7 +29,8 @@
  *   flood:      to every other local VIF of the network and, for packets
  *               from a local VIF only, one copy into the tunnel of each
  *               chassis that has a port bound in that network; unicast from
- *               a tunnel also to the agent.
+ *               a tunnel also to the agent, unless the agent learned that
+ *               no Port of the network has its MAC (unknown-macs.h).
  *
  * Only networks with a port bound to this chassis ("local networks") get
  * flows; so nothing crosses from one network into another: every match
@@ -39,6 +42,7 @@
 #include "binding.h"
 #include "openflow/openflow-common.h"
 #include "openvswitch/types.h"
+#include "packets.h"
 
 struct plugin_class;
 struct flow_set;
@@ -92,7 +96,9 @@ extern const size_t pipeline_n_meters;
  * VIF has (the clients of a stopped VM), and must not crowd out the first.
  * The agent sends on those of VIFs that it serves by then (first-packets.h)
  * and drops the rest.  The packets it sends on are marked, so that they
- * never come back to it. */
+ * never come back to it.  For a MAC that no Port of the network has, it
+ * adds a flow that floods without the punt (unknown-macs.h), so that such
+ * traffic reaches it once, not at the meter's rate. */
 
 /* Adds to 'desired', with 'cookie', the classify flow that drops what comes
  * in on 'ofport', the port of a local VIF that this chassis neither serves
@@ -117,6 +123,23 @@ void pipeline_add_unserved_vif_flow(ofp_port_t ofport, uint64_t cookie,
  * iface-id in the transaction that adds them, as libvirt does. */
 void pipeline_add_non_vif_drop_flow(ofp_port_t ofport, uint64_t cookie,
                                     struct flow_set *desired);
+
+/* Adds to 'desired', with 'cookie', the flood flow for unicast that came
+ * from a tunnel with key 'vni' to 'mac', a MAC that no Port of that network
+ * has: it floods it locally, as every unknown unicast, but never sends it to
+ * the agent.  Its priority is above the punt's. */
+void pipeline_add_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                                   uint64_t cookie, struct flow_set *desired);
+
+/* Removes from 'desired' the flow that pipeline_add_unknown_mac_flow() adds
+ * for 'vni' and 'mac', if it is there.  Returns true if it was. */
+bool pipeline_remove_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                                      struct flow_set *desired);
+
+/* Returns true if 'desired' has the flow that
+ * pipeline_add_unknown_mac_flow() adds for 'vni' and 'mac'. */
+bool pipeline_has_unknown_mac_flow(uint64_t vni, struct eth_addr mac,
+                                   const struct flow_set *desired);
 
 /* Returns true if a packet-in from table 'table_id' for 'reason' is one of
  * a new VIF's first packets. */

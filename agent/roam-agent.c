@@ -69,6 +69,7 @@
 #include "timeval.h"
 #include "tunnels.h"
 #include "unixctl.h"
+#include "unknown-macs.h"
 #include "uuid.h"
 #include "util.h"
 
@@ -127,8 +128,12 @@ struct agent {
                                          * ofctrl_packet_in"s): they make
                                          * the wake-up that took them run
                                          * the modules, which empty it. */
+    struct unknown_macs unknown_macs;   /* MACs that no Port has, flooded
+                                         * from tunnels without the
+                                         * agent. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
+    struct ovsdb_idl_index *port_by_network_mac;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
     struct desired_flows desired;       /* Flows the pipeline wants. */
     struct sset dead_chassis;           /* Chassis that get no flooded
@@ -390,6 +395,9 @@ agent_init(struct agent *agent, char *ovs_remote)
     }
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
+    agent->port_by_network_mac
+        = unknown_macs_port_index_create(agent->roam_loop.idl);
+    unknown_macs_init(&agent->unknown_macs);
     desired_flows_init(&agent->desired);
     sset_init(&agent->dead_chassis);
     size_t n_classes;
@@ -422,6 +430,7 @@ agent_destroy(struct agent *agent)
     }
     ofctrl_destroy(agent->ofctrl);
     desired_flows_destroy(&agent->desired);
+    unknown_macs_destroy(&agent->unknown_macs);
     sset_destroy(&agent->dead_chassis);
     size_t n_classes;
     const struct plugin_class *const *classes = plugin_get_all(&n_classes);
@@ -500,15 +509,61 @@ agent_send_held_packets(struct agent *agent)
     }
 }
 
+/* Sends the desired flows to the switch, outside a run of the modules or
+ * after its put: ofctrl_put() sends only what changed. */
+static void
+agent_put_flows(struct agent *agent)
+{
+    agent->put_seqno++;
+    ofctrl_put(agent->ofctrl, &agent->desired.flows, agent->put_seqno);
+}
+
+static void
+agent_unknown_macs_ctx_in(const struct agent *agent,
+                          struct unknown_macs_ctx_in *um_in)
+{
+    *um_in = (struct unknown_macs_ctx_in) {
+        .roam_idl = agent->roam_loop.idl,
+        .port_by_network_mac = agent->port_by_network_mac,
+        .desired = &agent->desired,
+        .timeout = agent->cfg.unknown_mac_timeout,
+        .now = time_msec(),
+    };
+}
+
+/* Returns the time_msec() when the first unknown MAC expires, LLONG_MAX if
+ * none is learned. */
+static long long int
+agent_unknown_macs_expiry(const struct agent *agent)
+{
+    return unknown_macs_next_expiry(&agent->unknown_macs,
+                                    agent->cfg.unknown_mac_timeout);
+}
+
+/* Forgets the unknown MACs (unknown-macs.h) that are stale, and puts back
+ * the flows of the others.  Returns true if the desired flows changed. */
+static bool
+agent_run_unknown_macs(struct agent *agent)
+{
+    struct unknown_macs_ctx_in um_in;
+    agent_unknown_macs_ctx_in(agent, &um_in);
+    return unknown_macs_run(&um_in, &agent->unknown_macs,
+                            &agent->desired.flows);
+}
+
 /* Sends on the first packets of new VIFs (first-packets.h) that this
  * chassis serves now, after the flows that serve them.  Those kept longer
- * expire in agent_run(), at the time agent_wait() wakes up for. */
+ * expire in agent_run(), at the time agent_wait() wakes up for.  The MACs
+ * of those from tunnels that no VIF here may take, if no Port has them,
+ * get flows that keep the next ones from the agent (unknown-macs.h), which
+ * go to the switch at once. */
 static void
 agent_send_first_packets(struct agent *agent,
                          const struct roamrec_chassis *chassis)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct ovs_list packets = OVS_LIST_INITIALIZER(&packets);
+    struct ovs_list no_vif = OVS_LIST_INITIALIZER(&no_vif);
     struct first_packets_ctx_in fp_in = {
         .binding = &agent->binding,
         .port_by_name = agent->port_by_name,
@@ -516,7 +571,7 @@ agent_send_first_packets(struct agent *agent,
         .flows_sent = !ofctrl_is_holding_back(agent->ofctrl),
         .now = time_msec(),
     };
-    first_packets_run(&fp_in, &agent->first_packets, &packets);
+    first_packets_run(&fp_in, &agent->first_packets, &packets, &no_vif);
 
     struct first_packet *p;
     LIST_FOR_EACH_POP (p, list_node, &packets) {
@@ -535,6 +590,20 @@ agent_send_first_packets(struct agent *agent,
         }
         ofpbuf_uninit(&ofpacts);
         first_packet_destroy(p);
+    }
+
+    if (!ovs_list_is_empty(&no_vif)) {
+        struct unknown_macs_ctx_in um_in;
+        agent_unknown_macs_ctx_in(agent, &um_in);
+        bool learned = false;
+        LIST_FOR_EACH_POP (p, list_node, &no_vif) {
+            learned |= unknown_macs_learn(&um_in, &agent->unknown_macs,
+                                          p->pin, &agent->desired.flows);
+            first_packet_destroy(p);
+        }
+        if (learned) {
+            agent_put_flows(agent);
+        }
     }
 }
 
@@ -842,6 +911,9 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
             };
             df_in.n_classes = n_classes;
             desired_flows_run(&df_in, &agent->desired);
+            /* The computation may have removed the flows of unknown MACs
+             * with their network's, or made some stale. */
+            agent_run_unknown_macs(agent);
         }
         /* The changes are in the flows now (or, without a chassis, the next
          * computation is a full one). */
@@ -851,6 +923,8 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         agent->pipeline_chassis = ch_out.chassis;
         agent->recompute = false;
         flows_computed = true;
+    } else if (time_msec() >= agent_unknown_macs_expiry(agent)) {
+        agent_run_unknown_macs(agent);
     }
 
     /* The switch gets flows only from a complete picture: both databases
@@ -1039,9 +1113,15 @@ agent_run(struct agent *agent)
          * may take them, without running the modules.  So unicast from
          * tunnels to MACs that no VIF here has, which the switch sends
          * the agent (flood's punt) in steady state too, costs little. */
-        if (agent->first_packets.n_pending && agent->flows_complete
-            && ofctrl_is_synced(agent->ofctrl)) {
-            agent_send_first_packets(agent, agent->chassis);
+        if (agent->flows_complete && ofctrl_is_synced(agent->ofctrl)) {
+            if (agent->first_packets.n_pending) {
+                agent_send_first_packets(agent, agent->chassis);
+            }
+            /* Unknown MACs expire on time, too. */
+            if (time_msec() >= agent_unknown_macs_expiry(agent)
+                && agent_run_unknown_macs(agent)) {
+                agent_put_flows(agent);
+            }
         }
     }
     agent_run_chassis_private(agent, roam_txn);
@@ -1051,7 +1131,9 @@ static void
 agent_wait(struct agent *agent)
 {
     ofctrl_wait(agent->ofctrl);
-    long long int expiry = first_packets_next_expiry(&agent->first_packets);
+    long long int expiry
+        = MIN(first_packets_next_expiry(&agent->first_packets),
+              agent_unknown_macs_expiry(agent));
     if (expiry != LLONG_MAX) {
         poll_timer_wait_until(expiry);
     }
@@ -1255,6 +1337,7 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   shash_count(&agent->binding.vifs));
     binding_format(&agent->binding, &s);
     first_packets_format(&agent->first_packets, &s);
+    unknown_macs_format(&agent->unknown_macs, &s);
 
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);

@@ -48,8 +48,10 @@
 #      flow counts; agent CPU used in 10 s of idling (/proc/PID/schedstat),
 #      for Roam also with heartbeats once an hour instead of every 2 s, and
 #      while a VM sends 1,000 datagrams/s to a MAC that no port has (Roam's
-#      hv1 floods them to every hypervisor, whose switch sends them to the
-#      agent, which drops them; OVN drops them on hv1);
+#      hv1 floods them to every hypervisor, whose switch sends the first
+#      ones to the agent, which then floods the rest without itself; OVN
+#      drops them on hv1), and to the MAC of a port bound nowhere (Roam's
+#      agents read and drop every one, at up to meter 4's rate);
 #      and, with the ports in place, scenario 2a's binding change for one of
 #      them.  Runs last: at 5,000 ports OVN stays busy for minutes (its runs
 #      give up after --ovn-timeout and are reported as "> N ms").
@@ -188,9 +190,12 @@ warm_mac() { printf '00:00:5e:00:53:%02x' $((0x10 + $1)); }
 warm_ip() { echo "198.51.100.$((10 + $1))"; }
 scale_mac() { printf '00:00:5e:00:53:%02x' $((0x60 + $1)); }
 scale_ip() { echo "203.0.113.$((100 + $1))"; }
-# An address of the scale network, and a MAC, that no port has.
+# An address of the scale network, and a MAC, that no port has; and those of
+# port ps of the scale network, bound nowhere (a stopped VM's).
 UNKNOWN_IP=203.0.113.99
 UNKNOWN_MAC=00:00:5e:00:53:99
+PS_IP=203.0.113.98
+PS_MAC=00:00:5e:00:53:98
 COLD_MAC=00:00:5e:00:53:41 COLD_IP=203.0.113.11
 PW_MAC=00:00:5e:00:53:21 PW_IP=198.51.100.21        # plugged into warm
 PC_MAC=00:00:5e:00:53:42 PC_IP=203.0.113.22          # plugged into cold
@@ -263,7 +268,8 @@ ovn_scale() {
 #   warm  (key 101): wK on hv K (every hv); ports pw (scenario 1, plugged on
 #                    hv2), mv (scenario 2a), mvv (scenario 2b)
 #   cold  (key 102): c1 on hv1 only; port pc (scenario 1, plugged on hv2)
-#   scale (key 103): sK on hv K (every hv); scenario 3 adds its ports here
+#   scale (key 103): sK on hv K (every hv); port ps, bound nowhere;
+#                    scenario 3 adds its ports here
 #   fake chassis: fakeA, fakeB (2a), fake1 (3)
 
 bench_setup() {
@@ -281,6 +287,7 @@ bench_setup() {
     be port_add cold pc "$PC_MAC" "$PC_IP/24" >/dev/null || die "port pc"
     be port_add warm mv "$MV_MAC" 198.51.100.30/24 >/dev/null || die "port mv"
     be port_add warm mvv "$MVV_MAC" 198.51.100.31/24 >/dev/null || die "port mvv"
+    be port_add scale ps "$PS_MAC" "$PS_IP/24" >/dev/null || die "port ps"
     be fake_chassis "$FAKE_A" "$FAKE_A_IP" || die "fake chassis"
     be fake_chassis "$FAKE_B" "$FAKE_B_IP" || die "fake chassis"
     be fake_chassis "$FAKE_SCALE" "$FAKE_SCALE_IP" || die "fake chassis"
@@ -503,10 +510,13 @@ scenario_bind() {
 scenario_scale() {
     heading "$BE 3: remote ports bound to a fake chassis in one transaction (sizes $SIZES)"
     mapfile -t hvargs < <(hv_specs)
-    # For the agent CPU under unicast to a MAC that no port has (Roam's hv1
-    # floods it to every hv of the network; OVN drops it on hv1).
+    # For the agent CPU under unicast to a MAC that no port has, and to the
+    # MAC of a port bound nowhere (Roam's hv1 floods both to every hv of the
+    # network; OVN drops them on hv1).
     static_neigh s1 "$UNKNOWN_IP" "$UNKNOWN_MAC"
-    unknown=(--unknown-from "$(vm_ns s1)" --unknown-to "$UNKNOWN_IP" --stream "$STREAM")
+    static_neigh s1 "$PS_IP" "$PS_MAC"
+    unknown=(--unknown-from "$(vm_ns s1)" --unknown-to "$UNKNOWN_IP"
+             --unbound-to "$PS_IP" --stream "$STREAM")
     if [ "$BE" = roam ]; then
         bench_long scale --backend roam --db "$(roam_db)" --network scale \
             --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" --runs "$SCALE_RUNS" \
@@ -1311,33 +1321,42 @@ def idle_cpu(a, hvs, res, n):
                " ".join("%s %.1f ms" % (h, v) for h, v in used.items())))
         res.add(key % n, "%.1f" % max(used.values()))
 
+    def measure_while_sending(to, what, key):
+        sender = subprocess.Popen(
+            ["ip", "netns", "exec", a.unknown_from, a.stream, "send",
+             "--to", to, "--interval-us", "1000",
+             "--duration", "%g" % (a.idle + 1), "--wait-ms", "0",
+             "--summary", "/dev/null"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        def sender_is_running():
+            if sender.poll() is not None:
+                raise RuntimeError("the sender to %s ended early (exit %d)"
+                                   % (to, sender.returncode))
+        try:
+            time.sleep(0.5)
+            measure(", 1,000 datagrams/s to " + what, key, sender_is_running)
+        except BaseException:
+            sender.terminate()
+            raise
+        finally:
+            _, err = sender.communicate()
+        if sender.returncode:
+            raise RuntimeError("the sender to %s failed (exit %d): %s"
+                               % (to, sender.returncode,
+                                  err.decode(errors="replace")))
+
     measure("", "idle.%d.cpu_ms")
     # The same while a VM sends 1,000 datagrams/s to a MAC that no port
-    # has: Roam's hypervisor floods them, and the other switches send them
-    # to their agent (a moved VM's first packets could be among them); OVN
+    # has: Roam's hypervisor floods them, the other switches send the first
+    # ones to their agent (a moved VM's first packets could be among them),
+    # which then floods the rest without itself (agent/unknown-macs.h); OVN
     # drops them where they are sent.
-    sender = subprocess.Popen(
-        ["ip", "netns", "exec", a.unknown_from, a.stream, "send",
-         "--to", a.unknown_to, "--interval-us", "1000",
-         "--duration", "%g" % (a.idle + 1), "--wait-ms", "0",
-         "--summary", "/dev/null"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    def sender_is_running():
-        if sender.poll() is not None:
-            raise RuntimeError("the sender to an unknown MAC ended early "
-                               "(exit %d)" % sender.returncode)
-    try:
-        time.sleep(0.5)
-        measure(", 1,000 datagrams/s to an unknown MAC", "unknown.%d.cpu_ms",
-                sender_is_running)
-    except BaseException:
-        sender.terminate()
-        raise
-    finally:
-        _, err = sender.communicate()
-    if sender.returncode:
-        raise RuntimeError("the sender to an unknown MAC failed (exit %d): %s"
-                           % (sender.returncode, err.decode(errors="replace")))
+    measure_while_sending(a.unknown_to, "an unknown MAC", "unknown.%d.cpu_ms")
+    # And to the MAC of a port bound nowhere: its VIF may be plugged on any
+    # hypervisor next, so Roam's agents read every such packet (at meter 4's
+    # rate).
+    measure_while_sending(a.unbound_to, "a port bound nowhere",
+                          "unbound.%d.cpu_ms")
     if a.backend != "roam":
         return
     # The same with heartbeats once an hour: what the agent does while idle
@@ -1505,6 +1524,8 @@ def scale_rows(sizes):
              "ms", "", 1),
             ("unknown.%d.cpu_ms" % n, "  the same, 1,000 datagrams/s to an unknown MAC",
              "ms", "", 1),
+            ("unbound.%d.cpu_ms" % n, "  the same, to a port bound nowhere",
+             "ms", "", 1),
             ("bind.db.%d" % n, "binding change with %s remote ports in the net"
              % format(n, ","), "ms", "< 10 ms median", 1),
         ]
@@ -1642,6 +1663,9 @@ def main():
     s.add_argument("--unknown-to", required=True,
                    help="an address of the network with a static neighbour "
                    "entry there for a MAC that no port has")
+    s.add_argument("--unbound-to", required=True,
+                   help="an address of the network with a static neighbour "
+                   "entry there for the MAC of a port bound nowhere")
     s.add_argument("--stream", required=True, help="tests/roam-stream")
     s.add_argument("--probe-runs", type=int, default=5,
                    help="binding changes timed with the ports in place")

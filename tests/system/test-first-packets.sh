@@ -15,8 +15,11 @@
 #   1. from the VIF: v3 on hv2 sends 5 datagrams to v1 on hv1;
 #   2. to the VIF: v1 sends 5 datagrams to v4, plugged on hv2 (its port was
 #      bound nowhere, so hv1 floods them to hv2 as unknown unicast); and
-#      what is flooded to a MAC that no VIF has is dropped by hv2's agent
-#      as it comes, without a run of its modules;
+#      what is flooded to the MAC of a Port with no VIF is dropped by hv2's
+#      agent as it comes, without a run of its modules; to a MAC that no
+#      Port has, hv2's agent reads only the first packets and adds a flow
+#      that floods the rest without it, until a Port gets that MAC or
+#      roam-unknown-mac-timeout passes;
 #   3. a VIF that no claim may serve (its iface-id names no Port, or a port
 #      bound elsewhere that requested_chassis keeps there) sends nothing to
 #      the agent: the switch drops its traffic, until its Port appears;
@@ -151,15 +154,22 @@ punt_meter_of_table() {  # TABLE: the meter_ids of its controller actions
     || fail "flood's punts use meters \"$(punt_meter_of_table 30)\", expected 4"
 echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
 
-# Unicast from a tunnel to a MAC that no VIF has: hv1 floods it (the MAC is
-# bound nowhere), and hv2's switch sends it to the agent (flood's punt,
-# meter 4), since it might be for a VIF about to be plugged.  The agent
+# Unicast from a tunnel to the MAC of a Port whose VIF is nowhere (v9, bound
+# nowhere): hv1 floods it, and hv2's switch sends it to the agent (flood's
+# punt, meter 4), since v9's VIF may be plugged on hv2 next.  The agent
 # keeps it as a first packet and, no VIF here being able to take it, drops
 # it at once, without running the modules of the data path: none of their
-# inputs changed.  So steady unknown unicast costs the agent a look at each
-# packet, not an iteration of all its modules.
+# inputs changed.  So such traffic costs the agent a look at each packet,
+# not an iteration of all its modules.
+check ctl port-add blue v9 00:00:5e:00:53:99 198.51.100.99/24
 check tb vm v1 ip neigh replace 198.51.100.99 lladdr 00:00:5e:00:53:99 \
     dev eth0 nud permanent
+# unknown_macs_of_hv2: hv2's "FLOODED LEARNED NOT-LEARNED" unknown MACs.
+unknown_macs_of_hv2() {
+    agent_status 2 | sed -n 's/^unknown MACs flooded from tunnels without the agent: \([0-9]*\) (\([0-9]*\) learned, \([0-9]*\) not learned: too many)$/\1 \2 \3/p'
+}
+read -r _ learned0 _ <<<"$(unknown_macs_of_hv2)"
+[ -n "$learned0" ] || fail "hv2's status has no unknown MACs line"
 read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
 [ -n "$dropped0" ] || fail "hv2's status has no first packets line"
 # dropped_at_least N: hv2's agent dropped N first packets or more since.
@@ -178,18 +188,86 @@ check tb vm v1 "$STREAM" send --to 198.51.100.99 --interval-us 1000 \
 # broken agent would keep up to 64.
 read -r _ _ kept <<<"$(packet_ins_of_hv2)"
 [ -n "$kept" ] || fail "hv2's status has no first packets line"
-((kept <= 5)) || fail "hv2's agent keeps $kept packets to a MAC that no VIF has"
+((kept <= 5)) || fail "hv2's agent keeps $kept packets to v9's MAC"
 wait_until dropped_at_least 200
 # The agent adds up its coverage counts once a second.
 sleep 1.5
 read -r _ dropped1 kept1 <<<"$(packet_ins_of_hv2)"
 runs1=$(coverage_total 2 agent_run_modules) \
     || fail "hv2's agent shows no coverage counter agent_run_modules"
-echo "hv2's agent dropped $((dropped1 - dropped0)) datagrams for an unknown MAC (kept now: $kept1) and ran its modules $((runs1 - runs0)) times meanwhile"
+echo "hv2's agent dropped $((dropped1 - dropped0)) datagrams for v9's MAC (kept now: $kept1) and ran its modules $((runs1 - runs0)) times meanwhile"
 assert_eq 0 "$kept1" "first packets hv2's agent still keeps"
 (((runs1 - runs0) * 20 <= dropped1 - dropped0)) \
-    || fail "hv2's agent ran its modules $((runs1 - runs0)) times for $((dropped1 - dropped0)) packets to a MAC no VIF has"
-echo "ok: unicast to a MAC that no VIF has costs hv2's agent no run of its modules (1 per 20 packets allowed)"
+    || fail "hv2's agent ran its modules $((runs1 - runs0)) times for $((dropped1 - dropped0)) packets to v9's MAC"
+read -r _ learned1 _ <<<"$(unknown_macs_of_hv2)"
+assert_eq "$learned0" "$learned1" "unknown MACs hv2 learned from a Port's MAC"
+echo "ok: unicast to the MAC of a Port with no VIF reaches hv2's agent, and costs it no run of its modules (1 per 20 packets allowed)"
+
+# Unicast from a tunnel to a MAC that no Port has: hv2's agent learns it
+# from the first such packet (agent/unknown-macs.h) and adds a flood flow
+# for it (priority 120, the network's cookie) that floods the rest to
+# hv2's VIFs of the network without the punt.  So 300 datagrams cost the
+# agent a few packet-ins, not 300.
+unknown_mac=00:00:5e:00:53:98
+check tb vm v1 ip neigh replace 198.51.100.98 lladdr $unknown_mac \
+    dev eth0 nud permanent
+# flood_packets PRIORITY [MATCH]: n_packets of hv2's flood flow of PRIORITY
+# for blue from tunnels (and MATCH), nothing if there is none.
+flood_packets() {
+    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names dump-flows br-int \
+        "table=30,metadata=0x3e9,reg10=1${2:+,$2}" \
+        | awk -v p="priority=$1," '$0 ~ p { sub(/.*n_packets=/, ""); sub(/,.*/, ""); print }'
+}
+unknown_flow_there() { [ -n "$(flood_packets 120 "dl_dst=$unknown_mac")" ]; }
+unknown_flow_gone() { ! unknown_flow_there; }
+unknown_flow_gone || fail "hv2 has a flood flow for $unknown_mac before any traffic"
+read -r _ learned0 _ <<<"$(unknown_macs_of_hv2)"
+read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
+flooded0=$(flood_packets 100)
+[ -n "$flooded0" ] || fail "hv2 has no flood flow for blue from tunnels"
+check tb vm v1 "$STREAM" send --to 198.51.100.98 --interval-us 1000 \
+    --count 300 --wait-ms 0 --summary "$TB_DIR/send-unknown.out"
+wait_until unknown_flow_there
+# Flow statistics reach ovs-ofctl within a second.
+sleep 1.5
+skipped=$(flood_packets 120 "dl_dst=$unknown_mac")
+flooded=$(($(flood_packets 100) - flooded0))
+read -r n_unknown learned1 _ <<<"$(unknown_macs_of_hv2)"
+read -r _ dropped1 _ <<<"$(packet_ins_of_hv2)"
+echo "300 datagrams to $unknown_mac: $skipped took hv2's flow for it, $flooded were flooded to hv2's VIFs, hv2's agent dropped $((dropped1 - dropped0)) and learned $((learned1 - learned0)) MAC"
+assert_eq 1 "$((learned1 - learned0))" "MACs hv2's agent learned"
+assert_eq 1 "$n_unknown" "unknown MACs hv2 floods without its agent"
+((skipped >= 250)) || fail "only $skipped of 300 datagrams took hv2's flow for $unknown_mac"
+((flooded >= skipped)) || fail "hv2 flooded $flooded datagrams to its VIFs, $skipped took the flow for $unknown_mac"
+((dropped1 - dropped0 <= 50)) \
+    || fail "hv2's agent still read $((dropped1 - dropped0)) of 300 datagrams to $unknown_mac"
+echo "ok: hv2's agent learned $unknown_mac and reads no more of its traffic"
+
+# Once a Port has the MAC (written in capitals), the flow goes: that Port's
+# VIF may be plugged on hv2 next, and its first packets must reach the agent.
+check ctl port-add blue v8 00:00:5E:00:53:98 198.51.100.98/24
+wait_until unknown_flow_gone
+read -r n_unknown _ _ <<<"$(unknown_macs_of_hv2)"
+assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent, once a Port has the MAC"
+echo "ok: hv2's flow for $unknown_mac went when Port v8 got that MAC"
+
+# With roam-unknown-mac-timeout, the flow goes after that time without a
+# Port.
+check tb hv 2 ovs-vsctl set Open_vSwitch . \
+    external_ids:roam-unknown-mac-timeout=1000
+check ctl port-del v8
+check tb vm v1 "$STREAM" send --to 198.51.100.98 --interval-us 1000 \
+    --count 50 --wait-ms 0 --summary "$TB_DIR/send-unknown.out"
+wait_until unknown_flow_there
+learned_at=$(date +%s%N)
+wait_until unknown_flow_gone
+echo "with roam-unknown-mac-timeout=1000, hv2's flow for $unknown_mac went after $((($(date +%s%N) - learned_at) / 1000000)) ms"
+read -r n_unknown learned2 _ <<<"$(unknown_macs_of_hv2)"
+assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent after the timeout"
+assert_eq 1 "$((learned2 - learned1))" "MACs hv2's agent learned again"
+check tb hv 2 ovs-vsctl remove Open_vSwitch . external_ids \
+    roam-unknown-mac-timeout
+echo "ok: hv2's flow for $unknown_mac went after roam-unknown-mac-timeout"
 
 # --- 3. A VIF that no claim may serve sends nothing to the agent -------------
 explain() { tb hv 2 ovs-appctl -t roam-agent explain-flow "$@"; }

@@ -102,6 +102,7 @@ complete_config_parses_with_defaults(void **state)
     assert_string_equal(f->cfg.datapath_type, "system");
     assert_int_equal(f->cfg.heartbeat_interval, 2000);
     assert_int_equal(f->cfg.bfd_interval, 1000);
+    assert_int_equal(f->cfg.unknown_mac_timeout, 60000);
 }
 
 static void
@@ -115,6 +116,7 @@ optional_keys_override_defaults(void **state)
     smap_replace(&f->ids, "roam-bridge-datapath-type", "netdev");
     smap_replace(&f->ids, "roam-heartbeat-interval", "500");
     smap_replace(&f->ids, "roam-bfd-interval", "300");
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "5000");
     assert_true(parse(f));
     assert_string_equal(f->cfg.hostname, "compute-7");
     assert_string_equal(f->cfg.zone, "rack2");
@@ -122,6 +124,7 @@ optional_keys_override_defaults(void **state)
     assert_string_equal(f->cfg.datapath_type, "netdev");
     assert_int_equal(f->cfg.heartbeat_interval, 500);
     assert_int_equal(f->cfg.bfd_interval, 300);
+    assert_int_equal(f->cfg.unknown_mac_timeout, 5000);
 }
 
 static void
@@ -328,6 +331,26 @@ bfd_interval_zero_switches_bfd_off(void **state)
 }
 
 static void
+unknown_mac_timeout_zero_learns_none_and_bounds_hold(void **state)
+{
+    struct fixture *f = *state;
+
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "0");
+    assert_true(parse(f));
+    assert_int_equal(f->cfg.unknown_mac_timeout, 0);
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "3600000");
+    assert_true(parse(f));
+    assert_int_equal(f->cfg.unknown_mac_timeout, 3600000);
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "999");
+    assert_only_error(f, "roam-unknown-mac-timeout",
+                      "or 0 for every such packet to the agent");
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "3600001");
+    assert_only_error(f, "roam-unknown-mac-timeout", "3600001");
+    smap_replace(&f->ids, "roam-unknown-mac-timeout", "1m");
+    assert_only_error(f, "roam-unknown-mac-timeout", "1m");
+}
+
+static void
 bfd_interval_out_of_range_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -428,6 +451,7 @@ main(void)
         TEST(heartbeat_interval_out_of_range_is_refused),
         TEST(bfd_interval_zero_switches_bfd_off),
         TEST(bfd_interval_out_of_range_is_refused),
+        TEST(unknown_mac_timeout_zero_learns_none_and_bounds_hold),
         TEST(every_bad_key_is_reported_at_once),
         TEST(white_space_around_values_is_ignored),
         TEST(plugins_disabled_is_a_list_of_names),

@@ -277,6 +277,49 @@ flood_from_tunnel_never_goes_back_into_one(void **state OVS_UNUSED)
 }
 
 static void
+unknown_mac_is_flooded_without_the_agent(void **state OVS_UNUSED)
+{
+    struct flow_set set;
+    struct eth_addr mac;
+    struct match match;
+
+    assert_true(eth_addr_from_string("00:00:5e:00:53:99", &mac));
+    flow_set_init(&set);
+    flow_set_copy(&set, &flows);
+    size_t n = flow_set_count(&set);
+    uint64_t cookie = flow_set_cookie_from_uuid(&blue.header_.uuid);
+
+    assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    pipeline_add_unknown_mac_flow(1001, mac, cookie, &set);
+    assert_int_equal(flow_set_count(&set), n + 1);
+    assert_true(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    assert_false(pipeline_has_unknown_mac_flow(1002, mac, &set));
+
+    /* Above the punt (110), for packets from a tunnel that the agent did
+     * not send on; marked, the packet goes through flood again and takes
+     * the network's flooding (100), not the punt. */
+    match_init_catchall(&match);
+    match_set_metadata(&match, htonll(1001));
+    match_set_reg(&match, 10, 1);
+    match_set_reg(&match, 13, 0);
+    match_set_dl_dst(&match, mac);
+    const struct flow_set_entry *e = flow_set_find(&set, FLOW_TABLE_FLOOD,
+                                                   120, &match);
+    assert_non_null(e);
+    assert_int_equal(e->cookie, cookie);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &s };
+    ofpacts_format(e->ofpacts, e->ofpacts_len, &fp);
+    assert_string_equal(ds_cstr(&s), "set_field:0x1->reg13,resubmit(,30)");
+    ds_destroy(&s);
+
+    assert_true(pipeline_remove_unknown_mac_flow(1001, mac, &set));
+    assert_false(pipeline_remove_unknown_mac_flow(1001, mac, &set));
+    assert_int_equal(flow_set_count(&set), n);
+    flow_set_destroy(&set);
+}
+
+static void
 every_flow_after_classify_matches_the_network(void **state OVS_UNUSED)
 {
     const struct flow_set_entry *e;
@@ -620,6 +663,45 @@ first_packet_belongs_to_the_vif_by_port_or_by_mac(void **s OVS_UNUSED)
 }
 
 static void
+first_packets_for_no_vif_from_tunnels_are_handed_out(void **s OVS_UNUSED)
+{
+    struct binding_state binding;
+    struct first_packets fp;
+
+    binding_state_init(&binding);
+    first_packets_init(&fp);
+    assert_true(first_packets_take(&fp, make_punt(FLOW_TABLE_CLASSIFY,
+                                                  u16_to_ofp(5), 0,
+                                                  "00:00:5e:00:53:0b"), 0));
+    assert_true(first_packets_take(&fp, make_punt(FLOW_TABLE_FLOOD,
+                                                  u16_to_ofp(1), 1001,
+                                                  "00:00:5e:00:53:99"), 0));
+
+    /* No VIF here: both are dropped, and the one from a tunnel is handed
+     * out (for unknown-macs.h), the other freed. */
+    struct first_packets_ctx_in in = {
+        .binding = &binding, .chassis = &hv1, .flows_sent = true, .now = 1,
+    };
+    struct ovs_list out = OVS_LIST_INITIALIZER(&out);
+    struct ovs_list no_vif = OVS_LIST_INITIALIZER(&no_vif);
+    first_packets_run(&in, &fp, &out, &no_vif);
+    assert_true(ovs_list_is_empty(&out));
+    assert_int_equal(ovs_list_size(&no_vif), 1);
+    struct first_packet *p = CONTAINER_OF(ovs_list_front(&no_vif),
+                                          struct first_packet, list_node);
+    assert_int_equal(p->pin->table_id, FLOW_TABLE_FLOOD);
+    assert_int_equal(p->pin->tun_id, 1001);
+    assert_int_equal(fp.n_pending, 0);
+    assert_int_equal(fp.n_from_tunnel, 0);
+    assert_int_equal(fp.n_dropped, 2);
+    LIST_FOR_EACH_POP (p, list_node, &no_vif) {
+        first_packet_destroy(p);
+    }
+    first_packets_destroy(&fp);
+    binding_state_destroy(&binding);
+}
+
+static void
 first_packets_are_kept_bounded(void **state OVS_UNUSED)
 {
     struct first_packets fp;
@@ -706,7 +788,9 @@ first_packets_are_kept_bounded(void **state OVS_UNUSED)
     binding_state_init(&binding);
     struct first_packets_ctx_in in = { .binding = &binding, .now = 0 };
     struct ovs_list out = OVS_LIST_INITIALIZER(&out);
-    first_packets_run(&in, &fp, &out);
+    struct ovs_list no_vif = OVS_LIST_INITIALIZER(&no_vif);
+    first_packets_run(&in, &fp, &out, &no_vif);
+    assert_true(ovs_list_is_empty(&no_vif));
     assert_true(ovs_list_is_empty(&out));
     assert_int_equal(fp.n_pending, 0);
     assert_true(first_packets_next_expiry(&fp) == LLONG_MAX);
@@ -728,6 +812,8 @@ main(void)
         cmocka_unit_test(unbound_bad_or_tunnelless_ports_get_no_l2_flow),
         cmocka_unit_test(flood_from_vif_reaches_local_vifs_and_each_chassis),
         cmocka_unit_test(flood_from_tunnel_never_goes_back_into_one),
+        cmocka_unit_test(unknown_mac_is_flooded_without_the_agent),
+        cmocka_unit_test(first_packets_for_no_vif_from_tunnels_are_handed_out),
         cmocka_unit_test(every_flow_after_classify_matches_the_network),
         cmocka_unit_test(duplicate_mac_yields_one_flow),
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
