@@ -42,7 +42,6 @@
 #include "binding.h"
 #include "openflow/openflow-common.h"
 #include "openvswitch/types.h"
-#include "packets.h"
 
 struct plugin_class;
 struct flow_set;

@@ -134,6 +134,7 @@ struct agent {
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ovsdb_idl_index *port_by_network_mac;
+    struct ovsdb_idl_index *network_by_key;
     struct ofctrl *ofctrl;              /* OpenFlow connection to br-int. */
     struct desired_flows desired;       /* Flows the pipeline wants. */
     struct sset dead_chassis;           /* Chassis that get no flooded
@@ -395,8 +396,9 @@ agent_init(struct agent *agent, char *ovs_remote)
     }
     agent->port_by_network
         = pipeline_port_index_create(agent->roam_loop.idl);
-    agent->port_by_network_mac
-        = unknown_macs_port_index_create(agent->roam_loop.idl);
+    unknown_macs_indexes_create(agent->roam_loop.idl,
+                                &agent->port_by_network_mac,
+                                &agent->network_by_key);
     unknown_macs_init(&agent->unknown_macs);
     desired_flows_init(&agent->desired);
     sset_init(&agent->dead_chassis);
@@ -525,6 +527,7 @@ agent_unknown_macs_ctx_in(const struct agent *agent,
     *um_in = (struct unknown_macs_ctx_in) {
         .roam_idl = agent->roam_loop.idl,
         .port_by_network_mac = agent->port_by_network_mac,
+        .network_by_key = agent->network_by_key,
         .desired = &agent->desired,
         .timeout = agent->cfg.unknown_mac_timeout,
         .now = time_msec(),
@@ -540,15 +543,22 @@ agent_unknown_macs_expiry(const struct agent *agent)
                                     agent->cfg.unknown_mac_timeout);
 }
 
-/* Forgets the unknown MACs (unknown-macs.h) that are stale, and puts back
- * the flows of the others.  Returns true if the desired flows changed. */
-static bool
-agent_run_unknown_macs(struct agent *agent)
+/* Forgets the unknown MACs (unknown-macs.h) that expired, if any did, and
+ * sends what that changed if the switch has the desired flows (otherwise
+ * the next put after a run of the modules sends it).  On every wake-up:
+ * agent_wait() wakes the agent for it, whatever else happens. */
+static void
+agent_expire_unknown_macs(struct agent *agent)
 {
-    struct unknown_macs_ctx_in um_in;
-    agent_unknown_macs_ctx_in(agent, &um_in);
-    return unknown_macs_run(&um_in, &agent->unknown_macs,
-                            &agent->desired.flows);
+    long long int now = time_msec();
+
+    if (now >= agent_unknown_macs_expiry(agent)
+        && unknown_macs_expire(&agent->unknown_macs,
+                               agent->cfg.unknown_mac_timeout, now,
+                               &agent->desired.flows)
+        && agent->flows_complete && ofctrl_is_synced(agent->ofctrl)) {
+        agent_put_flows(agent);
+    }
 }
 
 /* Sends on the first packets of new VIFs (first-packets.h) that this
@@ -913,7 +923,10 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
             desired_flows_run(&df_in, &agent->desired);
             /* The computation may have removed the flows of unknown MACs
              * with their network's, or made some stale. */
-            agent_run_unknown_macs(agent);
+            struct unknown_macs_ctx_in um_in;
+            agent_unknown_macs_ctx_in(agent, &um_in);
+            unknown_macs_run(&um_in, &agent->unknown_macs,
+                             &agent->desired.flows);
         }
         /* The changes are in the flows now (or, without a chassis, the next
          * computation is a full one). */
@@ -923,8 +936,6 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         agent->pipeline_chassis = ch_out.chassis;
         agent->recompute = false;
         flows_computed = true;
-    } else if (time_msec() >= agent_unknown_macs_expiry(agent)) {
-        agent_run_unknown_macs(agent);
     }
 
     /* The switch gets flows only from a complete picture: both databases
@@ -1061,6 +1072,7 @@ agent_run(struct agent *agent)
 
     COVERAGE_INC(agent_wakeup);
     agent->ran_modules = false;
+    agent_expire_unknown_macs(agent);
 
     const struct ovsrec_open_vswitch *ovs_row
         = ovsrec_open_vswitch_first(ovs_idl);
@@ -1113,15 +1125,9 @@ agent_run(struct agent *agent)
          * may take them, without running the modules.  So unicast from
          * tunnels to MACs that no VIF here has, which the switch sends
          * the agent (flood's punt) in steady state too, costs little. */
-        if (agent->flows_complete && ofctrl_is_synced(agent->ofctrl)) {
-            if (agent->first_packets.n_pending) {
-                agent_send_first_packets(agent, agent->chassis);
-            }
-            /* Unknown MACs expire on time, too. */
-            if (time_msec() >= agent_unknown_macs_expiry(agent)
-                && agent_run_unknown_macs(agent)) {
-                agent_put_flows(agent);
-            }
+        if (agent->first_packets.n_pending && agent->flows_complete
+            && ofctrl_is_synced(agent->ofctrl)) {
+            agent_send_first_packets(agent, agent->chassis);
         }
     }
     agent_run_chassis_private(agent, roam_txn);

@@ -71,14 +71,19 @@ compare_port_macs(const void *a_, const void *b_)
     return strcasecmp(a->mac, b->mac);
 }
 
-struct ovsdb_idl_index *
-unknown_macs_port_index_create(struct ovsdb_idl *roam_idl)
+void
+unknown_macs_indexes_create(struct ovsdb_idl *roam_idl,
+                            struct ovsdb_idl_index **port_by_network_mac,
+                            struct ovsdb_idl_index **network_by_key)
 {
     const struct ovsdb_idl_index_column columns[] = {
         { .column = &roamrec_port_col_network },
         { .column = &roamrec_port_col_mac, .comparer = compare_port_macs },
     };
-    return ovsdb_idl_index_create(roam_idl, columns, ARRAY_SIZE(columns));
+    *port_by_network_mac = ovsdb_idl_index_create(roam_idl, columns,
+                                                  ARRAY_SIZE(columns));
+    *network_by_key = ovsdb_idl_index_create1(roam_idl,
+                                              &roamrec_network_col_tunnel_key);
 }
 
 /* Returns true if a Port of 'network' has 'mac'. */
@@ -103,16 +108,15 @@ is_port_mac(struct ovsdb_idl_index *port_by_network_mac,
 static const struct roamrec_network *
 find_local_network(const struct unknown_macs_ctx_in *ctx_in, uint64_t vni)
 {
-    const struct roamrec_network *network;
-
-    ROAMREC_NETWORK_FOR_EACH (network, ctx_in->roam_idl) {
-        if (network->tunnel_key == vni
-            && desired_flows_has_network(ctx_in->desired,
-                                         &network->header_.uuid)) {
-            return network;
-        }
-    }
-    return NULL;
+    struct roamrec_network *target
+        = roamrec_network_index_init_row(ctx_in->network_by_key);
+    roamrec_network_index_set_tunnel_key(target, vni);
+    const struct roamrec_network *network
+        = roamrec_network_index_find(ctx_in->network_by_key, target);
+    roamrec_network_index_destroy_row(target);
+    return (network && desired_flows_has_network(ctx_in->desired,
+                                                 &network->header_.uuid)
+            ? network : NULL);
 }
 
 static struct unknown_mac *
@@ -153,10 +157,8 @@ unknown_macs_learn(const struct unknown_macs_ctx_in *ctx_in,
         return false;
     }
 
-    struct unknown_mac *e = find_entry(um, pin->tun_id, mac);
-    if (e) {
-        /* Its flow is on its way to the switch, or was removed by a
-         * computation since: unknown_macs_run() puts it back. */
+    if (find_entry(um, pin->tun_id, mac)) {
+        /* Its flow is on its way to the switch. */
         return false;
     }
     const struct roamrec_network *network = find_local_network(ctx_in,
@@ -164,35 +166,60 @@ unknown_macs_learn(const struct unknown_macs_ctx_in *ctx_in,
     if (!network || is_port_mac(ctx_in->port_by_network_mac, network, mac)) {
         return false;
     }
-    if (hmap_count(&um->entries) >= UNKNOWN_MACS_MAX) {
-        um->n_full++;
+    if (!unknown_macs_add(um, pin->tun_id, mac, &network->header_.uuid,
+                          ctx_in->now, flows)) {
         VLOG_WARN_RL(&rl, "network %s: traffic from tunnels to "ETH_ADDR_FMT
                      ", which no Port has, reaches the agent: %d such MACs "
                      "are flooded without it already, the most it keeps",
                      network->name, ETH_ADDR_ARGS(mac), UNKNOWN_MACS_MAX);
         return false;
     }
-
-    e = xmalloc(sizeof *e);
-    e->vni = pin->tun_id;
-    e->mac = mac;
-    e->network = network->header_.uuid;
-    e->learned = ctx_in->now;
-    hmap_insert(&um->entries, &e->node, hash_entry(e->vni, e->mac));
-    um->n_learned++;
-    add_entry_flow(e, flows);
     VLOG_DBG("network %s: "ETH_ADDR_FMT" is no Port's: flooded from "
              "tunnels without the agent", network->name, ETH_ADDR_ARGS(mac));
     return true;
 }
 
-/* Returns true if 'e' is to be forgotten at 'ctx_in->now'. */
+bool
+unknown_macs_add(struct unknown_macs *um, uint64_t vni, struct eth_addr mac,
+                 const struct uuid *network, long long int now,
+                 struct flow_set *flows)
+{
+    if (find_entry(um, vni, mac)) {
+        return false;
+    }
+    if (hmap_count(&um->entries) >= UNKNOWN_MACS_MAX) {
+        um->n_full++;
+        return false;
+    }
+
+    struct unknown_mac *e = xmalloc(sizeof *e);
+    e->vni = vni;
+    e->mac = mac;
+    e->network = *network;
+    e->learned = now;
+    hmap_insert(&um->entries, &e->node, hash_entry(e->vni, e->mac));
+    um->n_learned++;
+    add_entry_flow(e, flows);
+    return true;
+}
+
+/* Forgets 'e', removing its flow from 'flows'.  Returns true if 'flows'
+ * changed. */
+static bool
+forget_entry(struct unknown_macs *um, struct unknown_mac *e,
+             struct flow_set *flows)
+{
+    bool changed = pipeline_remove_unknown_mac_flow(e->vni, e->mac, flows);
+    hmap_remove(&um->entries, &e->node);
+    free(e);
+    return changed;
+}
+
+/* Returns true if 'e' is to be forgotten: its network is gone or not
+ * local, or a Port of it has its MAC. */
 static bool
 is_stale(const struct unknown_macs_ctx_in *ctx_in, const struct unknown_mac *e)
 {
-    if (ctx_in->now >= e->learned + ctx_in->timeout) {
-        return true;
-    }
     const struct roamrec_network *network
         = roamrec_network_get_for_uuid(ctx_in->roam_idl, &e->network);
     return (!network || network->tunnel_key != e->vni
@@ -209,13 +236,25 @@ unknown_macs_run(const struct unknown_macs_ctx_in *ctx_in,
 
     HMAP_FOR_EACH_SAFE (e, node, &um->entries) {
         if (is_stale(ctx_in, e)) {
-            changed |= pipeline_remove_unknown_mac_flow(e->vni, e->mac,
-                                                        flows);
-            hmap_remove(&um->entries, &e->node);
-            free(e);
+            changed |= forget_entry(um, e, flows);
         } else if (!pipeline_has_unknown_mac_flow(e->vni, e->mac, flows)) {
             add_entry_flow(e, flows);
             changed = true;
+        }
+    }
+    return changed;
+}
+
+bool
+unknown_macs_expire(struct unknown_macs *um, int timeout, long long int now,
+                    struct flow_set *flows)
+{
+    bool changed = false;
+    struct unknown_mac *e;
+
+    HMAP_FOR_EACH_SAFE (e, node, &um->entries) {
+        if (now >= e->learned + timeout) {
+            changed |= forget_entry(um, e, flows);
         }
     }
     return changed;
@@ -230,13 +269,15 @@ unknown_macs_next_expiry(const struct unknown_macs *um, int timeout)
     HMAP_FOR_EACH (e, node, &um->entries) {
         expiry = MIN(expiry, e->learned + timeout);
     }
-    return expiry;
+    /* Those due within the same second expire together. */
+    return expiry == LLONG_MAX ? expiry : ROUND_UP(expiry, 1000);
 }
 
 void
 unknown_macs_format(const struct unknown_macs *um, struct ds *s)
 {
     ds_put_format(s, "unknown MACs flooded from tunnels without the agent: "
-                  "%"PRIuSIZE" (%llu learned, %llu not learned: too many)\n",
-                  hmap_count(&um->entries), um->n_learned, um->n_full);
+                  "%"PRIuSIZE" (%llu learned, %llu packets to further "
+                  "MACs)\n", hmap_count(&um->entries), um->n_learned,
+                  um->n_full);
 }

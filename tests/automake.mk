@@ -62,6 +62,7 @@ PIPELINE_TEST_SOURCES = \
 	agent/pipeline.c \
 	agent/plugin.c \
 	agent/tunnels.c \
+	agent/unknown-macs.c \
 	plugins/announce.c \
 	plugins/announce-packets.c
 

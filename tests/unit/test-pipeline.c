@@ -29,6 +29,7 @@
 #include "agent/pipeline.h"
 #include "agent/plugin.h"
 #include "agent/tunnels.h"
+#include "agent/unknown-macs.h"
 #include "byte-order.h"
 #include "dp-packet.h"
 #include "flow.h"
@@ -316,6 +317,73 @@ unknown_mac_is_flooded_without_the_agent(void **state OVS_UNUSED)
     assert_true(pipeline_remove_unknown_mac_flow(1001, mac, &set));
     assert_false(pipeline_remove_unknown_mac_flow(1001, mac, &set));
     assert_int_equal(flow_set_count(&set), n);
+    flow_set_destroy(&set);
+}
+
+static void
+unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
+{
+    struct unknown_macs um;
+    struct flow_set set;
+    struct eth_addr mac = ETH_ADDR_C(00,00,5e,00,53,99);
+
+    unknown_macs_init(&um);
+    flow_set_init(&set);
+    assert_true(unknown_macs_next_expiry(&um, 5000) == LLONG_MAX);
+
+    /* Learned once, with its flow, under the network's cookie. */
+    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 100,
+                                 &set));
+    assert_false(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 200,
+                                  &set));
+    assert_true(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    assert_int_equal(flow_set_count(&set), 1);
+    const struct flow_set_entry *e;
+    HMAP_FOR_EACH (e, node, &set.flows) {
+        assert_int_equal(e->cookie,
+                         flow_set_cookie_from_uuid(&blue.header_.uuid));
+    }
+
+    /* The same MAC in another network is another entry. */
+    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, 900,
+                                 &set));
+
+    /* Both are due within the same second: one wake-up for both, at a
+     * whole second. */
+    assert_int_equal(unknown_macs_next_expiry(&um, 5000), 6000);
+    assert_false(unknown_macs_expire(&um, 5000, 5099, &set));
+    assert_int_equal(hmap_count(&um.entries), 2);
+    assert_true(unknown_macs_expire(&um, 5000, 5100, &set));
+    assert_int_equal(hmap_count(&um.entries), 1);
+    assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    assert_true(pipeline_has_unknown_mac_flow(1002, mac, &set));
+    /* A timeout of 0 forgets everything. */
+    assert_true(unknown_macs_expire(&um, 0, 5100, &set));
+    assert_int_equal(flow_set_count(&set), 0);
+    assert_true(unknown_macs_next_expiry(&um, 5000) == LLONG_MAX);
+
+    /* At most UNKNOWN_MACS_MAX; the packets of the rest are counted. */
+    for (int i = 0; i < UNKNOWN_MACS_MAX + 3; i++) {
+        struct eth_addr m = ETH_ADDR_C(02,00,00,00,00,00);
+        m.ea[4] = i >> 8;
+        m.ea[5] = i;
+        bool added = unknown_macs_add(&um, 1001, m, &blue.header_.uuid,
+                                      10000, &set);
+        assert_int_equal(added, i < UNKNOWN_MACS_MAX);
+    }
+    assert_int_equal(hmap_count(&um.entries), UNKNOWN_MACS_MAX);
+    assert_int_equal(flow_set_count(&set), UNKNOWN_MACS_MAX);
+    assert_int_equal(um.n_full, 3);
+    assert_int_equal(um.n_learned, 2 + UNKNOWN_MACS_MAX);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    unknown_macs_format(&um, &s);
+    assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
+                        "without the agent: 1024 (1026 learned, 3 packets "
+                        "to further MACs)\n");
+    ds_destroy(&s);
+
+    unknown_macs_destroy(&um);
     flow_set_destroy(&set);
 }
 
@@ -813,6 +881,7 @@ main(void)
         cmocka_unit_test(flood_from_vif_reaches_local_vifs_and_each_chassis),
         cmocka_unit_test(flood_from_tunnel_never_goes_back_into_one),
         cmocka_unit_test(unknown_mac_is_flooded_without_the_agent),
+        cmocka_unit_test(unknown_macs_are_bounded_and_expire_together),
         cmocka_unit_test(first_packets_for_no_vif_from_tunnels_are_handed_out),
         cmocka_unit_test(every_flow_after_classify_matches_the_network),
         cmocka_unit_test(duplicate_mac_yields_one_flow),
