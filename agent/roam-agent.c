@@ -534,8 +534,8 @@ agent_unknown_macs_ctx_in(const struct agent *agent,
     };
 }
 
-/* Returns the time_msec() when the first unknown MAC expires, LLONG_MAX if
- * none is learned. */
+/* Returns the time_msec() when unknown MACs expire (whole seconds, see
+ * unknown_macs_next_expiry()), LLONG_MAX if none is learned. */
 static long long int
 agent_unknown_macs_expiry(const struct agent *agent)
 {
@@ -1072,7 +1072,6 @@ agent_run(struct agent *agent)
 
     COVERAGE_INC(agent_wakeup);
     agent->ran_modules = false;
-    agent_expire_unknown_macs(agent);
 
     const struct ovsrec_open_vswitch *ovs_row
         = ovsrec_open_vswitch_first(ovs_idl);
@@ -1082,6 +1081,7 @@ agent_run(struct agent *agent)
         update_config(agent, ovs_row);
         agent->config_ovs_seqno = config_seqno;
     }
+    agent_expire_unknown_macs(agent);
 
     if (agent->encap_iface) {
         encap_iface_run(agent->encap_iface);

@@ -28,6 +28,7 @@ VLOG_DEFINE_THIS_MODULE(unknown_macs);
 /* A learned MAC. */
 struct unknown_mac {
     struct hmap_node node;      /* In "struct unknown_macs"'s 'entries'. */
+    struct ovs_list list_node;  /* In "struct unknown_macs"'s 'by_age'. */
     uint64_t vni;               /* The network's tunnel key. */
     struct eth_addr mac;
     struct uuid network;        /* The network's row. */
@@ -44,6 +45,7 @@ void
 unknown_macs_init(struct unknown_macs *um)
 {
     hmap_init(&um->entries);
+    ovs_list_init(&um->by_age);
     um->n_learned = 0;
     um->n_full = 0;
 }
@@ -198,6 +200,7 @@ unknown_macs_add(struct unknown_macs *um, uint64_t vni, struct eth_addr mac,
     e->network = *network;
     e->learned = now;
     hmap_insert(&um->entries, &e->node, hash_entry(e->vni, e->mac));
+    ovs_list_push_back(&um->by_age, &e->list_node);
     um->n_learned++;
     add_entry_flow(e, flows);
     return true;
@@ -211,6 +214,7 @@ forget_entry(struct unknown_macs *um, struct unknown_mac *e,
 {
     bool changed = pipeline_remove_unknown_mac_flow(e->vni, e->mac, flows);
     hmap_remove(&um->entries, &e->node);
+    ovs_list_remove(&e->list_node);
     free(e);
     return changed;
 }
@@ -252,10 +256,12 @@ unknown_macs_expire(struct unknown_macs *um, int timeout, long long int now,
     bool changed = false;
     struct unknown_mac *e;
 
-    HMAP_FOR_EACH_SAFE (e, node, &um->entries) {
-        if (now >= e->learned + timeout) {
-            changed |= forget_entry(um, e, flows);
+    /* Oldest first: time_msec() never goes back. */
+    LIST_FOR_EACH_SAFE (e, list_node, &um->by_age) {
+        if (now < e->learned + timeout) {
+            break;
         }
+        changed |= forget_entry(um, e, flows);
     }
     return changed;
 }
@@ -263,14 +269,14 @@ unknown_macs_expire(struct unknown_macs *um, int timeout, long long int now,
 long long int
 unknown_macs_next_expiry(const struct unknown_macs *um, int timeout)
 {
-    long long int expiry = LLONG_MAX;
-    const struct unknown_mac *e;
-
-    HMAP_FOR_EACH (e, node, &um->entries) {
-        expiry = MIN(expiry, e->learned + timeout);
+    if (ovs_list_is_empty(&um->by_age)) {
+        return LLONG_MAX;
     }
-    /* Those due within the same second expire together. */
-    return expiry == LLONG_MAX ? expiry : ROUND_UP(expiry, 1000);
+    const struct unknown_mac *oldest
+        = CONTAINER_OF(ovs_list_front(&um->by_age), struct unknown_mac,
+                       list_node);
+    /* Those due within the same second of the clock expire together. */
+    return ROUND_UP(oldest->learned + timeout, 1000);
 }
 
 void

@@ -17,9 +17,10 @@
  * traffic without sending it to the agent (pipeline_add_unknown_mac_flow()),
  * with the network's cookie:
  *
- *   - for a time (roam-unknown-mac-timeout, 60 s by default, rounded up
- *     to the next whole second so that expiries come together); then the
- *     next such packet learns it again;
+ *   - for a time (roam-unknown-mac-timeout, 60 s by default), until the
+ *     first whole second of time_msec() after it, so that MACs learned
+ *     within a second expire together; then the next such packet learns
+ *     it again;
  *
  *   - until a Port of the network gets that MAC, or the network stops being
  *     local: the run of the modules that sees the change removes the flow,
@@ -38,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 #include "openvswitch/types.h"
 
 struct desired_flows;
@@ -53,6 +55,7 @@ struct uuid;
 struct unknown_macs {
     struct hmap entries;        /* "struct unknown_mac"s, by network key
                                  * and MAC. */
+    struct ovs_list by_age;     /* The same, oldest first. */
     unsigned long long int n_learned;
     unsigned long long int n_full; /* Packets whose MAC was not learned:
                                     * UNKNOWN_MACS_MAX reached. */
@@ -64,9 +67,9 @@ struct unknown_macs_ctx_in {
     struct ovsdb_idl_index *port_by_network_mac; /* unknown_macs_indexes... */
     struct ovsdb_idl_index *network_by_key;      /* ...create() */
     const struct desired_flows *desired;        /* Its local networks. */
-    int timeout;                /* How long a MAC stays learned, in ms; 0
-                                 * to learn none. */
-    long long int now;                          /* time_msec(). */
+    int timeout;                /* Only for unknown_macs_learn(): 0 to
+                                 * learn none. */
+    long long int now;          /* time_msec(), for unknown_macs_learn(). */
 };
 
 void unknown_macs_init(struct unknown_macs *);
@@ -105,7 +108,7 @@ bool unknown_macs_add(struct unknown_macs *, uint64_t vni,
 bool unknown_macs_run(const struct unknown_macs_ctx_in *,
                       struct unknown_macs *, struct flow_set *flows);
 
-/* Forgets the MACs learned more than 'timeout' ms before time_msec() 'now'
+/* Forgets the MACs learned 'timeout' ms or more before time_msec() 'now'
  * (all of them if 'timeout' is 0), removing their flows from 'flows'.
  * Needs nothing else, so that it can run on every wake-up that
  * unknown_macs_next_expiry() asks for.  Returns true if 'flows' changed. */
@@ -113,7 +116,8 @@ bool unknown_macs_expire(struct unknown_macs *, int timeout,
                          long long int now, struct flow_set *flows);
 
 /* Returns the time_msec() when unknown_macs_expire() with 'timeout' has
- * work, rounded up to a whole second; LLONG_MAX if no MAC is learned. */
+ * work: the first whole second at or after the oldest MAC's due time;
+ * LLONG_MAX if no MAC is learned. */
 long long int unknown_macs_next_expiry(const struct unknown_macs *,
                                        int timeout);
 

@@ -348,17 +348,28 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, 900,
                                  &set));
 
-    /* Both are due within the same second: one wake-up for both, at a
-     * whole second. */
+    /* Both are due within the same second of the clock (at 5100 and
+     * 5900): one wake-up, at 6000, forgets both. */
     assert_int_equal(unknown_macs_next_expiry(&um, 5000), 6000);
     assert_false(unknown_macs_expire(&um, 5000, 5099, &set));
     assert_int_equal(hmap_count(&um.entries), 2);
-    assert_true(unknown_macs_expire(&um, 5000, 5100, &set));
-    assert_int_equal(hmap_count(&um.entries), 1);
+    assert_true(unknown_macs_expire(&um, 5000, 6000, &set));
+    assert_int_equal(hmap_count(&um.entries), 0);
+    assert_int_equal(flow_set_count(&set), 0);
+    assert_true(unknown_macs_next_expiry(&um, 5000) == LLONG_MAX);
+
+    /* Due at 5100 and 6100: the wake-up at 6000 forgets the first, and the
+     * next one is later than it, so that the agent never spins. */
+    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 100,
+                                 &set));
+    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, 1100,
+                                 &set));
+    assert_true(unknown_macs_expire(&um, 5000, 6000, &set));
     assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
     assert_true(pipeline_has_unknown_mac_flow(1002, mac, &set));
+    assert_int_equal(unknown_macs_next_expiry(&um, 5000), 7000);
     /* A timeout of 0 forgets everything. */
-    assert_true(unknown_macs_expire(&um, 0, 5100, &set));
+    assert_true(unknown_macs_expire(&um, 0, 6000, &set));
     assert_int_equal(flow_set_count(&set), 0);
     assert_true(unknown_macs_next_expiry(&um, 5000) == LLONG_MAX);
 
@@ -374,12 +385,12 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     assert_int_equal(hmap_count(&um.entries), UNKNOWN_MACS_MAX);
     assert_int_equal(flow_set_count(&set), UNKNOWN_MACS_MAX);
     assert_int_equal(um.n_full, 3);
-    assert_int_equal(um.n_learned, 2 + UNKNOWN_MACS_MAX);
+    assert_int_equal(um.n_learned, 4 + UNKNOWN_MACS_MAX);
 
     struct ds s = DS_EMPTY_INITIALIZER;
     unknown_macs_format(&um, &s);
     assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
-                        "without the agent: 1024 (1026 learned, 3 packets "
+                        "without the agent: 1024 (1028 learned, 3 packets "
                         "to further MACs)\n");
     ds_destroy(&s);
 
