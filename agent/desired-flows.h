@@ -31,11 +31,11 @@
  * walk over the ports of the networks whose network flows it changes (the
  * flooding flow names every chassis with a port there), plus one walk over
  * the local VIFs and the integration bridge's interfaces for the dropping
- * flows (a few dozen on a hypervisor, however large the networks).  Anything else
- * that flows depend on (this chassis, the tunnels' OpenFlow ports, the set
- * of enabled plugins, a reconnection to the central database, the
- * "recompute" command) leads to a full computation, which builds the same
- * table from scratch. */
+ * flows (a few dozen on a hypervisor, however large the networks).
+ * Anything else that flows depend on (this chassis, the tunnels' OpenFlow
+ * ports, the set of enabled plugins, a reconnection to the central
+ * database, the "recompute" command) leads to a full computation, which
+ * builds the same table from scratch. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -226,9 +226,10 @@ first_packets_expire(struct first_packets *fp, long long int now)
 {
     struct first_packet *p;
 
+    /* Oldest first: time_msec() never goes back. */
     LIST_FOR_EACH_SAFE (p, list_node, &fp->pending) {
         if (now < p->received + FIRST_PACKETS_MAX_AGE) {
-            continue;
+            break;
         }
         VLOG_DBG("dropping a packet from port %d (table %"PRIu8"): too old",
                  ofp_to_u16(p->pin->in_port), p->pin->table_id);
@@ -239,13 +240,13 @@ first_packets_expire(struct first_packets *fp, long long int now)
 long long int
 first_packets_next_expiry(const struct first_packets *fp)
 {
-    long long int expiry = LLONG_MAX;
-    const struct first_packet *p;
-
-    LIST_FOR_EACH (p, list_node, &fp->pending) {
-        expiry = MIN(expiry, p->received + FIRST_PACKETS_MAX_AGE);
+    if (ovs_list_is_empty(&fp->pending)) {
+        return LLONG_MAX;
     }
-    return expiry;
+    const struct first_packet *oldest
+        = CONTAINER_OF(ovs_list_front(&fp->pending), struct first_packet,
+                       list_node);
+    return oldest->received + FIRST_PACKETS_MAX_AGE;
 }
 
 void

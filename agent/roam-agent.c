@@ -1123,8 +1123,10 @@ agent_run(struct agent *agent)
         /* What the modules read is unchanged: first packets that came now
          * are sent on if their VIF is served already, or dropped if none
          * may take them, without running the modules.  So unicast from
-         * tunnels to MACs that no VIF here has, which the switch sends
-         * the agent (flood's punt) in steady state too, costs little. */
+         * tunnels to the MACs of Ports whose VIF is not here, which the
+         * switch sends the agent (flood's punt) in steady state too, costs
+         * little; for a MAC that no Port has, only its first packets come
+         * (unknown-macs.h). */
         if (agent->first_packets.n_pending && agent->flows_complete
             && ofctrl_is_synced(agent->ofctrl)) {
             agent_send_first_packets(agent, agent->chassis);
