@@ -32,8 +32,11 @@ port_on v2 hv2 || fail "v2 left hv2 before the source died"
 interval=$(ctl --bare --columns=heartbeat_interval find Chassis_Private name=hv2)
 [[ $interval =~ ^[0-9]+$ ]] || fail "hv2 has no heartbeat interval (\"$interval\")"
 # hv3's own heartbeats wake its agent up too: make them rare, so that only
-# the agent's wake-up for hv2's death can explain a prompt claim.
-check tb hv 3 ovs-vsctl set Open_vSwitch . external_ids:roam-heartbeat-interval=30000
+# the agent's wake-up for hv2's death can explain a prompt claim.  (Its
+# tunnel's BFD session to hv2 goes down after 3 BFD intervals, 3 s, well
+# before hv2's heartbeat is 3 heartbeat intervals old, 4 to 6 s: that
+# wake-up comes too early to claim.)
+check ovs_set 3 roam-bfd-interval=1000 roam-heartbeat-interval=30000
 hv3_interval_is() {
     [ "$(ctl --bare --columns=heartbeat_interval find Chassis_Private name=hv3)" = 30000 ]
 }
@@ -43,7 +46,7 @@ now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 t_kill=$(now_ms)
 check tb hv-kill 2
 wait_until -t $((3 * interval / 1000 + 15)) port_on v2 hv3
-echo "hv3 took v2 $(($(now_ms) - t_kill)) ms after hv2 died (hv2's heartbeat every ${interval} ms)"
+echo "hv3 took v2 $(($(now_ms) - t_kill)) ms after hv2 was killed (hv2's heartbeat every ${interval} ms)"
 [ -z "$(ctl --bare --columns=additional_chassis list Port v2)" ] \
     || fail "v2 still has an additional_chassis after hv3 took it"
 
@@ -52,7 +55,7 @@ echo "hv3 took v2 $(($(now_ms) - t_kill)) ms after hv2 died (hv2's heartbeat eve
 last_beat=$(ctl --bare --columns=heartbeat find Chassis_Private name=hv2)
 [[ $last_beat =~ ^[0-9]+$ ]] || fail "hv2 has no heartbeat (\"$last_beat\")"
 death=$((last_beat + 3 * interval))
-ts=$(grep -m1 -- "claiming port v2" "$(agent_log 3)" | cut -d'|' -f1)
+ts=$(grep -m1 -- "claiming port v2 from chassis hv2$" "$(agent_log 3)" | cut -d'|' -f1)
 [ -n "$ts" ] || fail "hv3's log does not say that it claims v2"
 t_claim=$(date -d "$ts" +%s%3N) || fail "cannot read the time of hv3's claim (\"$ts\")"
 echo "hv3 claimed v2 $((t_claim - death)) ms after hv2's heartbeat was 3 intervals old"
