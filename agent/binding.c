@@ -92,6 +92,7 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->vifs);
     shash_init(&state->last_chassis);
     sset_init(&state->watch);
+    sset_init(&state->interfaces);
     shash_init(&state->releasing);
     shash_init(&state->unnumbered);
     shash_init(&state->duplicates);
@@ -124,6 +125,7 @@ binding_state_destroy(struct binding_state *state)
     shash_destroy(&state->vifs);
     shash_destroy_free_data(&state->last_chassis);
     sset_destroy(&state->watch);
+    sset_destroy(&state->interfaces);
     shash_destroy(&state->releasing);
     shash_destroy_free_data(&state->unnumbered);
     shash_destroy_free_data(&state->duplicates);
@@ -930,10 +932,14 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     follow_holders(ctx_in->roam_idl, state);
     collect_vifs(ctx_in, state, &current);
     update_unnumbered(ctx_in, state, &current);
+    sset_clear(&state->interfaces);
+    struct shash_node *node, *next;
+    SHASH_FOR_EACH (node, &current) {
+        sset_add(&state->interfaces, node->name);
+    }
     bool vifs_changed = false;
 
     /* Unplugs: VIFs that are gone, or whose interface was replaced. */
-    struct shash_node *node, *next;
     SHASH_FOR_EACH_SAFE (node, next, &state->vifs) {
         struct local_vif *vif = node->data;
         const struct ovsrec_interface *iface = shash_find_data(&current,
@@ -1087,6 +1093,13 @@ binding_get_role(const struct binding_state *state,
         return BINDING_ROLE_DRAINING;
     }
     return BINDING_ROLE_REMOTE;
+}
+
+bool
+binding_has_interface(const struct binding_state *state,
+                      const char *iface_id)
+{
+    return sset_contains(&state->interfaces, iface_id);
 }
 
 bool

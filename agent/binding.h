@@ -130,6 +130,12 @@ struct binding_state {
                                  * chassis took the port.  A VIF for such a
                                  * port waits until then, and then claims it
                                  * as a new plug. */
+    struct sset interfaces;     /* The iface-ids of all interfaces on the
+                                 * integration bridge at the last
+                                 * binding_run(): those of the VIFs, and
+                                 * those of interfaces that have no valid
+                                 * ofport (yet), such as a VIF that
+                                 * ovs-vswitchd is still adding. */
     struct shash unnumbered;    /* Interfaces (by UUID string) with
                                  * external_ids:iface-id whose "ofport"
                                  * column is still empty, to the switch's
@@ -209,6 +215,12 @@ enum binding_role binding_get_role(const struct binding_state *state,
                                    const struct roamrec_port *port,
                                    const struct roamrec_chassis *me,
                                    ofp_port_t *ofport);
+
+/* Returns true if an interface on the integration bridge has iface-id
+ * 'iface_id', with or without an ofport, as of the last binding_run(): the
+ * VIF of Port 'iface_id' is here, or on its way. */
+bool binding_has_interface(const struct binding_state *,
+                           const char *iface_id);
 
 /* Returns true if a claim of 'port' for 'vif', its VIF here, is on its way
  * or may still be sent for the VIF's pending plug event (or for the plug

@@ -69,8 +69,8 @@ struct local_config {
     int bfd_interval;           /* BFD on the tunnels: milliseconds between
                                  * control packets, 0 for no BFD. */
     struct sset plugins_disabled; /* Names of plugins switched off. */
-    int unknown_mac_timeout;    /* How long, in ms, a MAC that no Port has
-                                 * is flooded from tunnels without the
+    int unknown_mac_timeout;    /* How long, in ms, a MAC that no VIF here
+                                 * has is flooded from tunnels without the
                                  * agent (unknown-macs.h), 0 for never. */
 };
 

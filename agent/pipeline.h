@@ -30,7 +30,7 @@
  *               from a local VIF only, one copy into the tunnel of each
  *               chassis that has a port bound in that network; unicast from
  *               a tunnel also to the agent, unless the agent learned that
- *               no Port of the network has its MAC (unknown-macs.h).
+ *               no VIF here has its MAC (unknown-macs.h).
  *
  * Only networks with a port bound to this chassis ("local networks") get
  * flows; so nothing crosses from one network into another: every match
@@ -95,9 +95,10 @@ extern const size_t pipeline_n_meters;
  * VIF has (the clients of a stopped VM), and must not crowd out the first.
  * The agent sends on those of VIFs that it serves by then (first-packets.h)
  * and drops the rest.  The packets it sends on are marked, so that they
- * never come back to it.  For a MAC that no Port of the network has, it
- * adds a flow that floods without the punt (unknown-macs.h), so that such
- * traffic reaches it once, not at the meter's rate. */
+ * never come back to it.  For a MAC that no VIF here has, it adds a flow
+ * that floods without the punt (unknown-macs.h): at once for a MAC of no
+ * Port, after 5 s of traffic for a Port's, so that such traffic does not
+ * keep reaching it at the meter's rate. */
 
 /* Adds to 'desired', with 'cookie', the classify flow that drops what comes
  * in on 'ofport', the port of a local VIF that this chassis neither serves

@@ -128,9 +128,9 @@ struct agent {
                                          * ofctrl_packet_in"s): they make
                                          * the wake-up that took them run
                                          * the modules, which empty it. */
-    struct unknown_macs unknown_macs;   /* MACs that no Port has, flooded
-                                         * from tunnels without the
-                                         * agent. */
+    struct unknown_macs unknown_macs;   /* MACs that no VIF here has,
+                                         * flooded from tunnels without
+                                         * the agent. */
     struct ovsdb_idl_index *port_by_name;
     struct ovsdb_idl_index *port_by_network;
     struct ovsdb_idl_index *port_by_network_mac;
@@ -529,6 +529,7 @@ agent_unknown_macs_ctx_in(const struct agent *agent,
         .port_by_network_mac = agent->port_by_network_mac,
         .network_by_key = agent->network_by_key,
         .desired = &agent->desired,
+        .binding = &agent->binding,
         .timeout = agent->cfg.unknown_mac_timeout,
         .now = time_msec(),
     };
@@ -564,9 +565,9 @@ agent_expire_unknown_macs(struct agent *agent)
 /* Sends on the first packets of new VIFs (first-packets.h) that this
  * chassis serves now, after the flows that serve them.  Those kept longer
  * expire in agent_run(), at the time agent_wait() wakes up for.  The MACs
- * of those from tunnels that no VIF here may take, if no Port has them,
- * get flows that keep the next ones from the agent (unknown-macs.h), which
- * go to the switch at once. */
+ * of those from tunnels that no VIF here may take, if no interface here
+ * names a Port with them, get flows that keep the next ones from the agent
+ * (unknown-macs.h), which go to the switch at once. */
 static void
 agent_send_first_packets(struct agent *agent,
                          const struct roamrec_chassis *chassis)
@@ -1122,11 +1123,10 @@ agent_run(struct agent *agent)
         sset_destroy(&inputs.alive);
         /* What the modules read is unchanged: first packets that came now
          * are sent on if their VIF is served already, or dropped if none
-         * may take them, without running the modules.  So unicast from
-         * tunnels to the MACs of Ports whose VIF is not here, which the
-         * switch sends the agent (flood's punt) in steady state too, costs
-         * little; for a MAC that no Port has, only its first packets come
-         * (unknown-macs.h). */
+         * may take them, without running the modules.  So the first
+         * packets of unicast from tunnels to a MAC that no VIF here has,
+         * which the switch sends the agent (flood's punt) until the agent
+         * has learned the MAC (unknown-macs.h), cost little. */
         if (agent->first_packets.n_pending && agent->flows_complete
             && ofctrl_is_synced(agent->ofctrl)) {
             agent_send_first_packets(agent, agent->chassis);

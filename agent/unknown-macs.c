@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <strings.h>
 
+#include "binding.h"
 #include "desired-flows.h"
 #include "dp-packet.h"
 #include "flow-set.h"
@@ -25,14 +26,20 @@
 
 VLOG_DEFINE_THIS_MODULE(unknown_macs);
 
-/* A learned MAC. */
+/* A learned MAC, or a Port's MAC that waits to be learned. */
 struct unknown_mac {
-    struct hmap_node node;      /* In "struct unknown_macs"'s 'entries'. */
-    struct ovs_list list_node;  /* In "struct unknown_macs"'s 'by_age'. */
+    struct hmap_node node;      /* In "struct unknown_macs"'s 'entries',
+                                 * or 'waiting'. */
+    struct ovs_list list_node;  /* In "struct unknown_macs"'s 'by_age', if
+                                 * in 'entries'. */
     uint64_t vni;               /* The network's tunnel key. */
     struct eth_addr mac;
     struct uuid network;        /* The network's row. */
-    long long int learned;      /* time_msec() when it was learned. */
+    long long int learned;      /* time_msec() when it was learned; while
+                                 * waiting, when its traffic began. */
+    long long int last_seen;    /* While waiting: time_msec() of its latest
+                                 * packet. */
+    bool of_port;               /* Learned as a Port's MAC. */
 };
 
 static uint32_t
@@ -46,6 +53,7 @@ unknown_macs_init(struct unknown_macs *um)
 {
     hmap_init(&um->entries);
     ovs_list_init(&um->by_age);
+    hmap_init(&um->waiting);
     um->n_learned = 0;
     um->n_full = 0;
 }
@@ -59,6 +67,10 @@ unknown_macs_destroy(struct unknown_macs *um)
         free(e);
     }
     hmap_destroy(&um->entries);
+    HMAP_FOR_EACH_POP (e, node, &um->waiting) {
+        free(e);
+    }
+    hmap_destroy(&um->waiting);
 }
 
 /* Compares the MACs of two Ports: valid ones are six octets of two
@@ -88,22 +100,36 @@ unknown_macs_indexes_create(struct ovsdb_idl *roam_idl,
                                               &roamrec_network_col_tunnel_key);
 }
 
-/* Returns true if a Port of 'network' has 'mac'. */
-static bool
-is_port_mac(struct ovsdb_idl_index *port_by_network_mac,
-            const struct roamrec_network *network, struct eth_addr mac)
+/* Who has a MAC in a network. */
+enum mac_owner {
+    MAC_OF_NO_PORT,             /* No Port of the network. */
+    MAC_OF_PORT,                /* A Port, whose VIF is not here. */
+    MAC_OF_LOCAL_VIF,           /* A Port that an interface here names: its
+                                 * VIF is here, or on its way. */
+};
+
+static enum mac_owner
+find_mac_owner(const struct unknown_macs_ctx_in *ctx_in,
+               const struct roamrec_network *network, struct eth_addr mac)
 {
     char mac_s[ETH_ADDR_STRLEN + 1];
     snprintf(mac_s, sizeof mac_s, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
 
     struct roamrec_port *target
-        = roamrec_port_index_init_row(port_by_network_mac);
+        = roamrec_port_index_init_row(ctx_in->port_by_network_mac);
     roamrec_port_index_set_network(target, network);
     roamrec_port_index_set_mac(target, mac_s);
-    const struct roamrec_port *port
-        = roamrec_port_index_find(port_by_network_mac, target);
+    const struct roamrec_port *port;
+    enum mac_owner owner = MAC_OF_NO_PORT;
+    ROAMREC_PORT_FOR_EACH_EQUAL (port, target, ctx_in->port_by_network_mac) {
+        owner = MAC_OF_PORT;
+        if (binding_has_interface(ctx_in->binding, port->name)) {
+            owner = MAC_OF_LOCAL_VIF;
+            break;
+        }
+    }
     roamrec_port_index_destroy_row(target);
-    return port != NULL;
+    return owner;
 }
 
 /* Returns the local network with tunnel key 'vni', or NULL. */
@@ -122,11 +148,11 @@ find_local_network(const struct unknown_macs_ctx_in *ctx_in, uint64_t vni)
 }
 
 static struct unknown_mac *
-find_entry(const struct unknown_macs *um, uint64_t vni, struct eth_addr mac)
+find_entry(const struct hmap *map, uint64_t vni, struct eth_addr mac)
 {
     struct unknown_mac *e;
 
-    HMAP_FOR_EACH_WITH_HASH (e, node, hash_entry(vni, mac), &um->entries) {
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash_entry(vni, mac), map) {
         if (e->vni == vni && eth_addr_equals(e->mac, mac)) {
             return e;
         }
@@ -159,46 +185,121 @@ unknown_macs_learn(const struct unknown_macs_ctx_in *ctx_in,
         return false;
     }
 
-    if (find_entry(um, pin->tun_id, mac)) {
+    if (find_entry(&um->entries, pin->tun_id, mac)) {
         /* Its flow is on its way to the switch. */
         return false;
     }
     const struct roamrec_network *network = find_local_network(ctx_in,
                                                                pin->tun_id);
-    if (!network || is_port_mac(ctx_in->port_by_network_mac, network, mac)) {
+    if (!network) {
+        return false;
+    }
+    enum mac_owner owner = find_mac_owner(ctx_in, network, mac);
+    if (owner == MAC_OF_LOCAL_VIF
+        || (owner == MAC_OF_PORT
+            && !unknown_macs_wait_port_mac(um, pin->tun_id, mac,
+                                           &network->header_.uuid,
+                                           ctx_in->now))) {
         return false;
     }
     if (!unknown_macs_add(um, pin->tun_id, mac, &network->header_.uuid,
-                          ctx_in->now, flows)) {
+                          owner == MAC_OF_PORT, ctx_in->now, flows)) {
         VLOG_WARN_RL(&rl, "network %s: traffic from tunnels to "ETH_ADDR_FMT
-                     ", which no Port has, reaches the agent: %d such MACs "
-                     "are flooded without it already, the most it keeps",
-                     network->name, ETH_ADDR_ARGS(mac), UNKNOWN_MACS_MAX);
+                     ", which no VIF here has, reaches the agent: %d such "
+                     "MACs are flooded without it already, the most it "
+                     "keeps", network->name, ETH_ADDR_ARGS(mac),
+                     UNKNOWN_MACS_MAX);
         return false;
     }
-    VLOG_DBG("network %s: "ETH_ADDR_FMT" is no Port's: flooded from "
+    VLOG_DBG("network %s: no VIF here has "ETH_ADDR_FMT": flooded from "
              "tunnels without the agent", network->name, ETH_ADDR_ARGS(mac));
+    return true;
+}
+
+/* Returns a new entry, in no map yet. */
+static struct unknown_mac *
+entry_create(uint64_t vni, struct eth_addr mac, const struct uuid *network,
+             long long int now)
+{
+    struct unknown_mac *e = xmalloc(sizeof *e);
+    e->vni = vni;
+    e->mac = mac;
+    e->network = *network;
+    e->learned = now;
+    e->last_seen = now;
+    e->of_port = false;
+    return e;
+}
+
+/* Removes 'w' from 'waiting' and frees it. */
+static void
+stop_waiting(struct unknown_macs *um, struct unknown_mac *w)
+{
+    hmap_remove(&um->waiting, &w->node);
+    free(w);
+}
+
+/* Returns true if the traffic of waiting 'w' paused for
+ * UNKNOWN_MACS_PORT_WAIT at time_msec() 'now'. */
+static bool
+waiting_paused(const struct unknown_mac *w, long long int now)
+{
+    return now - w->last_seen >= UNKNOWN_MACS_PORT_WAIT;
+}
+
+bool
+unknown_macs_wait_port_mac(struct unknown_macs *um, uint64_t vni,
+                           struct eth_addr mac, const struct uuid *network,
+                           long long int now)
+{
+    struct unknown_mac *w = find_entry(&um->waiting, vni, mac);
+    if (w && waiting_paused(w, now)) {
+        stop_waiting(um, w);
+        w = NULL;
+    }
+    if (!w) {
+        if (hmap_count(&um->waiting) >= UNKNOWN_MACS_MAX) {
+            struct unknown_mac *p;
+            HMAP_FOR_EACH_SAFE (p, node, &um->waiting) {
+                if (waiting_paused(p, now)) {
+                    stop_waiting(um, p);
+                }
+            }
+        }
+        if (hmap_count(&um->waiting) >= UNKNOWN_MACS_MAX) {
+            um->n_full++;
+            return false;
+        }
+        w = entry_create(vni, mac, network, now);
+        hmap_insert(&um->waiting, &w->node, hash_entry(vni, mac));
+    }
+    w->last_seen = now;
+    if (now - w->learned < UNKNOWN_MACS_PORT_WAIT) {
+        return false;
+    }
+    stop_waiting(um, w);
     return true;
 }
 
 bool
 unknown_macs_add(struct unknown_macs *um, uint64_t vni, struct eth_addr mac,
-                 const struct uuid *network, long long int now,
+                 const struct uuid *network, bool of_port, long long int now,
                  struct flow_set *flows)
 {
-    if (find_entry(um, vni, mac)) {
+    if (find_entry(&um->entries, vni, mac)) {
         return false;
     }
     if (hmap_count(&um->entries) >= UNKNOWN_MACS_MAX) {
         um->n_full++;
         return false;
     }
+    struct unknown_mac *w = find_entry(&um->waiting, vni, mac);
+    if (w) {
+        stop_waiting(um, w);
+    }
 
-    struct unknown_mac *e = xmalloc(sizeof *e);
-    e->vni = vni;
-    e->mac = mac;
-    e->network = *network;
-    e->learned = now;
+    struct unknown_mac *e = entry_create(vni, mac, network, now);
+    e->of_port = of_port;
     hmap_insert(&um->entries, &e->node, hash_entry(e->vni, e->mac));
     ovs_list_push_back(&um->by_age, &e->list_node);
     um->n_learned++;
@@ -206,21 +307,20 @@ unknown_macs_add(struct unknown_macs *um, uint64_t vni, struct eth_addr mac,
     return true;
 }
 
-/* Forgets 'e', removing its flow from 'flows'.  Returns true if 'flows'
- * changed. */
+/* Takes the learned 'e' out of 'um', removing its flow from 'flows',
+ * without freeing it.  Returns true if 'flows' changed. */
 static bool
-forget_entry(struct unknown_macs *um, struct unknown_mac *e,
-             struct flow_set *flows)
+unlearn_entry(struct unknown_macs *um, struct unknown_mac *e,
+              struct flow_set *flows)
 {
     bool changed = pipeline_remove_unknown_mac_flow(e->vni, e->mac, flows);
     hmap_remove(&um->entries, &e->node);
     ovs_list_remove(&e->list_node);
-    free(e);
     return changed;
 }
 
 /* Returns true if 'e' is to be forgotten: its network is gone or not
- * local, or a Port of it has its MAC. */
+ * local, or a VIF here has its MAC. */
 static bool
 is_stale(const struct unknown_macs_ctx_in *ctx_in, const struct unknown_mac *e)
 {
@@ -228,7 +328,7 @@ is_stale(const struct unknown_macs_ctx_in *ctx_in, const struct unknown_mac *e)
         = roamrec_network_get_for_uuid(ctx_in->roam_idl, &e->network);
     return (!network || network->tunnel_key != e->vni
             || !desired_flows_has_network(ctx_in->desired, &e->network)
-            || is_port_mac(ctx_in->port_by_network_mac, network, e->mac));
+            || find_mac_owner(ctx_in, network, e->mac) == MAC_OF_LOCAL_VIF);
 }
 
 bool
@@ -238,9 +338,15 @@ unknown_macs_run(const struct unknown_macs_ctx_in *ctx_in,
     bool changed = false;
     struct unknown_mac *e;
 
+    HMAP_FOR_EACH_SAFE (e, node, &um->waiting) {
+        if (waiting_paused(e, ctx_in->now) || is_stale(ctx_in, e)) {
+            stop_waiting(um, e);
+        }
+    }
     HMAP_FOR_EACH_SAFE (e, node, &um->entries) {
         if (is_stale(ctx_in, e)) {
-            changed |= forget_entry(um, e, flows);
+            changed |= unlearn_entry(um, e, flows);
+            free(e);
         } else if (!pipeline_has_unknown_mac_flow(e->vni, e->mac, flows)) {
             add_entry_flow(e, flows);
             changed = true;
@@ -261,7 +367,17 @@ unknown_macs_expire(struct unknown_macs *um, int timeout, long long int now,
         if (now < e->learned + timeout) {
             break;
         }
-        changed |= forget_entry(um, e, flows);
+        changed |= unlearn_entry(um, e, flows);
+        /* A Port's traffic waited already: its next packet learns it
+         * again, if it comes before the wait counts as a pause. */
+        if (e->of_port && hmap_count(&um->waiting) < UNKNOWN_MACS_MAX
+            && !find_entry(&um->waiting, e->vni, e->mac)) {
+            e->learned = now - UNKNOWN_MACS_PORT_WAIT;
+            e->last_seen = now;
+            hmap_insert(&um->waiting, &e->node, hash_entry(e->vni, e->mac));
+        } else {
+            free(e);
+        }
     }
     return changed;
 }
@@ -283,7 +399,8 @@ void
 unknown_macs_format(const struct unknown_macs *um, struct ds *s)
 {
     ds_put_format(s, "unknown MACs flooded from tunnels without the agent: "
-                  "%"PRIuSIZE" (%llu learned, %llu packets to further "
-                  "MACs)\n", hmap_count(&um->entries), um->n_learned,
-                  um->n_full);
+                  "%"PRIuSIZE" (%llu learned, %"PRIuSIZE" Ports' MACs "
+                  "waiting, %llu packets to further MACs)\n",
+                  hmap_count(&um->entries), um->n_learned,
+                  hmap_count(&um->waiting), um->n_full);
 }

@@ -16,10 +16,12 @@
 #   2. to the VIF: v1 sends 5 datagrams to v4, plugged on hv2 (its port was
 #      bound nowhere, so hv1 floods them to hv2 as unknown unicast); and
 #      what is flooded to the MAC of a Port with no VIF is dropped by hv2's
-#      agent as it comes, without a run of its modules; to a MAC that no
-#      Port has, hv2's agent reads only the first packets and adds a flow
-#      that floods the rest without it, until a Port gets that MAC (in any
-#      case) or roam-unknown-mac-timeout passes;
+#      agent as it comes, without a run of its modules, for 5 s, after
+#      which hv2's agent adds a flow that floods the rest without it; to a
+#      MAC that no Port has, hv2's agent reads only the first packets and
+#      adds that flow at once; the flow goes when an interface on hv2 names
+#      a Port with the MAC (also without an ofport), or when
+#      roam-unknown-mac-timeout passes;
 #   3. a VIF that no claim may serve (its iface-id names no Port, or a port
 #      bound elsewhere that requested_chassis keeps there) sends nothing to
 #      the agent: the switch drops its traffic, until its Port appears;
@@ -155,21 +157,34 @@ punt_meter_of_table() {  # TABLE: the meter_ids of its controller actions
 echo "ok: a VIF's first packets and a tunnel's go through meters 3 and 4"
 
 # Unicast from a tunnel to the MAC of a Port whose VIF is nowhere (v9, bound
-# nowhere): hv1 floods it, and hv2's switch sends it to the agent (flood's
-# punt, meter 4), since v9's VIF may be plugged on hv2 next.  The agent
-# keeps it as a first packet and, no VIF here being able to take it, drops
-# it at once, without running the modules of the data path: none of their
-# inputs changed.  So such traffic costs the agent a look at each packet,
-# not an iteration of all its modules.
-check ctl port-add blue v9 00:00:5e:00:53:99 198.51.100.99/24
-check tb vm v1 ip neigh replace 198.51.100.99 lladdr 00:00:5e:00:53:99 \
+# nowhere: a stopped VM's): hv1 floods it, and hv2's switch sends it to the
+# agent (flood's punt, meter 4), since v9's VIF may be plugged on hv2 next.
+# The agent keeps each such packet as a first packet and, no VIF here being
+# able to take it, drops it at once, without running the modules of the
+# data path: none of their inputs changed.  Once that traffic has come for
+# 5 s (UNKNOWN_MACS_PORT_WAIT, agent/unknown-macs.h), longer than a cold
+# move leaves a VIF between hypervisors, the agent learns v9's MAC: a flood
+# flow for it (priority 120, the network's cookie) floods the rest to hv2's
+# VIFs without the agent.
+v9_mac=00:00:5e:00:53:99
+check ctl port-add blue v9 $v9_mac 198.51.100.99/24
+check tb vm v1 ip neigh replace 198.51.100.99 lladdr $v9_mac \
     dev eth0 nud permanent
-# unknown_macs_of_hv2: hv2's unknown MACs, "FLOODED LEARNED PACKETS" (the
-# last: packets to MACs not learned for want of room).
+# unknown_macs_of_hv2: hv2's unknown MACs, "FLOODED LEARNED WAITING
+# PACKETS" (the last: packets to MACs not learned for want of room).
 unknown_macs_of_hv2() {
-    agent_status 2 | sed -n 's/^unknown MACs flooded from tunnels without the agent: \([0-9]*\) (\([0-9]*\) learned, \([0-9]*\) packets to further MACs)$/\1 \2 \3/p'
+    agent_status 2 | sed -n "s/^unknown MACs flooded from tunnels without the agent: \([0-9]*\) (\([0-9]*\) learned, \([0-9]*\) Ports' MACs waiting, \([0-9]*\) packets to further MACs)$/\1 \2 \3 \4/p"
 }
-read -r _ learned0 _ <<<"$(unknown_macs_of_hv2)"
+# flood_packets PRIORITY [MATCH]: n_packets of hv2's flood flow of PRIORITY
+# for blue from tunnels (and MATCH), nothing if there is none.
+flood_packets() {
+    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names dump-flows br-int \
+        "table=30,metadata=0x3e9,reg10=1${2:+,$2}" \
+        | awk -v p="priority=$1," '$0 ~ p { sub(/.*n_packets=/, ""); sub(/,.*/, ""); print }'
+}
+mac_flow_there() { [ -n "$(flood_packets 120 "dl_dst=$1")" ]; }
+mac_flow_gone() { ! mac_flow_there "$1"; }
+read -r _ learned0 _ _ <<<"$(unknown_macs_of_hv2)"
 [ -n "$learned0" ] || fail "hv2's status has no unknown MACs line"
 read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
 [ -n "$dropped0" ] || fail "hv2's status has no first packets line"
@@ -182,27 +197,59 @@ dropped_at_least() {
 runs0=$(coverage_total 2 agent_run_modules) \
     || fail "hv2's agent shows no coverage counter agent_run_modules"
 ((runs0 > 0)) || fail "hv2's agent counts $runs0 runs of its modules"
-check tb vm v1 "$STREAM" send --to 198.51.100.99 --interval-us 1000 \
-    --count 300 --wait-ms 0 --summary "$TB_DIR/send-unknown.out"
+# 15 s of datagrams, 1 ms apart: v9 is learned after 5 s, and its VM starts
+# on hv2 after that.
+sent_at=${EPOCHREALTIME//[!0-9]/}
+tb vm v1 "$STREAM" send --to 198.51.100.99 --interval-us 1000 \
+    --count 15000 --wait-ms 0 --summary "$TB_DIR/send-v9.out" &
+v9_sender=$!
+on_exit "kill $v9_sender 2>/dev/null"
 # Dropped as they come, not kept until they expire (100 ms): the agent
 # drops each in the wake-up that reads it, before it answers "status"; a
 # broken agent would keep up to 64.
-read -r _ _ kept <<<"$(packet_ins_of_hv2)"
-[ -n "$kept" ] || fail "hv2's status has no first packets line"
-((kept <= 5)) || fail "hv2's agent keeps $kept packets to v9's MAC"
 wait_until dropped_at_least 200
-# The agent adds up its coverage counts once a second.
-sleep 1.5
+read -r _ _ kept <<<"$(packet_ins_of_hv2)"
+((kept <= 5)) || fail "hv2's agent keeps $kept packets to v9's MAC"
+wait_until -t 10 mac_flow_there $v9_mac
+learned_at=${EPOCHREALTIME//[!0-9]/}
 read -r _ dropped1 kept1 <<<"$(packet_ins_of_hv2)"
 runs1=$(coverage_total 2 agent_run_modules) \
     || fail "hv2's agent shows no coverage counter agent_run_modules"
-echo "hv2's agent dropped $((dropped1 - dropped0)) datagrams for v9's MAC (kept now: $kept1) and ran its modules $((runs1 - runs0)) times meanwhile"
-assert_eq 0 "$kept1" "first packets hv2's agent still keeps"
+read -r n_unknown learned1 _ _ <<<"$(unknown_macs_of_hv2)"
+since=$(((learned_at - sent_at) / 1000))
+echo "hv2's agent dropped $((dropped1 - dropped0)) datagrams for v9's MAC (kept now: $kept1), ran its modules $((runs1 - runs0)) times meanwhile, and had learned the MAC $since ms after v1 began to send"
+((since >= 5000)) || fail "hv2's agent learned v9's MAC $since ms after v1 began to send to it, expected 5000 or more"
+((since <= 7000)) || fail "hv2's agent learned v9's MAC $since ms after v1 began to send to it, expected about 5000"
 (((runs1 - runs0) * 20 <= dropped1 - dropped0)) \
     || fail "hv2's agent ran its modules $((runs1 - runs0)) times for $((dropped1 - dropped0)) packets to v9's MAC"
-read -r _ learned1 _ <<<"$(unknown_macs_of_hv2)"
-assert_eq "$learned0" "$learned1" "unknown MACs hv2 learned from a Port's MAC"
-echo "ok: unicast to the MAC of a Port with no VIF reaches hv2's agent, and costs it no run of its modules (1 per 20 packets allowed)"
+assert_eq 1 "$((learned1 - learned0))" "MACs hv2's agent learned"
+assert_eq 1 "$n_unknown" "unknown MACs hv2 floods without its agent"
+# From then on, the switch floods v9's traffic without the agent.  Flow
+# statistics reach ovs-ofctl within a second.
+skipped0=$(flood_packets 120 "dl_dst=$v9_mac")
+sleep 1.5
+skipped=$(($(flood_packets 120 "dl_dst=$v9_mac") - skipped0))
+read -r _ dropped2 _ <<<"$(packet_ins_of_hv2)"
+echo "in the next 1.5 s, $skipped datagrams took hv2's flow for v9's MAC and its agent dropped $((dropped2 - dropped1))"
+((skipped >= 1000)) || fail "only $skipped datagrams in 1.5 s took hv2's flow for v9's MAC"
+((dropped2 - dropped1 <= 5)) \
+    || fail "hv2's agent still read $((dropped2 - dropped1)) datagrams to v9's MAC"
+echo "ok: unicast to the MAC of a Port with no VIF reaches hv2's agent for 5 s, costs it no run of its modules (1 per 20 packets allowed), and then goes by without it"
+
+# v9's VM starts on hv2 while v1 still sends: its Interface row removes the
+# flow (the agent sees the row when ovs-vswitchd does), hv2 claims v9, and
+# v9 receives v1's datagrams.
+check tb vm-add v9 2 v9 $v9_mac 198.51.100.99/24
+echo_start v9
+wait_until port_on v9 hv2
+wait_until mac_flow_gone $v9_mac
+v9_receives() { (($(echo_count v9) > 0)); }
+wait_until v9_receives
+kill "$v9_sender" 2>/dev/null
+wait "$v9_sender" 2>/dev/null
+read -r n_unknown _ _ _ <<<"$(unknown_macs_of_hv2)"
+assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent, once v9's VIF is here"
+echo "ok: v9's VM, started on hv2 after its MAC was learned, gets its traffic"
 
 # Unicast from a tunnel to a MAC that no Port has: hv2's agent learns it
 # from the first such packet (agent/unknown-macs.h) and adds a flood flow
@@ -212,17 +259,10 @@ echo "ok: unicast to the MAC of a Port with no VIF reaches hv2's agent, and cost
 unknown_mac=00:00:5e:00:53:98
 check tb vm v1 ip neigh replace 198.51.100.98 lladdr $unknown_mac \
     dev eth0 nud permanent
-# flood_packets PRIORITY [MATCH]: n_packets of hv2's flood flow of PRIORITY
-# for blue from tunnels (and MATCH), nothing if there is none.
-flood_packets() {
-    tb hv 2 ovs-ofctl -O OpenFlow15 --no-names dump-flows br-int \
-        "table=30,metadata=0x3e9,reg10=1${2:+,$2}" \
-        | awk -v p="priority=$1," '$0 ~ p { sub(/.*n_packets=/, ""); sub(/,.*/, ""); print }'
-}
-unknown_flow_there() { [ -n "$(flood_packets 120 "dl_dst=$unknown_mac")" ]; }
-unknown_flow_gone() { ! unknown_flow_there; }
+unknown_flow_there() { mac_flow_there $unknown_mac; }
+unknown_flow_gone() { mac_flow_gone $unknown_mac; }
 unknown_flow_gone || fail "hv2 has a flood flow for $unknown_mac before any traffic"
-read -r _ learned0 _ <<<"$(unknown_macs_of_hv2)"
+read -r _ learned0 _ _ <<<"$(unknown_macs_of_hv2)"
 read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
 flooded0=$(flood_packets 100)
 [ -n "$flooded0" ] || fail "hv2 has no flood flow for blue from tunnels"
@@ -233,7 +273,7 @@ wait_until unknown_flow_there
 sleep 1.5
 skipped=$(flood_packets 120 "dl_dst=$unknown_mac")
 flooded=$(($(flood_packets 100) - flooded0))
-read -r n_unknown learned1 _ <<<"$(unknown_macs_of_hv2)"
+read -r n_unknown learned1 _ _ <<<"$(unknown_macs_of_hv2)"
 read -r _ dropped1 _ <<<"$(packet_ins_of_hv2)"
 echo "300 datagrams to $unknown_mac: $skipped took hv2's flow for it, $flooded were flooded to hv2's VIFs, hv2's agent dropped $((dropped1 - dropped0)) and learned $((learned1 - learned0)) MAC"
 assert_eq 1 "$((learned1 - learned0))" "MACs hv2's agent learned"
@@ -244,10 +284,10 @@ assert_eq 1 "$n_unknown" "unknown MACs hv2 floods without its agent"
     || fail "hv2's agent still read $((dropped1 - dropped0)) of 300 datagrams to $unknown_mac"
 echo "ok: hv2's agent learned $unknown_mac and reads no more of its traffic"
 
-# Once a Port has the MAC, the flow goes: that Port's VIF may be plugged on
-# hv2 next, and its first packets must reach the agent.  v8 gets it by a
-# change of its mac column, written in capitals (roam-ctl would write it in
-# lower case): the agent compares MACs, not strings.
+# A Port that gets the MAC leaves the flow alone while no interface on hv2
+# names it: no VIF here may take that traffic yet either.  v8 gets the MAC
+# by a change of its mac column, written in capitals (roam-ctl would write
+# it in lower case): the agent compares MACs, not strings.
 check ctl port-add blue v8 00:00:5e:00:53:97 198.51.100.98/24
 roam_db=$(tb env | sed -n "s/^export ROAM_DB='\(.*\)'$/\1/p")
 [ -n "$roam_db" ] || fail "roam-testbed env names no ROAM_DB"
@@ -257,10 +297,31 @@ out=$(ovsdb-client --timeout=10 transact "$roam_db" \
                "row": {"mac": "00:00:5E:00:53:98"}}]') \
     || fail "ovsdb-client transact failed: $out"
 grep -q '"count":1' <<<"$out" || fail "the update of v8's mac changed no row: $out"
+check ctl --wait=hv sync
+unknown_flow_there \
+    || fail "hv2's flow for $unknown_mac went when Port v8, whose VIF is nowhere, got the MAC"
+# An interface on hv2 that names v8 removes it, from its Interface row on,
+# before it has an ofport: here one with no device behind it, which
+# ovs-vswitchd never gives one, stands for a VIF that it is still adding.
+check tb hv 2 ovs-vsctl add-port br-int nodev8 \
+    -- set Interface nodev8 external_ids:iface-id=v8
+on_exit "tb hv 2 ovs-vsctl --if-exists del-port br-int nodev8"
+assert_eq -1 "$(tb hv 2 ovs-vsctl get Interface nodev8 ofport)" "nodev8's ofport"
 wait_until unknown_flow_gone
-read -r n_unknown _ _ <<<"$(unknown_macs_of_hv2)"
-assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent, once a Port has the MAC"
-echo "ok: hv2's flow for $unknown_mac went when Port v8 got that MAC"
+read -r n_unknown _ _ _ <<<"$(unknown_macs_of_hv2)"
+assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent, once an interface names Port v8"
+# Nor is the MAC learned again while the interface is there: v8's VIF may
+# get its ofport any moment, and what comes for it must reach the agent.
+read -r _ learned2 _ _ <<<"$(unknown_macs_of_hv2)"
+read -r _ dropped0 _ <<<"$(packet_ins_of_hv2)"
+check tb vm v1 "$STREAM" send --to 198.51.100.98 --interval-us 1000 \
+    --count 300 --wait-ms 0 --summary "$TB_DIR/send-unknown.out"
+wait_until dropped_at_least 50
+read -r n_unknown learned3 _ _ <<<"$(unknown_macs_of_hv2)"
+assert_eq "$learned2" "$learned3" "MACs hv2's agent learned while an interface names v8"
+unknown_flow_gone || fail "hv2 has a flow for $unknown_mac again while an interface names v8"
+check tb hv 2 ovs-vsctl del-port br-int nodev8
+echo "ok: hv2's flow for $unknown_mac went when an interface, without an ofport, named Port v8, and stayed away"
 
 # With roam-unknown-mac-timeout, the flow goes after that time (rounded up
 # to a whole second) without a Port.
@@ -288,9 +349,9 @@ echo "with roam-unknown-mac-timeout=3000, hv2's flow for $unknown_mac went $sinc
     || fail "hv2's flow for $unknown_mac went $since_sent ms after v1 began to send, expected 3000 or more"
 ((since_seen <= 4500)) \
     || fail "hv2's flow for $unknown_mac went $since_seen ms after it was seen, expected 4000 or less (and some slack)"
-read -r n_unknown learned2 _ <<<"$(unknown_macs_of_hv2)"
+read -r n_unknown learned4 _ _ <<<"$(unknown_macs_of_hv2)"
 assert_eq 0 "$n_unknown" "unknown MACs hv2 floods without its agent after the timeout"
-assert_eq 1 "$((learned2 - learned1))" "MACs hv2's agent learned again"
+assert_eq 1 "$((learned4 - learned3))" "MACs hv2's agent learned again"
 check tb hv 2 ovs-vsctl remove Open_vSwitch . external_ids \
     roam-unknown-mac-timeout
 echo "ok: hv2's flow for $unknown_mac went after roam-unknown-mac-timeout"

@@ -332,10 +332,10 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     assert_true(unknown_macs_next_expiry(&um, 5000) == LLONG_MAX);
 
     /* Learned once, with its flow, under the network's cookie. */
-    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 100,
-                                 &set));
-    assert_false(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 200,
-                                  &set));
+    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, false,
+                                 100, &set));
+    assert_false(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, false,
+                                  200, &set));
     assert_true(pipeline_has_unknown_mac_flow(1001, mac, &set));
     assert_int_equal(flow_set_count(&set), 1);
     const struct flow_set_entry *e;
@@ -345,8 +345,8 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     }
 
     /* The same MAC in another network is another entry. */
-    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, 900,
-                                 &set));
+    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, false,
+                                 900, &set));
 
     /* Both are due within the same second of the clock (at 5100 and
      * 5900): one wake-up, at 6000, forgets both. */
@@ -360,10 +360,10 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
 
     /* Due at 5100 and 6100: the wake-up at 6000 forgets the first, and the
      * next one is later than it, so that the agent never spins. */
-    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, 100,
-                                 &set));
-    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, 1100,
-                                 &set));
+    assert_true(unknown_macs_add(&um, 1001, mac, &blue.header_.uuid, false,
+                                 100, &set));
+    assert_true(unknown_macs_add(&um, 1002, mac, &blue.header_.uuid, false,
+                                 1100, &set));
     assert_true(unknown_macs_expire(&um, 5000, 6000, &set));
     assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
     assert_true(pipeline_has_unknown_mac_flow(1002, mac, &set));
@@ -379,7 +379,7 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
         m.ea[4] = i >> 8;
         m.ea[5] = i;
         bool added = unknown_macs_add(&um, 1001, m, &blue.header_.uuid,
-                                      10000, &set);
+                                      false, 10000, &set);
         assert_int_equal(added, i < UNKNOWN_MACS_MAX);
     }
     assert_int_equal(hmap_count(&um.entries), UNKNOWN_MACS_MAX);
@@ -390,8 +390,104 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     struct ds s = DS_EMPTY_INITIALIZER;
     unknown_macs_format(&um, &s);
     assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
-                        "without the agent: 1024 (1028 learned, 3 packets "
-                        "to further MACs)\n");
+                        "without the agent: 1024 (1028 learned, 0 Ports' "
+                        "MACs waiting, 3 packets to further MACs)\n");
+    ds_destroy(&s);
+
+    unknown_macs_destroy(&um);
+    flow_set_destroy(&set);
+}
+
+/* A Port's MAC is learned only once its traffic has come for
+ * UNKNOWN_MACS_PORT_WAIT without a pause as long (a cold move's VIF comes
+ * sooner); after it expires, its next packet learns it again. */
+static void
+ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
+{
+    const long long int wait = UNKNOWN_MACS_PORT_WAIT;
+    struct eth_addr mac = ETH_ADDR_C(00,00,5e,00,53,99);
+    const struct uuid *net = &blue.header_.uuid;
+    struct unknown_macs um;
+    struct flow_set set;
+
+    unknown_macs_init(&um);
+    flow_set_init(&set);
+
+    /* Traffic from 1000 on: due at 1000 + wait, not a millisecond
+     * before. */
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, 1000));
+    assert_int_equal(hmap_count(&um.waiting), 1);
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, 3000));
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            1000 + wait - 1));
+    assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                           1000 + wait));
+    assert_int_equal(hmap_count(&um.waiting), 0);
+
+    /* A pause shorter than the wait does not restart it; one as long
+     * does. */
+    long long int t = 100000;
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, t));
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            t + wait - 1));
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            t + 2 * wait - 1));
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            t + 3 * wait - 1));
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            t + 4 * wait - 2));
+    assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                           t + 4 * wait - 1));
+
+    /* Waiting is per network: the same MAC in another one starts its
+     * own. */
+    assert_false(unknown_macs_wait_port_mac(&um, 1002, mac, net, t));
+    assert_int_equal(hmap_count(&um.waiting), 1);
+
+    /* Learned, and expired: its next packet, within the wait, learns it
+     * again at once; learning it removes the waiting entry.  A MAC of no
+     * Port waits for nothing after it expires. */
+    t = 200000;
+    assert_true(unknown_macs_add(&um, 1001, mac, net, true, t, &set));
+    assert_true(unknown_macs_expire(&um, 60000, t + 60000, &set));
+    assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                           t + 60000 + wait - 1));
+    assert_true(unknown_macs_add(&um, 1001, mac, net, true,
+                                 t + 60000 + wait - 1, &set));
+    assert_int_equal(hmap_count(&um.waiting), 1);   /* The one of 1002. */
+    /* After a pause, it waits again. */
+    assert_true(unknown_macs_expire(&um, 60000, t + 200000, &set));
+    assert_int_equal(hmap_count(&um.waiting), 2);
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                            t + 200000 + wait));
+    struct eth_addr other = ETH_ADDR_C(00,00,5e,00,53,98);
+    assert_true(unknown_macs_add(&um, 1001, other, net, false, t, &set));
+    assert_true(unknown_macs_expire(&um, 60000, t + 300000, &set));
+    assert_int_equal(hmap_count(&um.waiting), 2);
+
+    /* At most UNKNOWN_MACS_MAX wait; the packets of the rest are counted,
+     * until some pause. */
+    unknown_macs_destroy(&um);
+    unknown_macs_init(&um);
+    t = 300000;
+    for (int i = 0; i < UNKNOWN_MACS_MAX + 2; i++) {
+        struct eth_addr m = ETH_ADDR_C(02,00,00,00,00,00);
+        m.ea[4] = i >> 8;
+        m.ea[5] = i;
+        unknown_macs_wait_port_mac(&um, 1001, m, net, t + (i == 0 ? 0 : 1));
+    }
+    assert_int_equal(hmap_count(&um.waiting), UNKNOWN_MACS_MAX);
+    assert_int_equal(um.n_full, 2);
+    assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, t + wait));
+    assert_int_equal(um.n_full, 2);
+    assert_int_equal(hmap_count(&um.waiting), UNKNOWN_MACS_MAX);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    unknown_macs_format(&um, &s);
+    assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
+                        "without the agent: 0 (0 learned, 1024 Ports' MACs "
+                        "waiting, 2 packets to further MACs)\n");
     ds_destroy(&s);
 
     unknown_macs_destroy(&um);
@@ -893,6 +989,7 @@ main(void)
         cmocka_unit_test(flood_from_tunnel_never_goes_back_into_one),
         cmocka_unit_test(unknown_mac_is_flooded_without_the_agent),
         cmocka_unit_test(unknown_macs_are_bounded_and_expire_together),
+        cmocka_unit_test(ports_macs_wait_before_they_are_learned),
         cmocka_unit_test(first_packets_for_no_vif_from_tunnels_are_handed_out),
         cmocka_unit_test(every_flow_after_classify_matches_the_network),
         cmocka_unit_test(duplicate_mac_yields_one_flow),
