@@ -54,6 +54,7 @@ unknown_macs_init(struct unknown_macs *um)
     hmap_init(&um->entries);
     ovs_list_init(&um->by_age);
     hmap_init(&um->waiting);
+    um->paused_removed = LLONG_MIN;
     um->n_learned = 0;
     um->n_full = 0;
 }
@@ -100,10 +101,16 @@ unknown_macs_indexes_create(struct ovsdb_idl *roam_idl,
                                               &roamrec_network_col_tunnel_key);
 }
 
-/* Who has a MAC in a network. */
+/* Who has a MAC in a network, in increasing order of precedence: with
+ * several Ports that have the MAC, the highest counts. */
 enum mac_owner {
     MAC_OF_NO_PORT,             /* No Port of the network. */
-    MAC_OF_PORT,                /* A Port, whose VIF is not here. */
+    MAC_OF_UNBOUND_PORT,        /* A Port bound nowhere (a stopped VM's, or
+                                 * one between hypervisors), whose VIF is
+                                 * not here. */
+    MAC_OF_BOUND_PORT,          /* A Port bound to a chassis (as chassis or
+                                 * additional_chassis), whose VIF is not
+                                 * here: the senders do not flood to it. */
     MAC_OF_LOCAL_VIF,           /* A Port that an interface here names: its
                                  * VIF is here, or on its way. */
 };
@@ -122,11 +129,12 @@ find_mac_owner(const struct unknown_macs_ctx_in *ctx_in,
     const struct roamrec_port *port;
     enum mac_owner owner = MAC_OF_NO_PORT;
     ROAMREC_PORT_FOR_EACH_EQUAL (port, target, ctx_in->port_by_network_mac) {
-        owner = MAC_OF_PORT;
         if (binding_has_interface(ctx_in->binding, port->name)) {
             owner = MAC_OF_LOCAL_VIF;
             break;
         }
+        owner = MAX(owner, (port->chassis || port->additional_chassis
+                            ? MAC_OF_BOUND_PORT : MAC_OF_UNBOUND_PORT));
     }
     roamrec_port_index_destroy_row(target);
     return owner;
@@ -194,16 +202,18 @@ unknown_macs_learn(const struct unknown_macs_ctx_in *ctx_in,
     if (!network) {
         return false;
     }
+    /* Traffic to a bound Port's MAC comes from senders that did not see the
+     * binding yet: it stops by itself. */
     enum mac_owner owner = find_mac_owner(ctx_in, network, mac);
-    if (owner == MAC_OF_LOCAL_VIF
-        || (owner == MAC_OF_PORT
+    if (owner == MAC_OF_LOCAL_VIF || owner == MAC_OF_BOUND_PORT
+        || (owner == MAC_OF_UNBOUND_PORT
             && !unknown_macs_wait_port_mac(um, pin->tun_id, mac,
                                            &network->header_.uuid,
                                            ctx_in->now))) {
         return false;
     }
     if (!unknown_macs_add(um, pin->tun_id, mac, &network->header_.uuid,
-                          owner == MAC_OF_PORT, ctx_in->now, flows)) {
+                          owner == MAC_OF_UNBOUND_PORT, ctx_in->now, flows)) {
         VLOG_WARN_RL(&rl, "network %s: traffic from tunnels to "ETH_ADDR_FMT
                      ", which no VIF here has, reaches the agent: %d such "
                      "MACs are flooded without it already, the most it "
@@ -247,11 +257,31 @@ waiting_paused(const struct unknown_mac *w, long long int now)
     return now - w->last_seen >= UNKNOWN_MACS_PORT_WAIT;
 }
 
+/* Frees the waiting entries whose traffic paused, at most once a second
+ * (a full map is searched for them on a packet that finds no room). */
+static void
+remove_paused(struct unknown_macs *um, long long int now)
+{
+    if (now < um->paused_removed + 1000) {
+        return;
+    }
+    um->paused_removed = now;
+
+    struct unknown_mac *w;
+    HMAP_FOR_EACH_SAFE (w, node, &um->waiting) {
+        if (waiting_paused(w, now)) {
+            stop_waiting(um, w);
+        }
+    }
+}
+
 bool
 unknown_macs_wait_port_mac(struct unknown_macs *um, uint64_t vni,
                            struct eth_addr mac, const struct uuid *network,
                            long long int now)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+
     struct unknown_mac *w = find_entry(&um->waiting, vni, mac);
     if (w && waiting_paused(w, now)) {
         stop_waiting(um, w);
@@ -259,26 +289,23 @@ unknown_macs_wait_port_mac(struct unknown_macs *um, uint64_t vni,
     }
     if (!w) {
         if (hmap_count(&um->waiting) >= UNKNOWN_MACS_MAX) {
-            struct unknown_mac *p;
-            HMAP_FOR_EACH_SAFE (p, node, &um->waiting) {
-                if (waiting_paused(p, now)) {
-                    stop_waiting(um, p);
-                }
-            }
+            remove_paused(um, now);
         }
         if (hmap_count(&um->waiting) >= UNKNOWN_MACS_MAX) {
             um->n_full++;
+            VLOG_WARN_RL(&rl, "traffic from tunnels to "ETH_ADDR_FMT", a "
+                         "Port's in the network with tunnel key %"PRIu64" "
+                         "and bound nowhere, reaches the agent: the MACs "
+                         "of %d such Ports are waiting to be learned "
+                         "already, the most it keeps", ETH_ADDR_ARGS(mac),
+                         vni, UNKNOWN_MACS_MAX);
             return false;
         }
         w = entry_create(vni, mac, network, now);
         hmap_insert(&um->waiting, &w->node, hash_entry(vni, mac));
     }
     w->last_seen = now;
-    if (now - w->learned < UNKNOWN_MACS_PORT_WAIT) {
-        return false;
-    }
-    stop_waiting(um, w);
-    return true;
+    return now - w->learned >= UNKNOWN_MACS_PORT_WAIT;
 }
 
 bool
@@ -319,16 +346,25 @@ unlearn_entry(struct unknown_macs *um, struct unknown_mac *e,
     return changed;
 }
 
-/* Returns true if 'e' is to be forgotten: its network is gone or not
- * local, or a VIF here has its MAC. */
+/* Returns true if 'e', learned or waiting, is to be forgotten: its network
+ * is gone or not local, a VIF here has its MAC, or a Port with its MAC is
+ * bound (its senders stop flooding to it, and it may move here next, to
+ * get its first packets through the agent); a waiting one also if no Port
+ * has its MAC any more (its next packet learns it at once). */
 static bool
-is_stale(const struct unknown_macs_ctx_in *ctx_in, const struct unknown_mac *e)
+is_stale(const struct unknown_macs_ctx_in *ctx_in, const struct unknown_mac *e,
+         bool waiting)
 {
     const struct roamrec_network *network
         = roamrec_network_get_for_uuid(ctx_in->roam_idl, &e->network);
-    return (!network || network->tunnel_key != e->vni
-            || !desired_flows_has_network(ctx_in->desired, &e->network)
-            || find_mac_owner(ctx_in, network, e->mac) == MAC_OF_LOCAL_VIF);
+    if (!network || network->tunnel_key != e->vni
+        || !desired_flows_has_network(ctx_in->desired, &e->network)) {
+        return true;
+    }
+    enum mac_owner owner = find_mac_owner(ctx_in, network, e->mac);
+    return (waiting
+            ? owner != MAC_OF_UNBOUND_PORT
+            : owner == MAC_OF_LOCAL_VIF || owner == MAC_OF_BOUND_PORT);
 }
 
 bool
@@ -339,12 +375,12 @@ unknown_macs_run(const struct unknown_macs_ctx_in *ctx_in,
     struct unknown_mac *e;
 
     HMAP_FOR_EACH_SAFE (e, node, &um->waiting) {
-        if (waiting_paused(e, ctx_in->now) || is_stale(ctx_in, e)) {
+        if (waiting_paused(e, ctx_in->now) || is_stale(ctx_in, e, true)) {
             stop_waiting(um, e);
         }
     }
     HMAP_FOR_EACH_SAFE (e, node, &um->entries) {
-        if (is_stale(ctx_in, e)) {
+        if (is_stale(ctx_in, e, false)) {
             changed |= unlearn_entry(um, e, flows);
             free(e);
         } else if (!pipeline_has_unknown_mac_flow(e->vni, e->mac, flows)) {

@@ -19,14 +19,16 @@
  * and adds for each a flow that floods that traffic without sending it to
  * the agent (pipeline_add_unknown_mac_flow()), with the network's cookie.
  *
- * A MAC that no Port has is learned from its first such packet.  A Port's
- * MAC is learned once its traffic has reached the agent for
- * UNKNOWN_MACS_PORT_WAIT ms, without a pause as long: a moved VM's VIF
- * comes to its new chassis well within that (a cold move, the sender
- * flooding while the Port is bound nowhere), and what the tunnels bring
- * for it must then still reach the agent as its first packets (see below
- * why a learned MAC would lose some); a stopped VM's Port gets traffic for
- * longer.  Each MAC is learned:
+ * A MAC that no Port has is learned from its first such packet.  The MAC
+ * of a Port bound nowhere is learned once its traffic has reached the
+ * agent for UNKNOWN_MACS_PORT_WAIT ms, without a pause as long: a moved
+ * VM's VIF comes to its new chassis well within that (a cold move, the
+ * sender flooding while the Port is bound nowhere), and what the tunnels
+ * bring for it must then still reach the agent as its first packets (see
+ * below why a learned MAC would lose some); a stopped VM's Port gets
+ * traffic for longer.  The MAC of a Port bound to a chassis is not
+ * learned: its traffic comes from senders that did not see the binding
+ * yet, and stops by itself.  Each MAC is learned:
  *
  *   - for a time (roam-unknown-mac-timeout, 60 s by default), until the
  *     first whole second of time_msec() after it, so that MACs learned
@@ -35,8 +37,10 @@
  *
  *   - until an interface on the integration bridge names a Port of the
  *     network with that MAC (binding_has_interface()), with or without an
- *     ofport, or the network stops being local: the run of the modules
- *     that sees the change removes the flow.  The agent sees a new VIF's
+ *     ofport, a Port with that MAC is bound to a chassis (the VM runs
+ *     again, and may move here next), or the network stops being local:
+ *     the run of the modules that sees the change removes the flow.  The
+ *     agent sees a new VIF's
  *     Interface row when ovs-vswitchd does, and ovs-vswitchd reads the
  *     flow's removal once it has added the port, in the same iteration as
  *     the VIF's flows, or before them: what a tunnel brings for the VIF
@@ -73,11 +77,13 @@ struct unknown_macs {
     struct hmap entries;        /* "struct unknown_mac"s, by network key
                                  * and MAC. */
     struct ovs_list by_age;     /* The same, oldest first. */
-    struct hmap waiting;        /* "struct unknown_mac"s of Ports' MACs
-                                 * whose traffic has not come for
-                                 * UNKNOWN_MACS_PORT_WAIT yet (at most
-                                 * UNKNOWN_MACS_MAX), by network key and
-                                 * MAC. */
+    struct hmap waiting;        /* "struct unknown_mac"s of the MACs of
+                                 * Ports bound nowhere whose traffic reached
+                                 * the agent lately, with when it began (at
+                                 * most UNKNOWN_MACS_MAX), by network key
+                                 * and MAC; some may have paused since. */
+    long long int paused_removed; /* time_msec() when 'waiting' was last
+                                   * searched for paused ones. */
     unsigned long long int n_learned;
     unsigned long long int n_full; /* Packets whose MAC was not learned:
                                     * UNKNOWN_MACS_MAX reached. */
@@ -125,12 +131,12 @@ bool unknown_macs_add(struct unknown_macs *, uint64_t vni,
                       struct flow_set *flows);
 
 /* Records a packet to 'mac' of the network with tunnel key 'vni' and row
- * 'network' at time_msec() 'now', a MAC that a Port of the network has but
- * no VIF here.  Returns true if that MAC's traffic has come for
- * UNKNOWN_MACS_PORT_WAIT ms or more, without a pause as long, so that it is
- * to be learned now (it stops waiting then); false if it waits, or if
- * UNKNOWN_MACS_MAX MACs wait already.  For unknown_macs_learn(), and unit
- * tests. */
+ * 'network' at time_msec() 'now', the MAC of a Port of the network that is
+ * bound nowhere and has no VIF here.  Returns true if that MAC's traffic
+ * has come for UNKNOWN_MACS_PORT_WAIT ms or more, without a pause as long,
+ * so that it is to be learned now (unknown_macs_add() ends its wait);
+ * false if it waits, or if UNKNOWN_MACS_MAX MACs wait already (logged).
+ * For unknown_macs_learn(), and unit tests. */
 bool unknown_macs_wait_port_mac(struct unknown_macs *, uint64_t vni,
                                 struct eth_addr mac,
                                 const struct uuid *network,

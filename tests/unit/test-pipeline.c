@@ -398,9 +398,9 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     flow_set_destroy(&set);
 }
 
-/* A Port's MAC is learned only once its traffic has come for
- * UNKNOWN_MACS_PORT_WAIT without a pause as long (a cold move's VIF comes
- * sooner); after it expires, its next packet learns it again. */
+/* The MAC of a Port bound nowhere is learned only once its traffic has
+ * come for UNKNOWN_MACS_PORT_WAIT without a pause as long (a cold move's
+ * VIF comes sooner); after it expires, its next packet learns it again. */
 static void
 ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
 {
@@ -414,7 +414,7 @@ ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
     flow_set_init(&set);
 
     /* Traffic from 1000 on: due at 1000 + wait, not a millisecond
-     * before. */
+     * before; due it stays until it is learned, which ends its wait. */
     assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, 1000));
     assert_int_equal(hmap_count(&um.waiting), 1);
     assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net, 3000));
@@ -422,7 +422,12 @@ ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
                                             1000 + wait - 1));
     assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
                                            1000 + wait));
+    assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
+                                           1000 + wait + 1));
+    assert_true(unknown_macs_add(&um, 1001, mac, net, true, 1000 + wait + 1,
+                                 &set));
     assert_int_equal(hmap_count(&um.waiting), 0);
+    assert_true(unknown_macs_expire(&um, 0, 1000 + wait + 1, &set));
 
     /* A pause shorter than the wait does not restart it; one as long
      * does. */
@@ -442,32 +447,35 @@ ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
     /* Waiting is per network: the same MAC in another one starts its
      * own. */
     assert_false(unknown_macs_wait_port_mac(&um, 1002, mac, net, t));
-    assert_int_equal(hmap_count(&um.waiting), 1);
+    assert_int_equal(hmap_count(&um.waiting), 2);
 
-    /* Learned, and expired: its next packet, within the wait, learns it
-     * again at once; learning it removes the waiting entry.  A MAC of no
-     * Port waits for nothing after it expires. */
+    /* Learned (which ends its wait), and expired: its next packet, within
+     * the wait, learns it again at once.  A MAC of no Port waits for
+     * nothing after it expires. */
     t = 200000;
     assert_true(unknown_macs_add(&um, 1001, mac, net, true, t, &set));
+    assert_int_equal(hmap_count(&um.waiting), 1);   /* The one of 1002. */
     assert_true(unknown_macs_expire(&um, 60000, t + 60000, &set));
     assert_false(pipeline_has_unknown_mac_flow(1001, mac, &set));
+    assert_int_equal(hmap_count(&um.waiting), 2);
     assert_true(unknown_macs_wait_port_mac(&um, 1001, mac, net,
                                            t + 60000 + wait - 1));
     assert_true(unknown_macs_add(&um, 1001, mac, net, true,
                                  t + 60000 + wait - 1, &set));
-    assert_int_equal(hmap_count(&um.waiting), 1);   /* The one of 1002. */
+    assert_int_equal(hmap_count(&um.waiting), 1);
     /* After a pause, it waits again. */
     assert_true(unknown_macs_expire(&um, 60000, t + 200000, &set));
     assert_int_equal(hmap_count(&um.waiting), 2);
     assert_false(unknown_macs_wait_port_mac(&um, 1001, mac, net,
                                             t + 200000 + wait));
     struct eth_addr other = ETH_ADDR_C(00,00,5e,00,53,98);
-    assert_true(unknown_macs_add(&um, 1001, other, net, false, t, &set));
+    assert_true(unknown_macs_add(&um, 1001, other, net, false, t + 200000,
+                                 &set));
     assert_true(unknown_macs_expire(&um, 60000, t + 300000, &set));
     assert_int_equal(hmap_count(&um.waiting), 2);
 
     /* At most UNKNOWN_MACS_MAX wait; the packets of the rest are counted,
-     * until some pause. */
+     * until some pause (looked for at most once a second). */
     unknown_macs_destroy(&um);
     unknown_macs_init(&um);
     t = 300000;
