@@ -79,8 +79,10 @@ print_usage(FILE *stream)
 "      UDP echo server on port N (default %d) of every address, IPv6 and\n"
 "      IPv4.  Sends every datagram back.  Counts the stream's datagrams:\n"
 "      \"received\" all of them, \"unique\" the distinct (stream, sequence\n"
-"      number) pairs, \"duplicates\" those seen again.  On SIGTERM or\n"
-"      SIGINT writes \"received=N unique=N duplicates=N\" to FILE (default\n"
+"      number) pairs, \"duplicates\" those seen again, \"echo_errors\"\n"
+"      the echoes that could not be sent (with the first one's error).\n"
+"      On SIGTERM or SIGINT writes \"received=N unique=N duplicates=N\n"
+"      echo_errors=N [first_error=TEXT]\" (one line) to FILE (default\n"
 "      standard output) and exits 0; on SIGUSR1 writes it and goes on.\n"
 "      The pidfile is written once the socket is bound, and removed at\n"
 "      exit.\n"
@@ -436,16 +438,21 @@ struct echo_stats {
     uint64_t received;          /* Datagrams of the stream. */
     uint64_t unique;            /* Distinct (stream, sequence number). */
     uint64_t duplicates;        /* Datagrams whose pair was seen before. */
+    uint64_t echo_errors;       /* Echoes that sendto() refused. */
+    int first_echo_error;       /* errno of the first of them. */
 };
 
 static bool
 echo_write_summary(const char *file, const struct echo_stats *stats)
 {
-    char line[128];
+    char line[256];
 
     snprintf(line, sizeof line,
-             "received=%" PRIu64 " unique=%" PRIu64 " duplicates=%" PRIu64,
-             stats->received, stats->unique, stats->duplicates);
+             "received=%" PRIu64 " unique=%" PRIu64 " duplicates=%" PRIu64
+             " echo_errors=%" PRIu64 "%s%s",
+             stats->received, stats->unique, stats->duplicates,
+             stats->echo_errors, stats->echo_errors ? " first_error=" : "",
+             stats->echo_errors ? strerror(stats->first_echo_error) : "");
     return write_line(file, line);
 }
 
@@ -551,7 +558,7 @@ cmd_echo(int argc, char *argv[])
     }
 
     struct seen_set seen = { NULL, 0, 0 };
-    struct echo_stats stats = { 0, 0, 0 };
+    struct echo_stats stats = { 0, 0, 0, 0, 0 };
     int status = 0;
 
     while (!n_stop_signals) {
@@ -589,7 +596,11 @@ cmd_echo(int argc, char *argv[])
             }
             if (sendto(fd, buf, n, 0, (struct sockaddr *) &from,
                        from_len) < 0) {
-                /* The sender counts the echo as lost. */
+                /* The sender counts the echo as lost; this says that it
+                 * never left. */
+                if (!stats.echo_errors++) {
+                    stats.first_echo_error = errno;
+                }
             }
             if (stream_header_decode(buf, n, &h)) {
                 int added = seen_set_add(&seen, h.stream_id, h.seq);

@@ -113,7 +113,7 @@ echo_pid=$(cat "$TB_DIR/echo.pid")
 assert_clean "$(stream --to 198.51.100.12 --count 1000)" 1000 "IPv4 stream, healthy path"
 assert_clean "$(stream --to 2001:db8:b::12 --count 500 --interval-us 500)" 500 \
     "IPv6 stream, healthy path"
-assert_eq "received=1500 unique=1500 duplicates=0" "$(echo_summary)" \
+assert_eq "received=1500 unique=1500 duplicates=0 echo_errors=0" "$(echo_summary)" \
     "echo server's counts after the two streams"
 
 # --- The path cut for 200 ms: loss and a blackout of that length ------------
@@ -175,7 +175,7 @@ assert_eq "sent=200 received=200 lost=0 duplicates=200" \
     "$(cut -d' ' -f1-4 <<<"$line")" "sender's counts with every datagram delivered twice"
 check kill "$(cat "$TB_DIR/dup-echo.pid")"
 wait_until test ! -e "$TB_DIR/dup-echo.pid"
-assert_eq "received=400 unique=200 duplicates=200" "$(cat "$TB_DIR/dup-echo.sum")" \
+assert_eq "received=400 unique=200 duplicates=200 echo_errors=0" "$(cat "$TB_DIR/dup-echo.sum")" \
     "echo server's counts with every datagram delivered twice"
 
 # --- rarp: qemu's announcement on the wire ----------------------------------
