@@ -332,6 +332,13 @@ echo_dups() {
     poll 5 test -s "$f" || { echo 0; return; }
     sed -n 's/.*duplicates=\([0-9]*\).*/\1/p' "$f"
 }
+# echo_errors VM: the echoes that VM's echo server could not send (a reply
+# lost inside the VM, not by a switch), as of the last echo_dups VM.
+echo_errors() {
+    local n
+    n=$(sed -n 's/.*echo_errors=\([0-9]*\).*/\1/p' "$BENCH_DIR/echo-$1.sum" 2>/dev/null)
+    echo "${n:-0}"
+}
 
 # stream_start VM ADDR: a 1 ms stream from VM to ADDR in the background.
 STREAM_PID=
@@ -556,6 +563,8 @@ live_run() {
     src=$(vm_hv v2)
     dst=$(other_hv "$src")
     d0=$(echo_dups v2)
+    local e0
+    e0=$(echo_errors v2)
     stream_start v1 "$V2_IP"
     sleep 0.5
     t0=$EPOCHREALTIME
@@ -596,7 +605,9 @@ EOF
     t3=$EPOCHREALTIME
     sleep 0.5
     stream_stop
-    local dups=$(($(echo_dups v2) - d0))
+    local dups=$(($(echo_dups v2) - d0)) e1
+    e1=$(echo_errors v2)
+    [ "$e1" = "$e0" ] || say "warning: v2's echo server could not send $((e1 - e0)) echoes in this move"
     mig=$(migration_text v2 live "$run")
     printf '    %s: hv%s -> hv%s: lost %s, blackout %s, duplicates seen by v2 %d (echoes duplicated %s); %s\n' \
         "$(run_label "$run")" "$src" "$dst" "${S_LOST:-?}" "$(fmt "$S_BLACKOUT")" \
