@@ -80,9 +80,9 @@ print_usage(FILE *stream)
 "      IPv4.  Sends every datagram back.  Counts the stream's datagrams:\n"
 "      \"received\" all of them, \"unique\" the distinct (stream, sequence\n"
 "      number) pairs, \"duplicates\" those seen again, \"echo_errors\"\n"
-"      the echoes that could not be sent (with the first one's error).\n"
+"      the echoes that could not be sent (with the first one's errno).\n"
 "      On SIGTERM or SIGINT writes \"received=N unique=N duplicates=N\n"
-"      echo_errors=N [first_error=TEXT]\" (one line) to FILE (default\n"
+"      echo_errors=N [first_errno=N]\" (one line) to FILE (default\n"
 "      standard output) and exits 0; on SIGUSR1 writes it and goes on.\n"
 "      The pidfile is written once the socket is bound, and removed at\n"
 "      exit.\n"
@@ -439,7 +439,7 @@ struct echo_stats {
     uint64_t unique;            /* Distinct (stream, sequence number). */
     uint64_t duplicates;        /* Datagrams whose pair was seen before. */
     uint64_t echo_errors;       /* Echoes that sendto() refused. */
-    int first_echo_error;       /* errno of the first of them. */
+    int first_echo_errno;       /* errno of the first of them. */
 };
 
 static bool
@@ -449,10 +449,14 @@ echo_write_summary(const char *file, const struct echo_stats *stats)
 
     snprintf(line, sizeof line,
              "received=%" PRIu64 " unique=%" PRIu64 " duplicates=%" PRIu64
-             " echo_errors=%" PRIu64 "%s%s",
+             " echo_errors=%" PRIu64,
              stats->received, stats->unique, stats->duplicates,
-             stats->echo_errors, stats->echo_errors ? " first_error=" : "",
-             stats->echo_errors ? strerror(stats->first_echo_error) : "");
+             stats->echo_errors);
+    if (stats->echo_errors) {
+        size_t len = strlen(line);
+        snprintf(line + len, sizeof line - len, " first_errno=%d",
+                 stats->first_echo_errno);
+    }
     return write_line(file, line);
 }
 
@@ -558,7 +562,7 @@ cmd_echo(int argc, char *argv[])
     }
 
     struct seen_set seen = { NULL, 0, 0 };
-    struct echo_stats stats = { 0, 0, 0, 0, 0 };
+    struct echo_stats stats = { 0 };
     int status = 0;
 
     while (!n_stop_signals) {
@@ -598,9 +602,10 @@ cmd_echo(int argc, char *argv[])
                        from_len) < 0) {
                 /* The sender counts the echo as lost; this says that it
                  * never left. */
-                if (!stats.echo_errors++) {
-                    stats.first_echo_error = errno;
+                if (!stats.echo_errors) {
+                    stats.first_echo_errno = errno;
                 }
+                stats.echo_errors++;
             }
             if (stream_header_decode(buf, n, &h)) {
                 int added = seen_set_add(&seen, h.stream_id, h.seq);
