@@ -12,7 +12,9 @@
 # from a VM on hv1 to a VM that moves between hv2 and hv3, and back (the
 # moving VM runs roam-stream's echo server).  The stream reports packets
 # lost and the blackout (the longest time nothing got through); the echo
-# server counts the duplicates it received.  Scenarios:
+# server counts the duplicates it received, and the echoes it could not
+# send (a live move warns if there were any: lost inside the VM, not by a
+# switch).  Scenarios:
 #
 #   1. cold      "roam-testbed vm-move": the VM stops on B and starts on C.
 #                Network "blue", which has a port on every hypervisor, so
@@ -333,11 +335,10 @@ echo_dups() {
     sed -n 's/.*duplicates=\([0-9]*\).*/\1/p' "$f"
 }
 # echo_errors VM: the echoes that VM's echo server could not send (a reply
-# lost inside the VM, not by a switch), as of the last echo_dups VM.
+# lost inside the VM, not by a switch), as of the last echo_dups VM;
+# nothing if that found no summary.
 echo_errors() {
-    local n
-    n=$(sed -n 's/.*echo_errors=\([0-9]*\).*/\1/p' "$BENCH_DIR/echo-$1.sum" 2>/dev/null)
-    echo "${n:-0}"
+    sed -n 's/.*echo_errors=\([0-9]*\).*/\1/p' "$BENCH_DIR/echo-$1.sum" 2>/dev/null
 }
 
 # stream_start VM ADDR: a 1 ms stream from VM to ADDR in the background.
@@ -583,9 +584,10 @@ live_run() {
     if [ "$PAUSE_MS" -gt 0 ]; then
         # A new MAC flushes the interface's neighbours, the static ones
         # too, but pausing a VM leaves its ARP cache as it was: without
-        # them the VM would ARP and, when "--finish" takes this interface
-        # down, could lose what waits for the answer.  So they are put
-        # back at once, in the same batch.
+        # them the VM would ARP and, when "--finish" takes this interface's
+        # addresses away and then the interface down, could lose what waits
+        # for the answer.  So they are put back at once, in the same
+        # batch.
         local neigh
         neigh=$(ip -n "$(vm_ns v2)" neigh show dev "$vmif" nud permanent \
                 | awk -v d="$vmif" '$2 == "lladdr" {
@@ -607,7 +609,9 @@ EOF
     stream_stop
     local dups=$(($(echo_dups v2) - d0)) e1
     e1=$(echo_errors v2)
-    [ "$e1" = "$e0" ] || say "warning: v2's echo server could not send $((e1 - e0)) echoes in this move"
+    if [ -n "$e0" ] && [ -n "$e1" ] && [ "$e1" != "$e0" ]; then
+        say "warning: v2's echo server could not send $((e1 - e0)) echoes in this move"
+    fi
     mig=$(migration_text v2 live "$run")
     printf '    %s: hv%s -> hv%s: lost %s, blackout %s, duplicates seen by v2 %d (echoes duplicated %s); %s\n' \
         "$(run_label "$run")" "$src" "$dst" "${S_LOST:-?}" "$(fmt "$S_BLACKOUT")" \
