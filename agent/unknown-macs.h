@@ -40,13 +40,12 @@
  *     ofport, a Port with that MAC is bound to a chassis (the VM runs
  *     again, and may move here next), or the network stops being local:
  *     the run of the modules that sees the change removes the flow.  The
- *     agent sees a new VIF's
- *     Interface row when ovs-vswitchd does, and ovs-vswitchd reads the
- *     flow's removal once it has added the port, in the same iteration as
- *     the VIF's flows, or before them: what a tunnel brings for the VIF
- *     from then on reaches the agent as its first packets.  What the
- *     switch floods while it adds the port misses the VIF, as it would
- *     without the punt;
+ *     agent sees a new VIF's Interface row when ovs-vswitchd does, and
+ *     ovs-vswitchd reads the flow's removal once it has added the port, in
+ *     the same iteration as the VIF's flows, or before them: what a tunnel
+ *     brings for the VIF from then on reaches the agent as its first
+ *     packets.  What the switch floods while it adds the port misses the
+ *     VIF, as it would without the punt;
  *
  *   - for at most UNKNOWN_MACS_MAX MACs, shared by all networks; traffic to
  *     further ones reaches the agent at the meter's rate, as without this

@@ -1369,9 +1369,10 @@ def idle_cpu(a, hvs, res, n):
     # themselves (agent/unknown-macs.h): measured over the first 5 s, and
     # over 10 s from the 6th second on.
     measure_while_sending(a.unbound_to, "a port bound nowhere",
-                          [(0.2, 4.8, " (its first 5 s)",
+                          [(0.2, 4.8, " (0.2 to 5 s)",
                             "unbound_first.%d.cpu_ms"),
-                           (6, None, " (from 6 s on)", "unbound_steady.%d.cpu_ms")])
+                           (6, None, " (from 6 s on)",
+                            "unbound_steady.%d.cpu_ms")])
     if a.backend != "roam":
         return
     # The same with heartbeats once an hour: what the agent does while idle
@@ -1539,10 +1540,10 @@ def scale_rows(sizes):
              "ms", "", 1),
             ("unknown.%d.cpu_ms" % n, "  the same, 1,000 datagrams/s to an unknown MAC",
              "ms", "", 1),
-            ("unbound_first.%d.cpu_ms" % n, "  ... to a port bound nowhere, its first 5 s only",
-             "ms", "", 1),
-            ("unbound_steady.%d.cpu_ms" % n, "  the same, to a port bound nowhere, from 6 s on",
-             "ms", "", 1),
+            ("unbound_first.%d.cpu_ms" % n,
+             "  ... to a port bound nowhere, 0.2 to 5 s only", "ms", "", 1),
+            ("unbound_steady.%d.cpu_ms" % n,
+             "  the same, to a port bound nowhere, from 6 s on", "ms", "", 1),
             ("bind.db.%d" % n, "binding change with %s remote ports in the net"
              % format(n, ","), "ms", "< 10 ms median", 1),
         ]
