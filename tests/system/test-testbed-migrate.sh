@@ -252,7 +252,27 @@ if command -v tcpdump >/dev/null; then
     sleep 1.5
 fi
 stream --to 198.51.100.12 --count 200 --wait-ms 100 >/dev/null
+# What vb sends through its static routes keeps a route while it switches
+# interfaces: "route replace" moves them before the old interface loses
+# its addresses (IPv4 routes through it go with them) or goes down.  A send
+# without a route fails (ENETUNREACH); nothing answers at these addresses.
+routed_pids=()
+for dst in 203.0.113.9 2001:db8:c::9; do
+    tb vm vb "$STREAM" send --to "$dst" --count 1500 --wait-ms 0 \
+        --summary /dev/null 2>"$TB_DIR/routed-$dst.err" &
+    routed_pids+=($!)
+    on_exit "kill $! 2>/dev/null"
+done
+sleep 0.2
 check tb vm-migrate vb --finish
+for pid in "${routed_pids[@]}"; do
+    wait "$pid" || fail "roam-stream send to a routed address failed"
+done
+for dst in 203.0.113.9 2001:db8:c::9; do
+    ! grep -q "sends failed" "$TB_DIR/routed-$dst.err" \
+        || fail "vb lost its route to $dst during --finish: $(cat "$TB_DIR/routed-$dst.err")"
+done
+echo "ok: vb's routed traffic kept its routes through --finish"
 alive "$TB_DIR/echo.pid" || fail "vb's echo server died in the live migration"
 assert_eq "$before" "$(vm_state vb eth1)" "vb's eth1 after vm-migrate --finish"
 tb vm vb ip link show eth0 >/dev/null 2>&1 && fail "vb's eth0 survives --finish"
