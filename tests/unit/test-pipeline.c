@@ -320,6 +320,21 @@ unknown_mac_is_flooded_without_the_agent(void **state OVS_UNUSED)
     flow_set_destroy(&set);
 }
 
+/* Asserts that unknown_macs_format() prints "unknown MACs flooded from
+ * tunnels without the agent: " 'counts' for 'um'. */
+static void
+assert_unknown_macs_status(const struct unknown_macs *um, const char *counts)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *expected = xasprintf("unknown MACs flooded from tunnels without "
+                               "the agent: %s\n", counts);
+
+    unknown_macs_format(um, &s);
+    assert_string_equal(ds_cstr(&s), expected);
+    free(expected);
+    ds_destroy(&s);
+}
+
 static void
 unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
 {
@@ -387,12 +402,8 @@ unknown_macs_are_bounded_and_expire_together(void **state OVS_UNUSED)
     assert_int_equal(um.n_full, 3);
     assert_int_equal(um.n_learned, 4 + UNKNOWN_MACS_MAX);
 
-    struct ds s = DS_EMPTY_INITIALIZER;
-    unknown_macs_format(&um, &s);
-    assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
-                        "without the agent: 1024 (1028 learned, 0 Ports' "
-                        "MACs waiting, 3 packets to further MACs)\n");
-    ds_destroy(&s);
+    assert_unknown_macs_status(&um, "1024 (1028 learned, 0 Ports' MACs "
+                               "waiting, 3 packets to further MACs)");
 
     unknown_macs_destroy(&um);
     flow_set_destroy(&set);
@@ -491,12 +502,8 @@ ports_macs_wait_before_they_are_learned(void **state OVS_UNUSED)
     assert_int_equal(um.n_full, 2);
     assert_int_equal(hmap_count(&um.waiting), UNKNOWN_MACS_MAX);
 
-    struct ds s = DS_EMPTY_INITIALIZER;
-    unknown_macs_format(&um, &s);
-    assert_string_equal(ds_cstr(&s), "unknown MACs flooded from tunnels "
-                        "without the agent: 0 (0 learned, 1024 Ports' MACs "
-                        "waiting, 2 packets to further MACs)\n");
-    ds_destroy(&s);
+    assert_unknown_macs_status(&um, "0 (0 learned, 1024 Ports' MACs "
+                               "waiting, 2 packets to further MACs)");
 
     unknown_macs_destroy(&um);
     flow_set_destroy(&set);
