@@ -48,6 +48,7 @@
 #include "integration-bridge.h"
 #include "lib/vswitch-idl.h"
 #include "local-config.h"
+#include "memory.h"
 #include "ofctrl.h"
 #include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
@@ -55,6 +56,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "simap.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
 #include "pipeline.h"
@@ -1165,6 +1167,28 @@ agent_wait(struct agent *agent)
     }
 }
 
+/* Adds to 'usage' what the agent holds, by kind: the rows the two IDLs
+ * replicate (as OVS's daemons count them, rows times the table's columns),
+ * the flows it wants and those the switch has, the local networks, the
+ * kept first packets of new VIFs, and the learned unknown MACs.  For
+ * "memory/show" and for the log line that follows a growth of the
+ * resident set. */
+static void
+agent_get_memory_usage(const struct agent *agent, struct simap *usage)
+{
+    ovsdb_idl_get_memory_usage(agent->ovs_loop.idl, usage);
+    ovsdb_idl_get_memory_usage(agent->roam_loop.idl, usage);
+    simap_increase(usage, "desired-flows",
+                   flow_set_count(&agent->desired.flows));
+    simap_increase(usage, "installed-flows",
+                   flow_set_count(ofctrl_get_installed(agent->ofctrl)));
+    simap_increase(usage, "local-networks",
+                   hmap_count(&agent->desired.local_networks));
+    simap_increase(usage, "first-packets", agent->first_packets.n_pending);
+    simap_increase(usage, "unknown-macs",
+                   hmap_count(&agent->unknown_macs.entries));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1199,6 +1223,16 @@ main(int argc, char *argv[])
               "database %s", PACKAGE_VERSION, ROAM_OVS_VERSION, ovs_remote);
 
     while (!agent.exiting) {
+        /* Only looks at the resident set on a wake-up that happens anyway,
+         * at most every 10 s: it adds none. */
+        memory_run();
+        if (memory_should_report()) {
+            struct simap usage = SIMAP_INITIALIZER(&usage);
+
+            agent_get_memory_usage(&agent, &usage);
+            memory_report(&usage);
+            simap_destroy(&usage);
+        }
         agent_run(&agent);
         unixctl_server_run(unixctl);
         if (agent.exiting) {
@@ -1206,6 +1240,7 @@ main(int argc, char *argv[])
         }
         agent_wait(&agent);
         unixctl_server_wait(unixctl);
+        memory_wait();
         poll_block();
         if (should_service_stop()) {
             agent.exiting = true;

@@ -12,7 +12,8 @@
 # without a full computation, its flows must equal what the switch has, and
 # a forced full computation ("recompute") must produce exactly the same
 # flows.  Then: a binding change sends the same number of flow mods with
-# 300 ports in the network as with 10.
+# 300 ports in the network as with 10; and "memory/show" counts the rows,
+# flows and networks the agent holds.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -54,6 +55,11 @@ desired() {
 installed() {
     tb hv 1 ovs-ofctl -O OpenFlow15 --no-names dump-flows --no-stats br-int \
         | sed 's/^ *//' | sort
+}
+# memory_count NAME: the count NAME in hv1's "memory/show".
+memory_count() {
+    tb hv 1 ovs-appctl -t roam-agent memory/show \
+        | tr ' ' '\n' | sed -n "s/^$1:\([0-9]*\)$/\1/p"
 }
 recomputed_since() {
     [ "$(full_runs)" -gt "$1" ]
@@ -129,6 +135,8 @@ add_remote_ports 1 10
 # hv3 has no blue port yet: the first move also adds it to blue's flooding.
 flow_mods_for_move y1 >/dev/null
 small=$(flow_mods_for_move y2)
+settle
+cells_before=$(memory_count idl-cells-Roam)
 add_remote_ports 11 300
 large=$(flow_mods_for_move y3)
 echo "flow mods for one binding change: $small with 10 ports, $large with 300"
@@ -140,5 +148,19 @@ check ctl set Port y4 "chassis=$hv3"
 settle
 assert_eq "$full0" "$(full_runs)" \
     "full computations after a binding change with 300 ports"
+
+# --- "memory/show" counts what the agent holds ----------------------------
+# The Roam IDL's cells are rows times columns: the 290 ports added above
+# are 290 rows of Port's 12 columns, and nothing else was added since.
+cells_after=$(memory_count idl-cells-Roam)
+assert_eq $((cells_before + 290 * 12)) "$cells_after" \
+    "idl-cells-Roam in memory/show after 290 ports were added"
+assert_eq "$(desired | wc -l)" "$(memory_count desired-flows)" \
+    "desired-flows in memory/show vs. dump-desired-flows"
+assert_eq "$(installed | wc -l)" "$(memory_count installed-flows)" \
+    "installed-flows in memory/show vs. the switch's flows"
+assert_eq 1 "$(memory_count local-networks)" \
+    "local-networks in memory/show (blue; red's VIF left hv1)"
+echo "ok: memory/show"
 
 echo "test-datapath-incremental: ok"
