@@ -3,6 +3,7 @@ EXTRA_DIST += \
 	scripts/bench-datapath.sh \
 	scripts/bench-lib.sh \
 	scripts/bench-migration.sh \
+	scripts/bench-scale.sh \
 	scripts/build-ovs.sh \
 	scripts/install-deps.sh \
 	scripts/demo.sh

@@ -2,8 +2,8 @@
 #
 # Licensed under the Apache License, Version 2.0 (the "License").
 #
-# bench-lib.sh: what the benchmarks (bench-datapath.sh, bench-migration.sh)
-# share; they source it from the directory they are in.  It provides the
+# bench-lib.sh: what the benchmarks (bench-datapath.sh, bench-migration.sh,
+# bench-scale.sh) share; they source it from the directory they are in.  It provides the
 # options every benchmark has, output with time stamps, background
 # processes and the cleanup at exit, the testbed instance of the backend
 # being measured, the two backends' common half (Roam on the testbed; OVN's
