@@ -4,6 +4,7 @@ EXTRA_DIST += \
 	scripts/bench-lib.sh \
 	scripts/bench-migration.sh \
 	scripts/bench-scale.sh \
+	scripts/bench-throughput.sh \
 	scripts/build-ovs.sh \
 	scripts/install-deps.sh \
 	scripts/demo.sh

@@ -3,7 +3,7 @@
 # Licensed under the Apache License, Version 2.0 (the "License").
 #
 # bench-lib.sh: what the benchmarks (bench-datapath.sh, bench-migration.sh,
-# bench-scale.sh) share; they source it from the directory they are in.  It provides the
+# bench-scale.sh, bench-throughput.sh) share; they source it from the directory they are in.  It provides the
 # options every benchmark has, output with time stamps, background
 # processes and the cleanup at exit, the testbed instance of the backend
 # being measured, the two backends' common half (Roam on the testbed; OVN's
@@ -329,6 +329,25 @@ roam_synced() {
 OVN_NB_SCHEMA=/usr/share/ovn/ovn-nb.ovsschema
 OVN_SB_SCHEMA=/usr/share/ovn/ovn-sb.ovsschema
 
+# apt_install PACKAGE...: installs the Debian packages with apt-get (an
+# "apt-get update" first if that fails), without starting their services
+# (the benchmarks run their own daemons) or asking questions.
+apt_install() {
+    local policy=/usr/sbin/policy-rc.d made_policy= rc
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "$@" > "$BENCH_DIR/apt.log" 2>&1; then
+        apt-get update > "$BENCH_DIR/apt-update.log" 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "$@" > "$BENCH_DIR/apt.log" 2>&1
+    fi
+    rc=$?
+    [ -n "$made_policy" ] && rm -f "$policy"
+    [ "$rc" = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
+}
+
 ovn_install() {
     local t missing=0 c
     for c in ovn-northd ovn-controller ovn-nbctl ovn-sbctl; do
@@ -338,20 +357,7 @@ ovn_install() {
     [ "$missing" = 0 ] && return 0
     t=$(now_us)
     say "installing ovn-central and ovn-host (apt-get)"
-    # Keep the packages' services from starting: we run our own daemons.
-    local policy=/usr/sbin/policy-rc.d made_policy=
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
-    fi
-    if ! apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1; then
-        apt-get update > "$BENCH_DIR/apt-update.log" 2>&1
-        apt-get install -y --no-install-recommends ovn-central ovn-host \
-            > "$BENCH_DIR/apt.log" 2>&1
-    fi
-    local rc=$?
-    [ -n "$made_policy" ] && rm -f "$policy"
-    [ "$rc" = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
+    apt_install ovn-central ovn-host || return 1
     say "installed $(ovn-controller --version | head -n 1) ($(since "$t"))"
 }
 
