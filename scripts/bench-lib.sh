@@ -3,8 +3,8 @@
 # Licensed under the Apache License, Version 2.0 (the "License").
 #
 # bench-lib.sh: what the benchmarks (bench-datapath.sh, bench-migration.sh,
-# bench-scale.sh, bench-throughput.sh) share; they source it from the directory they are in.  It provides the
-# options every benchmark has, output with time stamps, background
+# bench-scale.sh, bench-throughput.sh) share; they source it from the
+# directory they are in.  It provides the options every benchmark has, output with time stamps, background
 # processes and the cleanup at exit, the testbed instance of the backend
 # being measured, the two backends' common half (Roam on the testbed; OVN's
 # databases, ovn-northd and ovn-controllers on a testbed without agents),
@@ -133,6 +133,7 @@ RESULTS=
 bg_pids=()              # background processes to stop at exit
 tb_dirs=()              # testbed instances to stop at exit
 ovn_dirs=()             # OVN control planes to stop at exit
+made_policy_rc=         # apt_install's policy-rc.d, to remove at exit
 extra_ns=()             # namespaces created by hand (VMs being plugged)
 
 bg() {  # bg CMD...: runs CMD in the background; its pid in $BG_PID
@@ -202,6 +203,7 @@ cleanup() {
     for d in "${ovn_dirs[@]}"; do
         ovn_stop "$d"
     done
+    [ -n "$made_policy_rc" ] && rm -f "$made_policy_rc"
     for d in "${tb_dirs[@]}"; do
         if [ -f "$d/testbed.conf" ]; then
             say "stopping the testbed in $d"
@@ -223,11 +225,11 @@ bench_init() {
 }
 
 bench() { python3 "$BENCH_PY" "$@"; }
-# bench_long ARGS...: bench, in the background and waited for, so that a
-# signal to this script interrupts the wait and its cleanup stops it.
-bench_long() {
+# run_long CMD...: CMD in the background and waited for, so that a signal
+# to this script interrupts the wait and its cleanup stops CMD.
+run_long() {
     local pid rc
-    python3 "$BENCH_PY" "$@" &
+    "$@" &
     pid=$!
     bg_pids+=("$pid")
     wait "$pid"
@@ -235,6 +237,8 @@ bench_long() {
     reap "$pid"
     return "$rc"
 }
+# bench_long ARGS...: bench, as run_long.
+bench_long() { run_long python3 "$BENCH_PY" "$@"; }
 # result KEY VALUE: one measurement, for the summary.
 result() { echo "$1 $2" >> "$RESULTS"; }
 
@@ -333,9 +337,10 @@ OVN_SB_SCHEMA=/usr/share/ovn/ovn-sb.ovsschema
 # "apt-get update" first if that fails), without starting their services
 # (the benchmarks run their own daemons) or asking questions.
 apt_install() {
-    local policy=/usr/sbin/policy-rc.d made_policy= rc
+    local policy=/usr/sbin/policy-rc.d rc
     if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+        made_policy_rc=$policy
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
     fi
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             "$@" > "$BENCH_DIR/apt.log" 2>&1; then
@@ -344,7 +349,7 @@ apt_install() {
             "$@" > "$BENCH_DIR/apt.log" 2>&1
     fi
     rc=$?
-    [ -n "$made_policy" ] && rm -f "$policy"
+    [ -n "$made_policy_rc" ] && rm -f "$made_policy_rc" && made_policy_rc=
     [ "$rc" = 0 ] || { tail -n 5 "$BENCH_DIR/apt.log" | indent; return 1; }
 }
 

@@ -31,7 +31,10 @@
 #   5. restart   hv1's agent stopped and started: time until its OpenFlow
 #                state is SYNCED again, until it acknowledged nb_cfg, its CPU
 #                and RSS after it (the whole database comes in one monitor
-#                reply), and whether the switch's flows stayed as they were.
+#                reply), its longest main loop pass (its log), the flow
+#                changes on the switch ("ovs-ofctl monitor") from the stop
+#                until the acknowledgement, and whether the flows are the
+#                same after as before.
 #
 # CPU is the agent's (/proc/PID/schedstat: all its threads), RSS its VmRSS.
 #
@@ -105,7 +108,8 @@ bench_check_options 1
 [[ $PORTS =~ ^[0-9]+$ ]] && ((PORTS >= NETWORKS && PORTS <= NETWORKS * 65535)) \
     || die "--ports: a number from --networks to 65535 times --networks"
 [[ $IDLE =~ ^[0-9]+$ ]] && ((IDLE >= 1)) || die "--idle: seconds, at least 1"
-((RUNS <= NETWORKS)) || die "--runs: at most --networks (one plug per network)"
+((RUNS <= NETWORKS && RUNS <= 191)) \
+    || die "--runs: at most --networks (one plug per network) and 191"
 bench_check_host
 bench_init
 
@@ -169,7 +173,7 @@ scenario_chassis() {
     heading "1. $CHASSIS fake chassis, each with a Geneve encap (transactions of 250)"
     mapfile -t before < <(agents_cpu)
     t=$(now_us)
-    bench load-chassis --db "$(roam_db)" --count "$CHASSIS" || die "adding chassis failed"
+    bench_long load-chassis --db "$(roam_db)" --count "$CHASSIS" || die "adding chassis failed"
     say "    written ($(since "$t"))"
     poll 600 all_tunnels || die "not every hypervisor has $((CHASSIS + HVS - 1)) tunnels after 600 s"
     result chassis.tunnels_s "$(($(now_us) - t))"
@@ -183,10 +187,11 @@ scenario_ports() {
     heading "2. $PORTS ports in $NETWORKS networks (no VIF here), bound round-robin to the fake chassis"
     mapfile -t before < <(agents_cpu)
     t=$(now_us)
-    bench load-ports --db "$(roam_db)" --networks "$NETWORKS" --ports "$PORTS" \
+    bench_long load-ports --db "$(roam_db)" --networks "$NETWORKS" --ports "$PORTS" \
         --chassis "$CHASSIS" || die "adding ports failed"
     say "    written ($(since "$t"))"
-    tb ctl --wait=hv --timeout=600 sync >/dev/null || die "the agents did not acknowledge in 600 s"
+    run_long tb ctl --wait=hv --timeout=600 sync >/dev/null \
+        || die "the agents did not acknowledge in 600 s"
     result ports.ack_s "$(($(now_us) - t))"
     say "    every agent acknowledged ($(since "$t") after the first write)"
     report_agents ports "${before[@]}"
@@ -204,16 +209,17 @@ scenario_idle() {
 }
 
 scenario_plug() {
-    local run k net port mac t0 t1 t2 c0 f0 f1
+    local run k net port mac ip t0 t1 t2 c0 f0 f1
     heading "4. plug: a VM into a network with $((PORTS / NETWORKS)) ports on as many chassis, $RUNS times"
     for ((run = 1; run <= RUNS; run++)); do
         k=$((2 + run % 2))
         net=s$((run - 1))
         port=p$run
         mac=$(printf '00:00:5e:00:53:%02x' $((0x40 + run)))
+        ip=$(printf '2001:db8:%x::fff0/64' "$run")    # Network s(run-1)'s /64.
         # roam-ctl reads every Port to pick a tunnel key: at 100,000 ports
         # it warns of its own long poll interval; that goes to a log.
-        tb ctl port-add "$net" "$port" "$mac" "2001:db8:$run::fff0/64" \
+        tb ctl port-add "$net" "$port" "$mac" "$ip" \
             >/dev/null 2>> "$BENCH_DIR/roam-ctl.log" || die "port-add $port"
         rm -f "$BENCH_DIR/up.out" "$BENCH_DIR/up.ready"
         bg python3 "$BENCH_PY" wait-up --db "$(roam_db)" --port "$port" \
@@ -222,7 +228,7 @@ scenario_plug() {
         f0=$(flow_count "$k")
         c0=$(cpu_ms "$(agent_pid "$k")")
         t0=$EPOCHREALTIME
-        tb vm-add "$port" "$k" "$port" "$mac" "2001:db8:$run::fff0/64" >/dev/null 2>&1 \
+        tb vm-add "$port" "$k" "$port" "$mac" "$ip" >/dev/null 2>&1 \
             || die "vm-add $port"
         t1=$EPOCHREALTIME
         poll 60 proc_done "$BG_PID"
@@ -239,27 +245,38 @@ scenario_plug() {
 }
 
 scenario_restart() {
-    local t flows_before flows_after pid
+    local t flows_before flows_after pid mon changes
     heading "5. restart: hv1's agent stopped (SIGTERM) and started"
     flows_before=$(tb hv 1 ovs-ofctl -O OpenFlow15 --no-names dump-flows --no-stats br-int | sort | md5sum)
+    # Every flow change from the stop until the acknowledgement.
+    bg env OVS_RUNDIR="$(hv_dir 1)" ovs-ofctl monitor br-int 'watch:!initial' \
+        > "$BENCH_DIR/restart-monitor.txt" 2>&1
+    mon=$BG_PID
+    sleep 0.5
     tb agent-stop 1 >/dev/null 2>&1 || die "agent-stop 1"
     t=$(now_us)
     tb agent-start 1 >/dev/null 2>&1 || die "agent-start 1"
     poll 600 synced 1 || die "hv1's agent not SYNCED 600 s after its start"
     result restart.synced_s "$(($(now_us) - t))"
     say "    SYNCED $(since "$t") after the start"
-    tb ctl --wait=hv --timeout=600 sync >/dev/null || die "no acknowledgement in 600 s"
+    run_long tb ctl --wait=hv --timeout=600 sync >/dev/null || die "no acknowledgement in 600 s"
     say "    nb_cfg acknowledged $(since "$t") after the start (the whole database read and computed)"
     result restart.ack_s "$(($(now_us) - t))"
-    sleep 11    # The agent logs its peak RSS 10 s after the start.
+    sleep 1
+    stop_bg "$mon"
+    changes=$(grep -c 'event=' "$BENCH_DIR/restart-monitor.txt")
+    say "    flow changes on hv1's switch from the stop until the acknowledgement: $changes"
+    result restart.flow_changes "$changes"
     pid=$(agent_pid 1)
     flows_after=$(tb hv 1 ovs-ofctl -O OpenFlow15 --no-names dump-flows --no-stats br-int | sort | md5sum)
     say "    hv1: agent CPU $(cpu_ms "$pid") ms since its start, RSS $(rss_mb "$pid") MB (peak $(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status") MB)"
+    grep -h 'Unreasonably long' "$(hv_dir 1)/roam-agent.log" | tail -n 1 | sed 's/^/    agent log: /'
+
     say "    hv1 memory/show: $(memory_show 1)"
     result restart.cpu "$(cpu_ms "$pid")"
     result restart.rss "$(rss_mb "$pid")"
     if [ "$flows_before" = "$flows_after" ]; then
-        say "    the switch's flows are the same as before the restart"
+        say "    the switch's flows are the same after the restart as before"
         result restart.flows_same 1
     else
         say "    warning: the switch's flows differ from those before the restart"
@@ -381,8 +398,10 @@ def summary(a):
     row("restart: nb_cfg acknowledged after the start (once)", "restart.ack_s", "s", 2, 1e-6)
     row("restart: agent CPU from its start", "restart.cpu", "ms", 0)
     row("restart: agent RSS after it", "restart.rss", "MB", 1)
+    row("restart: flow changes from the stop to the acknowledgement",
+        "restart.flow_changes", "", 0)
     same = r.get("restart.flows_same", [])
-    log("%-58s %s" % ("restart: switch flows unchanged",
+    log("%-58s %s" % ("restart: switch flows the same after as before",
                       "-" if not same else ("yes" if same[0] else "NO")))
     log("note: vm-add makes the VM's namespace and veth before it plugs the "
         "veth into br-int,\nand goes on after; the time to \"up\" is "

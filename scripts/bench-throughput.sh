@@ -164,7 +164,7 @@ backend_setup() {
     poll 20 ping_ok t1 198.51.100.12 || die "t1 cannot ping t2"
     poll 20 ping_ok t1 198.51.100.13 || die "t1 cannot ping t3"
     # A full-sized frame gets through, across the tunnel too.
-    tb vm t1 ping -c 1 -W 2 -M do -s $((VM_MTU - 28)) 198.51.100.13 >/dev/null \
+    tb vm t1 ping -c 1 -W 2 -M "do" -s $((VM_MTU - 28)) 198.51.100.13 >/dev/null \
         || die "t1 cannot reach t3 with $VM_MTU-byte packets"
     say "$BE: t1, t2 on hv1, t3 on hv2, MTU $VM_MTU; both paths work"
 }
@@ -172,16 +172,20 @@ backend_setup() {
 # --------------------------------------------------------------------------
 # Measurements.
 
+# server_listening VM: something listens on TCP port 5201 in VM.
+server_listening() {
+    ip netns exec "$(vm_ns "$1")" ss -Hltn 'sport = :5201' | grep -q .
+}
 # tcp_run FROM TO TO_IP LABEL: one iperf3 run; records Gbit/s as LABEL.
 tcp_run() {
-    local out=$BENCH_DIR/iperf3.json srv gbps
+    local out=$BENCH_DIR/iperf3.json err=$BENCH_DIR/iperf3-client.err srv gbps
     bg ip netns exec "$(vm_ns "$2")" iperf3 -s -1 -p 5201 > "$BENCH_DIR/iperf3-server.log" 2>&1
     srv=$BG_PID
-    sleep 0.3
-    if ! ip netns exec "$(vm_ns "$1")" iperf3 -c "$3" -p 5201 -t "$SECONDS_PER_RUN" -J \
-            > "$out" 2>&1; then
+    poll 10 server_listening "$2" || { stop_bg "$srv"; die "$BE: iperf3 -s in $2 did not start"; }
+    if ! run_long ip netns exec "$(vm_ns "$1")" iperf3 -c "$3" -p 5201 \
+            -t "$SECONDS_PER_RUN" -J > "$out" 2> "$err"; then
         stop_bg "$srv"
-        say "    warning: $BE: iperf3 $1 -> $2 failed: $(head -c 300 "$out")"
+        say "    warning: $BE: iperf3 $1 -> $2 failed: $(head -c 300 "$err") $(head -c 300 "$out")"
         return 0
     fi
     poll 5 proc_done "$srv"
@@ -248,14 +252,15 @@ def summary(a):
             ("TCP, across a Geneve tunnel", "tcp.tunnel", "Gbit/s", 2),
             ("ping round trip, same hypervisor", "ping.same", "ms", 3),
             ("ping round trip, across a Geneve tunnel", "ping.tunnel", "ms", 3)]
-    log("%-42s %-28s %-28s %s" % ("(min / median / max)", "Roam", "plain OVS (NORMAL)",
-                                   "Roam/plain (medians)"))
+    log("%-42s %-34s %-34s %s" % ("(min / median / max, runs)", "Roam",
+                                   "plain OVS (NORMAL)", "Roam/plain (medians)"))
     for label, key, unit, digits in rows:
         ro, pl = r.get("roam." + key, []), r.get("plain." + key, [])
         ratio = ("%.2f" % (statistics.median(ro) / statistics.median(pl))
                  if ro and pl and statistics.median(pl) else "-")
-        log("%-42s %-28s %-28s %s" % (label, fmt_stats(ro, unit, digits),
-                                      fmt_stats(pl, unit, digits), ratio))
+        log("%-42s %-34s %-34s %s" % (
+            label, "%s, %d" % (fmt_stats(ro, unit, digits), len(ro)),
+            "%s, %d" % (fmt_stats(pl, unit, digits), len(pl)), ratio))
     for key in ("ping.same.lost", "ping.tunnel.lost"):
         for b in ("roam", "plain"):
             lost = int(sum(r.get(b + "." + key, [])))
