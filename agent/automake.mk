@@ -38,3 +38,15 @@ agent_roam_agent_SOURCES = \
 agent_roam_agent_CPPFLAGS = $(AM_CPPFLAGS) $(LIBNL_CFLAGS)
 agent_roam_agent_LDADD = ovsdb/libroam.la $(OVS_LIBTOOL_LIB) $(LIBNL_LIBS)
 dist_man_MANS += agent/roam-agent.8
+
+# The systemd unit, with the installed roam-agent's path.
+if INSTALL_SYSTEMD_UNIT
+systemdsystemunit_DATA = agent/roam-agent.service
+endif
+agent/roam-agent.service: agent/roam-agent.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) agent && \
+	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/agent/roam-agent.service.in > $@.tmp && \
+	mv $@.tmp $@
+noinst_DATA += agent/roam-agent.service
+EXTRA_DIST += agent/roam-agent.service.in
+CLEANFILES += agent/roam-agent.service
