@@ -464,7 +464,7 @@ ovn_synced() {
 # run_backend BE: starts BE's testbed, runs the script's bench_setup and
 # bench_scenarios on it, holds it if asked to, and stops it.
 run_backend() {
-    local t pid
+    local t pid d
     BE=$1
     RESULTS=$BENCH_DIR/results-$BE.txt
     rm -f "$RESULTS"
@@ -474,7 +474,10 @@ run_backend() {
     bench_setup
     bench_scenarios
     if [ "$HOLD" -gt 0 ]; then
-        say "holding the $BE testbed for $HOLD s: $TESTBED --dir $TB_DIR status"
+        # Every testbed of the run (bench-throughput.sh has two at once).
+        for d in "${tb_dirs[@]}"; do
+            say "holding the testbed for $HOLD s: $TESTBED --dir $d status"
+        done
         sleep "$HOLD" & wait $!
     fi
     heading "$BE: done ($(since "$t")); stopping"
