@@ -155,6 +155,8 @@ bench_check_options 5
 [[ $IDLE =~ ^[0-9]+$ ]] || die "--idle: seconds"
 [[ $OVN_TIMEOUT =~ ^[0-9]+$ ]] && ((OVN_TIMEOUT >= 10)) || die "--ovn-timeout: at least 10 s"
 [[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes: e.g. 1000,5000"
+commas=${SIZES//[!,]/}
+((${#commas} < 8)) || die "--sizes: at most 8"
 [[ $OVN_BIG_RUNS =~ ^[0-9]+$ ]] && ((OVN_BIG_RUNS >= 1)) || die "--ovn-big-runs: at least 1"
 SCALE_RUNS=${SCALE_RUNS:-$RUNS}
 [[ $SCALE_RUNS =~ ^[0-9]+$ ]] && ((SCALE_RUNS >= 1)) || die "--scale-runs: at least 1"
@@ -193,11 +195,15 @@ warm_ip() { echo "198.51.100.$((10 + $1))"; }
 scale_mac() { printf '00:00:5e:00:53:%02x' $((0x60 + $1)); }
 scale_ip() { echo "203.0.113.$((100 + $1))"; }
 # An address of the scale network, and a MAC, that no port has; and those of
-# port ps of the scale network, bound nowhere (a stopped VM's).
+# port psI of the scale network, bound nowhere (a stopped VM's), one for
+# each size I of scenario 3 (0-based): a MAC learned while measuring one
+# size (for roam-unknown-mac-timeout, 60 s) would make the next size's
+# measurement that of a learned MAC.
 UNKNOWN_IP=203.0.113.99
 UNKNOWN_MAC=00:00:5e:00:53:99
-PS_IP=203.0.113.98
-PS_MAC=00:00:5e:00:53:98
+ps_ip() { echo "203.0.113.$((98 - $1))"; }
+ps_mac() { printf '00:00:5e:00:53:%02x' $((0x98 - $1)); }
+n_sizes() { local s=${SIZES//[!,]/}; echo $((${#s} + 1)); }
 COLD_MAC=00:00:5e:00:53:41 COLD_IP=203.0.113.11
 PW_MAC=00:00:5e:00:53:21 PW_IP=198.51.100.21        # plugged into warm
 PC_MAC=00:00:5e:00:53:42 PC_IP=203.0.113.22          # plugged into cold
@@ -270,12 +276,13 @@ ovn_scale() {
 #   warm  (key 101): wK on hv K (every hv); ports pw (scenario 1, plugged on
 #                    hv2), mv (scenario 2a), mvv (scenario 2b)
 #   cold  (key 102): c1 on hv1 only; port pc (scenario 1, plugged on hv2)
-#   scale (key 103): sK on hv K (every hv); port ps, bound nowhere;
+#   scale (key 103): sK on hv K (every hv); ports ps0, ps1... (one per size
+#                    of scenario 3), bound nowhere;
 #                    scenario 3 adds its ports here
 #   fake chassis: fakeA, fakeB (2a), fake1 (3)
 
 bench_setup() {
-    local k t port
+    local k t port i
     t=$(now_us)
     be net_add warm 101 >/dev/null || die "net warm"
     be net_add cold 102 >/dev/null || die "net cold"
@@ -289,7 +296,10 @@ bench_setup() {
     be port_add cold pc "$PC_MAC" "$PC_IP/24" >/dev/null || die "port pc"
     be port_add warm mv "$MV_MAC" 198.51.100.30/24 >/dev/null || die "port mv"
     be port_add warm mvv "$MVV_MAC" 198.51.100.31/24 >/dev/null || die "port mvv"
-    be port_add scale ps "$PS_MAC" "$PS_IP/24" >/dev/null || die "port ps"
+    for ((i = 0; i < $(n_sizes); i++)); do
+        be port_add scale "ps$i" "$(ps_mac "$i")" "$(ps_ip "$i")/24" >/dev/null \
+            || die "port ps$i"
+    done
     be fake_chassis "$FAKE_A" "$FAKE_A_IP" || die "fake chassis"
     be fake_chassis "$FAKE_B" "$FAKE_B_IP" || die "fake chassis"
     be fake_chassis "$FAKE_SCALE" "$FAKE_SCALE_IP" || die "fake chassis"
@@ -516,9 +526,13 @@ scenario_scale() {
     # MAC of a port bound nowhere (Roam's hv1 floods both to every hv of the
     # network; OVN drops them on hv1).
     static_neigh s1 "$UNKNOWN_IP" "$UNKNOWN_MAC"
-    static_neigh s1 "$PS_IP" "$PS_MAC"
+    local i unbound=
+    for ((i = 0; i < $(n_sizes); i++)); do
+        static_neigh s1 "$(ps_ip "$i")" "$(ps_mac "$i")"
+        unbound=$unbound${unbound:+,}$(ps_ip "$i")
+    done
     unknown=(--unknown-from "$(vm_ns s1)" --unknown-to "$UNKNOWN_IP"
-             --unbound-to "$PS_IP" --stream "$STREAM")
+             --unbound-to "$unbound" --stream "$STREAM")
     if [ "$BE" = roam ]; then
         bench_long scale --backend roam --db "$(roam_db)" --network scale \
             --fake "$FAKE_SCALE" "${hvargs[@]}" --sizes "$SIZES" --runs "$SCALE_RUNS" \
@@ -1250,7 +1264,8 @@ def scale(a):
                         max(counts[h] - base_counts[h] for h in counts))
                 res.add("scale.%d.rss_mb" % n, "%.2f" % (max(rss.values()) / 1024))
                 if run == runs[n] and a.idle > 0:
-                    idle_cpu(a, hvs, res, n)
+                    idle_cpu(a, hvs, res, n,
+                             a.unbound_to.split(",")[sizes.index(n)])
                 if run == runs[n] and a.probe_runs > 0:
                     scale_bind_probe(a, n, hvs, db if a.backend == "roam" else sb, res)
                 # --- delete them in one transaction ---
@@ -1309,7 +1324,7 @@ def wait_quiet(a, mons, t0, t_ack):
         time.sleep(0.05)
 
 
-def idle_cpu(a, hvs, res, n):
+def idle_cpu(a, hvs, res, n, unbound_to):
     def measure(what, key, check=None, secs=None):
         secs = secs or a.idle
         pids = {hv.name: hv.agent_pid() for hv in hvs}
@@ -1368,7 +1383,7 @@ def idle_cpu(a, hvs, res, n):
     # packet (at meter 4's rate) for 5 s, and then flood the rest without
     # themselves (agent/unknown-macs.h): measured over the first 5 s, and
     # over 10 s from the 6th second on.
-    measure_while_sending(a.unbound_to, "a port bound nowhere",
+    measure_while_sending(unbound_to, "a port bound nowhere",
                           [(0.2, 4.8, " (0.2 to 5 s)",
                             "unbound_first.%d.cpu_ms"),
                            (6, None, " (from 6 s on)",
@@ -1682,8 +1697,9 @@ def main():
                    help="an address of the network with a static neighbour "
                    "entry there for a MAC that no port has")
     s.add_argument("--unbound-to", required=True,
-                   help="an address of the network with a static neighbour "
-                   "entry there for the MAC of a port bound nowhere")
+                   help="addresses of the network, one per size, with a "
+                   "static neighbour entry there for the MAC of a port "
+                   "bound nowhere")
     s.add_argument("--stream", required=True, help="tests/roam-stream")
     s.add_argument("--probe-runs", type=int, default=5,
                    help="binding changes timed with the ports in place")
