@@ -157,6 +157,7 @@ bench_check_options 5
 [[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes: e.g. 1000,5000"
 commas=${SIZES//[!,]/}
 ((${#commas} < 8)) || die "--sizes: at most 8"
+[ -z "$(tr , '\n' <<<"$SIZES" | sort | uniq -d)" ] || die "--sizes: each size once"
 [[ $OVN_BIG_RUNS =~ ^[0-9]+$ ]] && ((OVN_BIG_RUNS >= 1)) || die "--ovn-big-runs: at least 1"
 SCALE_RUNS=${SCALE_RUNS:-$RUNS}
 [[ $SCALE_RUNS =~ ^[0-9]+$ ]] && ((SCALE_RUNS >= 1)) || die "--scale-runs: at least 1"

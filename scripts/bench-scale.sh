@@ -190,8 +190,8 @@ scenario_ports() {
     bench_long load-ports --db "$(roam_db)" --networks "$NETWORKS" --ports "$PORTS" \
         --chassis "$CHASSIS" || die "adding ports failed"
     say "    written ($(since "$t"))"
-    run_long tb ctl --wait=hv --timeout=600 sync >/dev/null \
-        || die "the agents did not acknowledge in 600 s"
+    run_long "$TESTBED" --dir "$TB_DIR" --prefix "$TB_PREFIX" ctl --wait=hv --timeout=600 sync \
+        >/dev/null || die "the agents did not acknowledge in 600 s"
     result ports.ack_s "$(($(now_us) - t))"
     say "    every agent acknowledged ($(since "$t") after the first write)"
     report_agents ports "${before[@]}"
@@ -252,20 +252,26 @@ scenario_restart() {
     bg env OVS_RUNDIR="$(hv_dir 1)" ovs-ofctl monitor br-int 'watch:!initial' \
         > "$BENCH_DIR/restart-monitor.txt" 2>&1
     mon=$BG_PID
-    sleep 0.5
+    # It prints the reply to its flow monitor request once it is in place.
+    poll 10 grep -q 'FLOW_MONITOR reply' "$BENCH_DIR/restart-monitor.txt" \
+        || die "ovs-ofctl monitor on hv1 did not start"
     tb agent-stop 1 >/dev/null 2>&1 || die "agent-stop 1"
     t=$(now_us)
     tb agent-start 1 >/dev/null 2>&1 || die "agent-start 1"
     poll 600 synced 1 || die "hv1's agent not SYNCED 600 s after its start"
     result restart.synced_s "$(($(now_us) - t))"
     say "    SYNCED $(since "$t") after the start"
-    run_long tb ctl --wait=hv --timeout=600 sync >/dev/null || die "no acknowledgement in 600 s"
+    run_long "$TESTBED" --dir "$TB_DIR" --prefix "$TB_PREFIX" ctl --wait=hv --timeout=600 sync \
+        >/dev/null || die "no acknowledgement in 600 s"
     say "    nb_cfg acknowledged $(since "$t") after the start (the whole database read and computed)"
     result restart.ack_s "$(($(now_us) - t))"
     sleep 1
     stop_bg "$mon"
+    # (An "event=ABBREVIATED" line stands for many changes: at least one.)
     changes=$(grep -c 'event=' "$BENCH_DIR/restart-monitor.txt")
     say "    flow changes on hv1's switch from the stop until the acknowledgement: $changes"
+    grep -q 'event=ABBREVIATED' "$BENCH_DIR/restart-monitor.txt" \
+        && say "    (the monitor abbreviated some of them: more than counted)"
     result restart.flow_changes "$changes"
     pid=$(agent_pid 1)
     flows_after=$(tb hv 1 ovs-ofctl -O OpenFlow15 --no-names dump-flows --no-stats br-int | sort | md5sum)

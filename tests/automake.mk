@@ -100,7 +100,12 @@ EXTRA_DIST += \
 	tests/system
 
 TEST_ENVIRONMENT = \
-	ROAM_SRCDIR='$(abs_top_srcdir)' ROAM_BUILDDIR='$(abs_top_builddir)'
+	ROAM_SRCDIR='$(abs_top_srcdir)' ROAM_BUILDDIR='$(abs_top_builddir)' \
+	ROAM_SYSTEMD_UNIT_DIR='$(systemdsystemunitdir)'
+
+# The system tests' testbeds and logs (one also holds an installed tree).
+clean-local:
+	rm -rf tests/system/run tests/system/logs
 
 check-unit: $(UNIT_TESTS)
 	@$(srcdir)/tests/run-unit-tests.sh $(UNIT_TESTS)
