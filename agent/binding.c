@@ -291,8 +291,19 @@ holder_liveness(const struct binding_ctx_in *ctx_in,
     }
     const struct roamrec_chassis_private *cp
         = chassis_private_lookup(ctx_in->chassis_private_by_name, name);
-    return cp && chassis_is_alive(cp, ctx_in->now) ? CLAIM_HOLDER_ALIVE
-                                                  : CLAIM_HOLDER_DEAD;
+    if (!cp) {
+        return CLAIM_HOLDER_DEAD;  /* It never registered, or left. */
+    }
+    switch (chassis_liveness_get(cp, ctx_in->now, NULL)) {
+    case CHASSIS_ALIVE:
+        return CLAIM_HOLDER_ALIVE;
+    case CHASSIS_DEAD:
+        return CLAIM_HOLDER_DEAD;
+    case CHASSIS_UNKNOWN:
+        /* Until its answer to the watch (chassis.h) arrives. */
+        return CLAIM_HOLDER_UNKNOWN;
+    }
+    OVS_NOT_REACHED();
 }
 
 static enum claim_holder
@@ -619,6 +630,7 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             vif->move_from = (prev && strcmp(prev, me->name)
                               ? xstrdup(prev) : NULL);
             vif->move_live = vif->activated;
+            vif->in_place_ms = 0;
         }
     }
     if (standby) {
@@ -639,12 +651,15 @@ write_migration(const struct binding_ctx_in *ctx_in,
                 const struct binding_state *state, struct local_vif *vif)
 {
     const char *kind = "cold";
+    if (!vif->in_place_ms) {
+        vif->in_place_ms = ctx_in->now;
+    }
     if (vif->move_live) {
         kind = "live";
     } else {
         enum claim_holder h = holder_liveness(ctx_in, state, vif->move_from);
         if (h == CLAIM_HOLDER_UNKNOWN) {
-            return;             /* Once the source's heartbeat is known. */
+            return;             /* Once the source's liveness is known. */
         } else if (h == CLAIM_HOLDER_DEAD) {
             kind = "failover";
         }
@@ -654,7 +669,7 @@ write_migration(const struct binding_ctx_in *ctx_in,
         = roamrec_migration_insert(ctx_in->roam_idl_txn);
     int64_t detected = vif->detected_ms;
     int64_t claimed = vif->claimed_ms;
-    int64_t activated = ctx_in->now;
+    int64_t activated = vif->in_place_ms;
     roamrec_migration_set_port(m, vif->iface_id);
     roamrec_migration_set_from_chassis(m, vif->move_from);
     roamrec_migration_set_to_chassis(m, ctx_in->chassis->name);
@@ -665,7 +680,7 @@ write_migration(const struct binding_ctx_in *ctx_in,
     VLOG_INFO("port %s: %s migration from %s done (detected -> claimed "
               "%lld ms, -> flows in place %lld ms)", vif->iface_id, kind,
               vif->move_from, vif->claimed_ms - vif->detected_ms,
-              ctx_in->now - vif->detected_ms);
+              vif->in_place_ms - vif->detected_ms);
     free(vif->move_from);
     vif->move_from = NULL;
 }
@@ -1021,11 +1036,13 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
             && vif_service(state, vif, port, ctx_in->chassis) != service) {
             vifs_changed = true;
         }
-        if (port && port->chassis && port->chassis != ctx_in->chassis) {
+        /* The holder's liveness matters only to a live migration to here
+         * (claim.h). */
+        if (port && port->chassis && ctx_in->chassis
+            && port->chassis != ctx_in->chassis
+            && classify_request(port, ctx_in->chassis)
+               == CLAIM_REQUEST_SECOND) {
             sset_add(&watch, port->chassis->name);
-        }
-        if (vif->move_from) {
-            sset_add(&watch, vif->move_from);
         }
 
         if (txn && port && vif->state == VIF_BOUND
@@ -1042,6 +1059,12 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
                 write_migration(ctx_in, state, vif);
                 wrote = true;
             }
+        }
+        /* A move's kind depends on whether its source is dead, which is
+         * asked only once its flows are in place: not to load the move's
+         * critical path with watching. */
+        if (vif->move_from && vif->in_place_ms) {
+            sset_add(&watch, vif->move_from);
         }
     }
     if (!sset_equals(&watch, &state->watch)) {

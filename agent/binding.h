@@ -110,6 +110,9 @@ struct local_vif {
     bool move_live;             /* Activated from standby. */
     long long int detected_ms;  /* Plug event, or activation. */
     long long int claimed_ms;   /* The database showed the binding. */
+    long long int in_place_ms;  /* Its flows were in the switch, 0 if not
+                                 * yet: the row may have to wait for the
+                                 * source's liveness. */
 };
 
 /* The VIFs of this chassis, by iface-id. */
@@ -120,7 +123,9 @@ struct binding_state {
                                  * source may release the port before the
                                  * destination claims it). */
     struct sset watch;          /* Chassis whose liveness the claims need:
-                                 * the holders of the VIFs' ports. */
+                                 * the holders of the VIFs' ports, and the
+                                 * sources of moves whose Migration row is
+                                 * not written yet. */
     struct shash releasing;     /* Port name to nonnull once written: the
                                  * ports whose VIF left this chassis while
                                  * it may still hold them (as chassis or

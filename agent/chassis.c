@@ -45,9 +45,15 @@ chassis_register_roam_idl(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_heartbeat);
     ovsdb_idl_add_column(idl,
                          &roamrec_chassis_private_col_heartbeat_interval);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_watched_since);
+    ovsdb_idl_add_column(idl, &roamrec_chassis_private_col_watched_until);
     /* The agent's own heartbeats need not wake it up. */
     ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_heartbeat);
     ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_nb_cfg_timestamp);
+    /* Nor do watches, which change what chassis_private_run() writes but no
+     * input of the data path: the update wakes the agent all the same. */
+    ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_watched_since);
+    ovsdb_idl_omit_alert(idl, &roamrec_chassis_private_col_watched_until);
 
     /* Replicate no Chassis_Private row until the chassis name is known. */
     chassis_private_set_monitor_condition(idl, NULL, NULL, NULL);
@@ -117,29 +123,30 @@ chassis_private_lookup(struct ovsdb_idl_index *by_name, const char *name)
 }
 
 long long int
-chassis_private_get_alive(struct ovsdb_idl *idl, long long int now,
-                          struct sset *alive)
+chassis_private_get_liveness(struct ovsdb_idl *idl, long long int now,
+                             const char *skip, struct sset *alive,
+                             struct sset *dead)
 {
     const struct roamrec_chassis_private *cp;
     long long int next_change = LLONG_MAX;
 
     ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
-        if (!chassis_is_alive(cp, now)) {
+        if (skip && !strcmp(cp->name, skip)) {
             continue;
         }
-        sset_add(alive, cp->name);
 
-        /* Dead once more than CHASSIS_LIVENESS_MISSED_BEATS intervals have
-         * passed since the heartbeat.  chassis_is_alive() clamps an
-         * interval outside the schema's bounds (a row written without
-         * one): then look again in 100 ms. */
-        long long int expiry = (cp->heartbeat + 1
-                                + CHASSIS_LIVENESS_MISSED_BEATS
-                                  * cp->heartbeat_interval);
-        if (expiry <= now || chassis_is_alive(cp, expiry)) {
-            expiry = now + 100;
+        long long int change;
+        switch (chassis_liveness_get(cp, now, &change)) {
+        case CHASSIS_ALIVE:
+            sset_add(alive, cp->name);
+            break;
+        case CHASSIS_DEAD:
+            sset_add(dead, cp->name);
+            break;
+        case CHASSIS_UNKNOWN:
+            break;
         }
-        next_change = MIN(next_change, expiry);
+        next_change = MIN(next_change, change);
     }
     return next_change;
 }
@@ -298,22 +305,24 @@ chassis_check_owner(const struct chassis_ctx_in *ctx_in,
     if (!owner || !strcmp(owner, ctx_in->agent_id)) {
         return NULL;
     }
-    /* Until the heartbeat can be read, the owner counts as alive. */
+    /* Until the owner is known to be dead, it counts as alive: the agent
+     * watches it meanwhile (chassis_private_run()). */
     const struct roamrec_chassis_private *cp
         = (ctx_in->condition_synced
            ? chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
                                     chassis->name)
            : NULL);
-    if (!ctx_in->condition_synced || (cp && chassis_is_alive(cp,
-                                                             ctx_in->now))) {
+    if (!ctx_in->condition_synced
+        || (cp && chassis_liveness_get(cp, ctx_in->now, NULL)
+                  != CHASSIS_DEAD)) {
         return xasprintf("chassis %s belongs to another live agent (%s): "
                          "is system-id %s configured on two hypervisors?  "
                          "Not touching its rows", chassis->name, owner,
                          chassis->name);
     }
     if (ctx_in->roam_idl_txn) {
-        VLOG_INFO("taking over chassis %s from agent %s: its heartbeat "
-                  "stopped", chassis->name, owner);
+        VLOG_INFO("taking over chassis %s from agent %s: it stopped "
+                  "beating", chassis->name, owner);
     }
     return NULL;
 }
@@ -357,6 +366,7 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
     if (chassis) {
         ctx_out->conflict = chassis_check_owner(ctx_in, chassis);
         if (ctx_out->conflict) {
+            ctx_out->standby = true;
             return;
         }
     }
@@ -420,11 +430,73 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
     }
 }
 
+/* Watches, for as long as 'ctx_in' asks, the Chassis_Private rows of the
+ * chassis whose liveness this agent needs.  Returns when to renew the
+ * watches, or LLONG_MAX if there is none. */
+static long long int
+chassis_private_watch(const struct chassis_private_ctx_in *ctx_in)
+{
+    long long int renewal = LLONG_MAX;
+    long long int now = ctx_in->now;
+    const struct roamrec_chassis_private *cp;
+    const char *name;
+
+    SSET_FOR_EACH (name, ctx_in->watch) {
+        cp = chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
+                                    name);
+        if (cp) {
+            chassis_liveness_watch(cp, now, CHASSIS_WATCH_LEASE);
+            renewal = MIN(renewal,
+                          chassis_liveness_watch_renewal(cp,
+                                                         CHASSIS_WATCH_LEASE));
+        }
+    }
+    if (ctx_in->watch_owner) {
+        /* The row of this chassis's name, which another agent owns. */
+        cp = chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
+                                    ctx_in->name);
+        if (cp) {
+            chassis_liveness_watch(cp, now, CHASSIS_WATCH_LEASE);
+            renewal = MIN(renewal,
+                          chassis_liveness_watch_renewal(cp,
+                                                         CHASSIS_WATCH_LEASE));
+        }
+    }
+    /* A renewal that is due but was not written (a row with a watch from
+     * the future, say) must not make the loop spin. */
+    return renewal <= now ? now + CHASSIS_WATCH_LEASE / 2 : renewal;
+}
+
+/* Returns when this chassis, whose row is 'cp', beats next, or LLONG_MAX if
+ * nobody watches it.  'answered_since' is the 'watched_since' of the last
+ * watch it beat for. */
+static long long int
+chassis_private_next_heartbeat(const struct roamrec_chassis_private *cp,
+                               int interval, int64_t answered_since,
+                               long long int now)
+{
+    if (cp->heartbeat_interval != interval) {
+        return now;             /* The new interval, with a beat. */
+    } else if (!chassis_liveness_is_watched(cp, now)) {
+        return LLONG_MAX;
+    } else if (cp->watched_since != answered_since
+               || cp->heartbeat > now + interval) {
+        /* A new watch wants a beat at once (whatever the watcher's clock
+         * says, against which ours is not compared).  A heartbeat from the
+         * future means that the clock went back. */
+        return now;
+    }
+
+    long long int next = cp->heartbeat + interval;
+    return next < cp->watched_until ? next : LLONG_MAX;
+}
+
 void
 chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
                     struct chassis_private_ctx_out *ctx_out)
 {
-    ctx_out->next_heartbeat = LLONG_MAX;
+    ctx_out->next_run = LLONG_MAX;
+    ctx_out->answered_since = ctx_in->answered_since;
     ctx_out->row = (ctx_in->condition_synced
                     ? chassis_private_lookup(
                         ctx_in->indexes->chassis_private_by_name,
@@ -436,46 +508,51 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
         return;
     }
 
-    /* Without a transaction (disconnected, or a commit still in flight) no
-     * heartbeat can be written: the IDL wakes the loop when one can, so a
+    /* Without a transaction (disconnected, or a commit still in flight)
+     * nothing can be written: the IDL wakes the loop when it can be, so a
      * timer that has already expired would only make it spin. */
     struct ovsdb_idl_txn *txn = ctx_in->roam_idl_txn;
-    if (!txn || !ctx_in->chassis) {
+    if (!txn) {
+        return;
+    }
+    ctx_out->next_run = chassis_private_watch(ctx_in);
+    if (!ctx_in->chassis) {
         /* Nothing to write yet: no heartbeat for a chassis that is not
          * registered (or not this agent's). */
+        ctx_out->row = NULL;
         return;
     }
 
     const struct roamrec_chassis_private *cp = ctx_out->row;
     long long int now = ctx_in->now;
-    if (cp) {
-        ctx_out->next_heartbeat = cp->heartbeat + ctx_in->heartbeat_interval;
-        /* A heartbeat from the future means the clock went back. */
-        if (cp->heartbeat > now + ctx_in->heartbeat_interval) {
-            ctx_out->next_heartbeat = now;
-        }
-    }
-
     if (!cp) {
+        /* A first heartbeat says that the chassis registered. */
         struct roamrec_chassis_private *new_cp
             = roamrec_chassis_private_insert(txn);
         roamrec_chassis_private_set_name(new_cp, ctx_in->name);
+        roamrec_chassis_private_set_heartbeat(new_cp, now);
+        roamrec_chassis_private_set_heartbeat_interval(
+            new_cp, ctx_in->heartbeat_interval);
         cp = new_cp;
-        ctx_out->next_heartbeat = now;
     }
 
     if (cp->chassis != ctx_in->chassis) {
         roamrec_chassis_private_set_chassis(cp, ctx_in->chassis);
     }
+    long long int next_heartbeat
+        = chassis_private_next_heartbeat(cp, ctx_in->heartbeat_interval,
+                                         ctx_in->answered_since, now);
     if (cp->heartbeat_interval != ctx_in->heartbeat_interval) {
         roamrec_chassis_private_set_heartbeat_interval(
             cp, ctx_in->heartbeat_interval);
-        ctx_out->next_heartbeat = now;
     }
-    if (now >= ctx_out->next_heartbeat) {
+    if (now >= next_heartbeat) {
         roamrec_chassis_private_set_heartbeat(cp, now);
-        ctx_out->next_heartbeat = now + ctx_in->heartbeat_interval;
+        ctx_out->answered_since = cp->watched_since;
+        next_heartbeat = (now + ctx_in->heartbeat_interval < cp->watched_until
+                          ? now + ctx_in->heartbeat_interval : LLONG_MAX);
     }
+    ctx_out->next_run = MIN(ctx_out->next_run, next_heartbeat);
     if (ctx_in->nb_cfg >= 0 && cp->nb_cfg != ctx_in->nb_cfg) {
         roamrec_chassis_private_set_nb_cfg(cp, ctx_in->nb_cfg);
         roamrec_chassis_private_set_nb_cfg_timestamp(cp, now);

@@ -14,7 +14,8 @@
  * never writes another chassis's rows.
  *
  * What changes often lives in the chassis's Chassis_Private row: the
- * heartbeat (liveness) and the acknowledged nb_cfg.  Agents monitor
+ * heartbeat (liveness, written only while somebody watches it) and the
+ * acknowledged nb_cfg.  Agents monitor
  * Chassis_Private only for their own name (conditional monitoring), so these
  * writes reach the writer and the orchestrator's tools, never every other
  * hypervisor (DESIGN section 8). */
@@ -53,19 +54,23 @@ unsigned int chassis_private_set_monitor_condition(struct ovsdb_idl *,
                                                    const char *stale_name,
                                                    const struct sset *watch);
 
-/* Adds to 'alive' the names of the Chassis_Private rows that 'idl'
- * replicates (this chassis's own, and those of the chassis it watches) and
- * that are alive at 'now' (wall clock, milliseconds; chassis-liveness.h).
- * Returns the wall-clock time at which one of them may stop being alive, or
- * LLONG_MAX if none is alive.
+/* Adds to 'alive' and 'dead' the names of the Chassis_Private rows that
+ * 'idl' replicates (this chassis's own, and those of the chassis it
+ * watches), other than 'skip' (may be NULL), that are alive or dead at 'now'
+ * (wall clock, milliseconds; chassis-liveness.h): a chassis whose liveness
+ * is unknown is in neither.  Returns the wall-clock time at which one of
+ * them may change, or LLONG_MAX if none can without a write.
  *
  * Liveness changes as heartbeats arrive, which do not change the IDL's
  * sequence number (heartbeats do not alert), and as time passes, which
  * nothing signals.  A caller that skips work while its inputs stay the same
- * therefore compares this set from one wake-up to the next, and wakes up at
- * the time returned. */
-long long int chassis_private_get_alive(struct ovsdb_idl *, long long int now,
-                                        struct sset *alive);
+ * therefore compares these sets from one wake-up to the next, and wakes up
+ * at the time returned. */
+long long int chassis_private_get_liveness(struct ovsdb_idl *,
+                                           long long int now,
+                                           const char *skip,
+                                           struct sset *alive,
+                                           struct sset *dead);
 
 /* Returns the Chassis_Private row named 'name' in the IDL of index
  * 'by_name' (chassis_indexes' chassis_private_by_name), or NULL if it is
@@ -76,8 +81,8 @@ const struct roamrec_chassis_private *chassis_private_lookup(
 /* The key in Chassis other_config that names the agent that owns the row:
  * the UUID of that hypervisor's Open_vSwitch row.  Two hypervisors
  * configured with one system-id thus do not fight over the row: the second
- * logs the conflict once and writes nothing while the owner's heartbeat is
- * alive. */
+ * logs the conflict once, watches the owner's liveness and writes nothing
+ * until the owner is dead. */
 #define CHASSIS_OWNER_KEY "roam-agent-id"
 
 /* The key in Chassis other_config that says "true" if the chassis runs BFD
@@ -112,6 +117,11 @@ struct chassis_ctx_out {
     char *conflict;                           /* If nonnull, why the agent
                                                * cannot write its rows
                                                * (malloc()'d). */
+    bool standby;                             /* True if another live agent
+                                               * owns this chassis's name:
+                                               * this one waits for its
+                                               * death (see
+                                               * CHASSIS_OWNER_KEY). */
 };
 
 /* Creates or corrects the own Chassis and Encap rows. */
@@ -126,7 +136,16 @@ struct chassis_private_ctx_in {
     int heartbeat_interval;                   /* Milliseconds. */
     bool condition_synced;                    /* True if the IDL replicates
                                                * this chassis's
-                                               * Chassis_Private row. */
+                                               * Chassis_Private row and
+                                               * those in 'watch'. */
+    const struct sset *watch;                 /* Names of other chassis
+                                               * whose liveness to watch. */
+    bool watch_owner;                         /* True to watch the agent
+                                               * that owns this chassis's
+                                               * name (a standby). */
+    int64_t answered_since;                   /* 'watched_since' of the
+                                               * last watch this agent beat
+                                               * for, -1 if none. */
     int64_t nb_cfg;                           /* nb_cfg to acknowledge, or
                                                * -1 if none. */
     long long int now;                        /* Wall clock, milliseconds. */
@@ -135,13 +154,21 @@ struct chassis_private_ctx_in {
 /* Outputs of chassis_private_run(). */
 struct chassis_private_ctx_out {
     const struct roamrec_chassis_private *row; /* The row, or NULL. */
-    long long int next_heartbeat;             /* Wall clock time at which to
+    int64_t answered_since;                   /* The new 'answered_since'. */
+    long long int next_run;                   /* Wall clock time at which to
                                                * run again, or LLONG_MAX if
-                                               * no write was possible. */
+                                               * there is nothing to write
+                                               * then. */
 };
 
+/* How long, in milliseconds, a watch by chassis_private_run() lasts.  It is
+ * renewed halfway through for as long as the agent needs it. */
+#define CHASSIS_WATCH_LEASE 30000
+
 /* Creates the own Chassis_Private row once 'chassis' exists, writes a
- * heartbeat every heartbeat_interval and acknowledges 'nb_cfg'. */
+ * heartbeat every heartbeat_interval while somebody watches it
+ * (chassis-liveness.h), acknowledges 'nb_cfg', and watches the chassis in
+ * 'watch' (and the owner of this chassis's name if 'watch_owner'). */
 void chassis_private_run(const struct chassis_private_ctx_in *,
                          struct chassis_private_ctx_out *);
 

@@ -20,8 +20,8 @@
  *     event C becomes the port's 'additional_chassis' (standby) while B is
  *     alive and holds the port.  If B is dead or the port is bound nowhere,
  *     there is nothing to migrate from, and C claims.  Whether B is alive
- *     may be unknown for a moment (C starts to follow B's heartbeats only
- *     when it needs them): C then waits.
+ *     may be unknown for a moment (C starts to watch B, which makes B
+ *     beat, only when it needs to know): C then waits.
  *   - A standby chassis claims the port when requested_chassis names only
  *     it, and when the VM activates it (its RARP, handled by binding.c,
  *     not here); it stops being standby when requested_chassis no longer

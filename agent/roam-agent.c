@@ -15,7 +15,7 @@
  *
  * Nothing here keeps a copy of what a database already says; each module
  * compares the rows with the configuration and writes the difference.  An
- * iteration that changed none of the modules' inputs (an idle agent's
+ * iteration that changed none of the modules' inputs (a watched agent's
  * heartbeat, mostly) skips them and only writes the heartbeat: see
  * agent_run(). */
 
@@ -57,6 +57,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "ovsdb/chassis-liveness.h"
 #include "ovsdb/roam-idl.h"
 #include "pipeline.h"
 #include "plugin.h"
@@ -96,7 +97,9 @@ struct agent_inputs {
     char *encap_ip;                     /* Tunnel endpoint, or NULL (owned
                                          * only in struct agent). */
     struct sset alive;                  /* Names of the replicated chassis
-                                         * that are alive. */
+                                         * that are alive, */
+    struct sset dead;                   /* and that are dead, other than
+                                         * this agent's own. */
 };
 
 /* The agent's state between iterations of the main loop. */
@@ -118,6 +121,10 @@ struct agent {
 
     char *stale_system_id;              /* A previous system-id whose rows to
                                          * delete, or NULL. */
+    bool standby;                       /* Another live agent owns the
+                                         * chassis name (chassis.h). */
+    int64_t answered_watch;             /* Chassis_Private watched_since of
+                                         * the last watch answered. */
     char *chassis_conflict;             /* Why the agent cannot write its
                                          * rows, as last logged, or NULL. */
     bool central_txn_failed;            /* The last central transaction
@@ -413,8 +420,10 @@ agent_init(struct agent *agent, char *ovs_remote)
         }
     }
     agent->nb_cfg_seen = -1;
+    agent->answered_watch = -1;
     agent->config_ovs_seqno = UINT_MAX;
     sset_init(&agent->inputs.alive);
+    sset_init(&agent->inputs.dead);
     agent->run_again = true;
 
     agent->encap_iface = encap_iface_create();
@@ -451,6 +460,7 @@ agent_destroy(struct agent *agent)
     free(agent->encap_ip_problem);
     free(agent->inputs.encap_ip);
     sset_destroy(&agent->inputs.alive);
+    sset_destroy(&agent->inputs.dead);
     free(agent->ovs_remote);
 }
 
@@ -730,8 +740,11 @@ agent_inputs_read(const struct agent *agent, struct agent_inputs *inputs)
     inputs->roam_connected = ovsdb_idl_is_connected(roam_idl);
     inputs->encap_ip = CONST_CAST(char *, agent->encap_ip);
     sset_init(&inputs->alive);
-    long long int next_change = chassis_private_get_alive(roam_idl, now,
-                                                          &inputs->alive);
+    sset_init(&inputs->dead);
+    /* The own row counts only while another agent owns it. */
+    long long int next_change = chassis_private_get_liveness(
+        roam_idl, now, agent->standby ? NULL : agent->cfg.system_id,
+        &inputs->alive, &inputs->dead);
     if (next_change != LLONG_MAX) {
         poll_timer_wait(MAX(0, next_change - now));
     }
@@ -746,7 +759,8 @@ agent_inputs_equal(const struct agent_inputs *a, const struct agent_inputs *b)
             && a->ovs_connected == b->ovs_connected
             && a->roam_connected == b->roam_connected
             && nullable_string_is_equal(a->encap_ip, b->encap_ip)
-            && sset_equals(&a->alive, &b->alive));
+            && sset_equals(&a->alive, &b->alive)
+            && sset_equals(&a->dead, &b->dead));
 }
 
 /* Makes 'new', as agent_inputs_read() filled it, the inputs of the last run
@@ -765,6 +779,8 @@ agent_inputs_keep(struct agent *agent, struct agent_inputs *new)
     kept->encap_ip = nullable_xstrdup(new->encap_ip);
     sset_swap(&kept->alive, &new->alive);
     sset_destroy(&new->alive);
+    sset_swap(&kept->dead, &new->dead);
+    sset_destroy(&new->dead);
 }
 
 /* Runs the modules of the data path: the integration bridge, the own
@@ -824,6 +840,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     struct chassis_ctx_out ch_out;
     chassis_run(&ch_in, &ch_out);
     agent->chassis = ch_out.chassis;
+    agent->standby = ch_out.standby;
     if (ch_out.stale_gone) {
         free(agent->stale_system_id);
         agent->stale_system_id = NULL;
@@ -1019,9 +1036,10 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
                          && !nb_cfg_seen && !had_stale);
 }
 
-/* Writes this chassis's heartbeat when it is due, and acknowledges the
- * nb_cfg whose flows the switch confirmed: on every wake-up, with the rows
- * the last run of the modules found. */
+/* Writes this chassis's heartbeat when it is due, renews the watches of the
+ * chassis whose liveness bindings need, and acknowledges the nb_cfg whose
+ * flows the switch confirmed: on every wake-up, with the rows the last run
+ * of the modules found. */
 static void
 agent_run_chassis_private(struct agent *agent, struct ovsdb_idl_txn *roam_txn)
 {
@@ -1041,31 +1059,36 @@ agent_run_chassis_private(struct agent *agent, struct ovsdb_idl_txn *roam_txn)
         .chassis = agent->chassis,
         .heartbeat_interval = agent->cfg.heartbeat_interval,
         .condition_synced = agent->condition_synced,
+        .watch = &agent->binding.watch,
+        .watch_owner = agent->standby,
+        .answered_since = agent->answered_watch,
         .nb_cfg = nb_cfg_ack,
         .now = time_wall_msec(),
     };
     struct chassis_private_ctx_out cp_out;
     chassis_private_run(&cp_in, &cp_out);
     agent->chassis_private = cp_out.row;
-    if (cp_out.next_heartbeat != LLONG_MAX) {
-        poll_timer_wait(MAX(0, cp_out.next_heartbeat - time_wall_msec()));
+    agent->answered_watch = cp_out.answered_since;
+    if (cp_out.next_run != LLONG_MAX) {
+        poll_timer_wait(MAX(0, cp_out.next_run - time_wall_msec()));
     }
 }
 
 /* One iteration of the main loop, up to committing the transactions.
  *
- * An idle agent wakes up for its heartbeat: for the timer, for the reply to
- * the transaction and for the write's echo in the monitor (often a wake-up
- * each: the server sends them one after the other).  None of these changes
- * what the modules of the data path read, so those run only on a wake-up
- * that did change something: the contents of a database (its sequence
- * number: heartbeats do not alert) or its connection, the Chassis_Private
- * condition in effect, the liveness of a replicated chassis, the tunnel
- * endpoint, the OpenFlow connection (ofctrl_run()), a packet-in that is no
- * new VIF's first packet, a "recompute", or the outcome of transactions
- * that the modules wrote; and on the wake-up after a run that left work.
- * The heartbeat and the nb_cfg acknowledgement are written on every
- * wake-up. */
+ * An idle agent that nobody watches (ovsdb/chassis-liveness.h) does not
+ * wake up at all.  A watched one wakes up for its heartbeat: for the timer,
+ * for the reply to the transaction and for the write's echo in the monitor
+ * (often a wake-up each: the server sends them one after the other).  None
+ * of these changes what the modules of the data path read, so those run
+ * only on a wake-up that did change something: the contents of a database
+ * (its sequence number: heartbeats do not alert) or its connection, the
+ * Chassis_Private condition in effect, the liveness of a replicated
+ * chassis, the tunnel endpoint, the OpenFlow connection (ofctrl_run()), a
+ * packet-in that is no new VIF's first packet, a "recompute", or the
+ * outcome of transactions that the modules wrote; and on the wake-up after
+ * a run that left work.  The heartbeat, the watches and the nb_cfg
+ * acknowledgement are written on every wake-up. */
 static void
 agent_run(struct agent *agent)
 {
@@ -1123,6 +1146,7 @@ agent_run(struct agent *agent)
         agent_run_modules(agent, ovs_txn, roam_txn);
     } else {
         sset_destroy(&inputs.alive);
+        sset_destroy(&inputs.dead);
         /* What the modules read is unchanged: first packets that came now
          * are sent on if their VIF is served already, or dropped if none
          * may take them, without running the modules.  So the first
@@ -1350,8 +1374,21 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "nb_cfg: %"PRId64", acknowledged: %"PRId64"\n",
                   global ? global->nb_cfg : 0, cp ? cp->nb_cfg : 0);
     if (cp) {
-        ds_put_format(&s, "heartbeat: every %"PRId64" ms\n",
-                      cp->heartbeat_interval);
+        long long int now = time_wall_msec();
+        ds_put_format(&s, "heartbeat: every %"PRId64" ms while watched; %s\n",
+                      cp->heartbeat_interval,
+                      chassis_liveness_is_watched(cp, now)
+                      ? "watched now" : "not watched");
+    }
+    if (!sset_is_empty(&agent->binding.watch) || agent->standby) {
+        char *names = sset_join(&agent->binding.watch, ", ", "");
+        ds_put_format(&s, "watching: %s", names);
+        if (agent->standby) {
+            ds_put_format(&s, "%sthe owner of chassis %s",
+                          names[0] ? ", " : "", agent->cfg.system_id);
+        }
+        ds_put_char(&s, '\n');
+        free(names);
     }
 
     ds_put_format(&s, "tunnels: %"PRIuSIZE"\n", agent->n_tunnels);

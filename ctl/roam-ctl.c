@@ -45,6 +45,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
+#include "ctl/chassis-watch.h"
 #include "ovsdb/chassis-liveness.h"
 #include "ovsdb/roam-idl.h"
 #include "ovsdb/roam-validate.h"
@@ -80,6 +81,15 @@ static enum roam_ctl_wait wait_type = ROAM_CTL_WAIT_NONE;
  * commands change nothing. */
 static bool force_wait;
 
+/* The chassis whose liveness the commands show or need, set by their
+ * prerequisites: all of them, or those named in 'liveness_wanted'.  Agents
+ * beat only while watched (ovsdb/chassis-liveness.h), so roam-ctl watches
+ * those before it runs the commands, and takes the watches back at the
+ * end. */
+static bool liveness_of_all;
+static struct sset liveness_wanted = SSET_INITIALIZER(&liveness_wanted);
+static struct chassis_watches *the_watches;
+
 /* --timeout: Seconds the whole run may take, 0 for no limit, and the
  * time_msec() at which it ends (LLONG_MAX without a limit). */
 static unsigned int timeout;
@@ -106,6 +116,8 @@ static void roam_ctl_cmd_init(void);
 static void parse_options(int argc, char *argv[],
                           struct shash *local_options);
 static void hoist_command_options(int argc, char *argv[]);
+static void run_idl(struct ovsdb_idl *);
+static void learn_liveness(struct ovsdb_idl *);
 static void run_prerequisites(struct ctl_command[], size_t n_commands,
                               struct ovsdb_idl *);
 static bool do_roam_ctl(const char *args, struct ctl_command *, size_t n,
@@ -151,6 +163,10 @@ main(int argc, char *argv[])
     ovsdb_idl_set_remote(idl, db, false);
     ovsdb_idl_set_db_change_aware(idl, false);
     run_prerequisites(commands, n_commands, idl);
+    seqno = ovsdb_idl_get_seqno(idl);
+    if (liveness_of_all || !sset_is_empty(&liveness_wanted)) {
+        learn_liveness(idl);
+    }
 
     /* Execute the commands.
      *
@@ -159,14 +175,8 @@ main(int argc, char *argv[])
      * once for any given sequence number, because if the transaction fails
      * it's because the database changed and we need to obtain an up-to-date
      * view of the database before we try the transaction again. */
-    seqno = ovsdb_idl_get_seqno(idl);
     for (;;) {
-        ovsdb_idl_run(idl);
-        if (!ovsdb_idl_is_alive(idl)) {
-            int retval = ovsdb_idl_get_last_error(idl);
-            ctl_fatal("%s: database connection failed (%s)",
-                      db, ovs_retval_to_string(retval));
-        }
+        run_idl(idl);
 
         if (seqno != ovsdb_idl_get_seqno(idl)) {
             seqno = ovsdb_idl_get_seqno(idl);
@@ -711,15 +721,18 @@ static void
 put_liveness(struct ds *s, const struct roamrec_chassis_private *cp,
              long long int now)
 {
-    long long int age = cp ? chassis_heartbeat_age(cp, now) : -1;
-
     if (!cp) {
         ds_put_cstr(s, "dead (no Chassis_Private row)");
-    } else if (age < 0) {
-        ds_put_cstr(s, "dead (no heartbeat yet)");
+        return;
+    }
+
+    long long int age = chassis_heartbeat_age(cp, now);
+    ds_put_format(s, "%s (", chassis_liveness_to_string(
+                      chassis_liveness_get(cp, now, NULL)));
+    if (age < 0) {
+        ds_put_cstr(s, "no heartbeat yet)");
     } else {
-        ds_put_format(s, "%s (heartbeat ",
-                      chassis_is_alive(cp, now) ? "alive" : "dead");
+        ds_put_cstr(s, "heartbeat ");
         put_age(s, age);
         ds_put_cstr(s, " ago)");
     }
@@ -906,6 +919,12 @@ pre_sync(struct ctl_context *ctx OVS_UNUSED)
 static void
 pre_show(struct ctl_context *ctx)
 {
+    /* "show NAME" shows one network (no liveness) or one chassis. */
+    if (ctx->argc > 1) {
+        sset_add(&liveness_wanted, ctx->argv[1]);
+    } else {
+        liveness_of_all = true;
+    }
     add_table(ctx->idl, &roamrec_table_chassis);
     add_table(ctx->idl, &roamrec_table_chassis_private);
     add_table(ctx->idl, &roamrec_table_encap);
@@ -1593,6 +1612,7 @@ pre_port_migrate(struct ctl_context *ctx)
      * know that the destination is ready now. */
     if (wait_type == ROAM_CTL_WAIT_HV) {
         force_wait = true;
+        sset_add(&liveness_wanted, ctx->argv[2]);
     }
 }
 
@@ -1633,14 +1653,15 @@ cmd_port_migrate(struct ctl_context *ctx)
         return;
     }
 
-    /* --wait=hv waits only for live chassis: for a dead destination it would
-     * return at once, although nothing is ready there. */
+    /* --wait=hv does not wait for dead chassis: for a dead destination it
+     * would return at once, although nothing is ready there.  (roam-ctl
+     * learned the destination's liveness before: learn_liveness().) */
     if (wait_type == ROAM_CTL_WAIT_HV) {
         const struct roamrec_chassis_private *cp;
         long long int now = time_wall_msec();
 
         cp = chassis_private_lookup(ctx, destination);
-        if (!cp || !chassis_is_alive(cp, now)) {
+        if (!cp || chassis_liveness_get(cp, now, NULL) == CHASSIS_DEAD) {
             struct ds liveness = DS_EMPTY_INITIALIZER;
 
             put_liveness(&liveness, cp, now);
@@ -1881,18 +1902,188 @@ commit_txn(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
     return status;
 }
 
-/* Blocks until every live chassis reports in Chassis_Private an nb_cfg of at
- * least 'next_cfg', or until the --timeout.  A chassis that dies while we
- * wait stops being waited for. */
+/* How a transaction of watches went. */
+enum watch_result {
+    WATCH_NOTHING,              /* Nothing to write. */
+    WATCH_DONE,                 /* Committed. */
+    WATCH_RETRY,                /* The database changed meanwhile. */
+    WATCH_FAILED,               /* Refused, or no answer in time. */
+};
+
+/* How long taking watches back may take, in milliseconds: it is only a
+ * courtesy to the agents (a watch runs out by itself), not worth a failure
+ * or a hang of a command that succeeded. */
+#define WATCH_RELEASE_TIMEOUT 1000
+
+/* Writes, in a transaction of its own, the watches of the Chassis_Private
+ * rows named in 'names' (all if NULL) whose liveness is unknown, or, if
+ * 'release', takes back the watches written before, without waiting longer
+ * than WATCH_RELEASE_TIMEOUT and without giving up on the run if that
+ * fails. */
+static enum watch_result
+commit_watches(struct chassis_watches *watches, struct ovsdb_idl *idl,
+               const struct sset *names, bool release)
+{
+    if (dry_run) {
+        return WATCH_NOTHING;
+    }
+
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    long long int now = time_wall_msec();
+    bool wrote = (release
+                  ? chassis_watches_release(watches, idl, now)
+                  : chassis_watches_add(watches, idl, names, now));
+    enum ovsdb_idl_txn_status status = TXN_UNCHANGED;
+    if (wrote) {
+        ovsdb_idl_txn_add_comment(txn, "roam-ctl: %s chassis liveness",
+                                  release ? "done watching" : "watching");
+        if (!release) {
+            status = commit_txn(idl, txn);
+        } else {
+            long long int give_up = time_msec() + WATCH_RELEASE_TIMEOUT;
+            while ((status = ovsdb_idl_txn_commit(txn)) == TXN_INCOMPLETE
+                   && time_msec() < give_up) {
+                ovsdb_idl_run(idl);
+                ovsdb_idl_wait(idl);
+                ovsdb_idl_txn_wait(txn);
+                poll_timer_wait_until(give_up);
+                poll_block();
+            }
+        }
+        if (status != TXN_SUCCESS && status != TXN_TRY_AGAIN) {
+            VLOG_WARN("%s chassis liveness failed: %s",
+                      release ? "taking back the watches of" : "watching",
+                      ovsdb_idl_txn_status_to_string(status));
+        }
+    }
+    ovsdb_idl_txn_destroy(txn);
+
+    return (status == TXN_UNCHANGED ? WATCH_NOTHING
+            : status == TXN_SUCCESS ? WATCH_DONE
+            : status == TXN_TRY_AGAIN ? WATCH_RETRY
+            : WATCH_FAILED);
+}
+
+/* Runs 'idl', and gives up if its connection failed for good. */
+static void
+run_idl(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_run(idl);
+    if (!ovsdb_idl_is_alive(idl)) {
+        int retval = ovsdb_idl_get_last_error(idl);
+        ctl_fatal("%s: database connection failed (%s)",
+                  db, ovs_retval_to_string(retval));
+    }
+}
+
+/* Returns the watches that this run writes. */
+static struct chassis_watches *
+add_watches(void)
+{
+    if (!the_watches) {
+        the_watches = chassis_watches_create();
+    }
+    return the_watches;
+}
+
+/* Takes back the watches that this run wrote, if the database is there to
+ * take them back from (otherwise they run out by themselves). */
+static void
+release_watches(struct ovsdb_idl *idl)
+{
+    if (the_watches) {
+        struct chassis_watches *watches = the_watches;
+
+        the_watches = NULL;
+        if (idl && ovsdb_idl_is_connected(idl)) {
+            commit_watches(watches, idl, NULL, true);
+        }
+        chassis_watches_destroy(watches);
+    }
+}
+
+/* Makes the chassis whose liveness the commands need beat, by watching
+ * them, and waits until the liveness of each is known (ALIVE or DEAD), or
+ * until the --timeout: then the commands show it as unknown.  A dead
+ * chassis takes its liveness window (3 heartbeat intervals) to tell.  A row
+ * without a Chassis (the leftover of a renamed chassis, say) has no agent
+ * to answer: it is not watched. */
+static void
+learn_liveness(struct ovsdb_idl *idl)
+{
+    const struct sset *names = liveness_of_all ? NULL : &liveness_wanted;
+
+    for (;;) {
+        run_idl(idl);
+        bool synced = ovsdb_idl_has_ever_connected(idl);
+        if (time_msec() >= deadline) {
+            if (!synced) {
+                ctl_fatal("timeout after %u seconds waiting for %s",
+                          timeout, db);
+            }
+            return;
+        }
+
+        if (synced) {
+            const struct roamrec_chassis_private *cp;
+            long long int now = time_wall_msec();
+            long long int next_change = LLONG_MAX;
+            struct sset unknown = SSET_INITIALIZER(&unknown);
+
+            ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
+                long long int change;
+                if ((!names || sset_contains(names, cp->name))
+                    && cp->chassis
+                    && (chassis_liveness_get(cp, now, &change)
+                        == CHASSIS_UNKNOWN)) {
+                    sset_add(&unknown, cp->name);
+                    next_change = MIN(next_change, change);
+                }
+            }
+            enum watch_result result = WATCH_NOTHING;
+            if (!sset_is_empty(&unknown)) {
+                result = commit_watches(add_watches(), idl, &unknown, false);
+            }
+            bool done = sset_is_empty(&unknown) || dry_run;
+            sset_destroy(&unknown);
+            if (done || result == WATCH_FAILED) {
+                return;
+            } else if (result != WATCH_NOTHING) {
+                continue;
+            }
+            if (next_change != LLONG_MAX) {
+                poll_timer_wait(MAX(0, next_change - now));
+            }
+        }
+        ovsdb_idl_wait(idl);
+        if (deadline != LLONG_MAX) {
+            poll_timer_wait_until(deadline);
+        }
+        poll_block();
+    }
+}
+
+/* How long --wait=hv waits for a chassis to apply nb_cfg before it watches
+ * the chassis, to learn whether it is waiting for a dead one: live agents
+ * usually answer within milliseconds, and need no watch then. */
+#define WAIT_HV_WATCH_DELAY 500
+
+/* Blocks until every chassis that is not dead reports in Chassis_Private an
+ * nb_cfg of at least 'next_cfg', or until the --timeout.  A chassis that
+ * is, or turns out to be, dead stops being waited for. */
 static void
 wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
 {
+    long long int watch_at = time_msec() + WAIT_HV_WATCH_DELAY;
+    bool watch_failed = false;
+
     /* Even though we do not --retry, a connection lost while waiting has to
      * be re-established, or we would wait forever. */
     ovsdb_idl_enable_reconnect(idl);
     for (;;) {
         const struct roamrec_chassis_private *cp;
         struct svec behind = SVEC_EMPTY_INITIALIZER;
+        struct sset unknown = SSET_INITIALIZER(&unknown);
         long long int now = time_wall_msec();
         long long int next_check = 1000;
 
@@ -1900,22 +2091,27 @@ wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
         ROAMREC_CHASSIS_PRIVATE_FOR_EACH (cp, idl) {
             /* A row without its Chassis is no registered chassis's (the
              * leftover of a renamed one, say): nothing waits for it. */
+            long long int change;
+            enum chassis_liveness liveness
+                = chassis_liveness_get(cp, now, &change);
             if (cp->nb_cfg >= next_cfg || !cp->chassis
-                || !chassis_is_alive(cp, now)) {
+                || liveness == CHASSIS_DEAD) {
                 continue;
             }
             svec_add(&behind, cp->name);
+            if (liveness == CHASSIS_UNKNOWN) {
+                sset_add(&unknown, cp->name);
+            }
 
-            /* Wake up when 'cp' would miss its last beat, so that a chassis
+            /* Wake up when 'cp''s liveness may change, so that a chassis
              * that dies does not hold us up until the timeout. */
-            long long int until_dead
-                = (CHASSIS_LIVENESS_MISSED_BEATS
-                   * MAX(cp->heartbeat_interval, 100)
-                   - chassis_heartbeat_age(cp, now) + 1);
-            next_check = MIN(next_check, MAX(until_dead, 10));
+            if (change != LLONG_MAX) {
+                next_check = MIN(next_check, MAX(change - now, 10));
+            }
         }
         if (!behind.n) {
             svec_destroy(&behind);
+            sset_destroy(&unknown);
             VLOG_DBG("every live chassis applied nb_cfg %"PRId64, next_cfg);
             return;
         }
@@ -1927,6 +2123,23 @@ wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
                       timeout, behind.n, next_cfg, names);
         }
         svec_destroy(&behind);
+
+        enum watch_result watched = WATCH_NOTHING;
+        if (!sset_is_empty(&unknown) && !watch_failed) {
+            if (time_msec() < watch_at) {
+                poll_timer_wait_until(watch_at);
+            } else if (ovsdb_idl_is_connected(idl)) {
+                watched = commit_watches(add_watches(), idl, &unknown,
+                                         false);
+                /* Without watches, wait for the unknown ones as if they
+                 * were alive: until they answer, or the --timeout. */
+                watch_failed = watched == WATCH_FAILED;
+            }
+        }
+        sset_destroy(&unknown);
+        if (watched == WATCH_DONE || watched == WATCH_RETRY) {
+            continue;
+        }
 
         ovsdb_idl_wait(idl);
         poll_timer_wait(next_check);
@@ -2108,6 +2321,7 @@ do_roam_ctl(const char *args, struct ctl_command *commands, size_t n_commands,
     if (wait_type == ROAM_CTL_WAIT_HV && status == TXN_SUCCESS && !dry_run) {
         wait_for_chassis(idl, next_cfg);
     }
+    release_watches(idl);
 
     ovsdb_idl_destroy(idl);
     the_idl = NULL;
@@ -2139,7 +2353,10 @@ roam_ctl_exit(int status)
     if (the_idl_txn) {
         ovsdb_idl_txn_abort(the_idl_txn);
         ovsdb_idl_txn_destroy(the_idl_txn);
+        the_idl_txn = NULL;
     }
+    /* (A fatal error leaves its watches to run out: taking them back could
+     * hang or fail in its turn.) */
     ovsdb_idl_destroy(the_idl);
     exit(status);
 }

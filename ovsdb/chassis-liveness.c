@@ -6,6 +6,8 @@
 
 #include "ovsdb/chassis-liveness.h"
 
+#include <limits.h>
+
 #include "ovsdb/roam-idl.h"
 #include "util.h"
 
@@ -16,6 +18,20 @@
  * dead soonest. */
 #define HEARTBEAT_INTERVAL_MIN 100
 #define HEARTBEAT_INTERVAL_MAX 3600000
+
+const char *
+chassis_liveness_to_string(enum chassis_liveness liveness)
+{
+    switch (liveness) {
+    case CHASSIS_ALIVE:
+        return "alive";
+    case CHASSIS_DEAD:
+        return "dead";
+    case CHASSIS_UNKNOWN:
+        return "unknown";
+    }
+    OVS_NOT_REACHED();
+}
 
 long long int
 chassis_heartbeat_age(const struct roamrec_chassis_private *cp,
@@ -31,16 +47,75 @@ chassis_heartbeat_age(const struct roamrec_chassis_private *cp,
 }
 
 bool
-chassis_is_alive(const struct roamrec_chassis_private *cp,
-                 long long int now_ms)
+chassis_liveness_is_watched(const struct roamrec_chassis_private *cp,
+                            long long int now_ms)
 {
-    long long int age = chassis_heartbeat_age(cp, now_ms);
-    if (age < 0) {
-        return false;
-    }
+    return cp->watched_until > now_ms;
+}
 
+long long int
+chassis_liveness_window(const struct roamrec_chassis_private *cp)
+{
     long long int interval = MIN(MAX(cp->heartbeat_interval,
                                      HEARTBEAT_INTERVAL_MIN),
                                  HEARTBEAT_INTERVAL_MAX);
-    return age <= CHASSIS_LIVENESS_MISSED_BEATS * interval;
+    return CHASSIS_LIVENESS_MISSED_BEATS * interval;
+}
+
+enum chassis_liveness
+chassis_liveness_get(const struct roamrec_chassis_private *cp,
+                     long long int now_ms, long long int *next_change)
+{
+    long long int window = chassis_liveness_window(cp);
+    long long int age = chassis_heartbeat_age(cp, now_ms);
+    long long int change = LLONG_MAX;
+    enum chassis_liveness liveness;
+
+    if (age >= 0 && age <= window) {
+        /* Fresh: whether or not anybody watches it now. */
+        liveness = CHASSIS_ALIVE;
+        change = now_ms + (window - age) + 1;
+    } else if (!chassis_liveness_is_watched(cp, now_ms)) {
+        /* Nobody asked it to beat, so silence says nothing. */
+        liveness = CHASSIS_UNKNOWN;
+    } else if (now_ms - window > cp->watched_since) {
+        /* Asked to beat since 'watched_since', it missed every beat
+         * since. */
+        liveness = CHASSIS_DEAD;
+        change = cp->watched_until;
+    } else {
+        /* Asked recently: its first beat may still be on its way.  (The
+         * schema bounds neither column: a 'watched_since' from the far
+         * future must not overflow.) */
+        liveness = CHASSIS_UNKNOWN;
+        change = (cp->watched_since < cp->watched_until - window - 1
+                  ? cp->watched_since + window + 1
+                  : cp->watched_until);
+    }
+
+    if (next_change) {
+        *next_change = change;
+    }
+    return liveness;
+}
+
+bool
+chassis_liveness_watch(const struct roamrec_chassis_private *cp,
+                       long long int now_ms, long long int lease_ms)
+{
+    if (now_ms < chassis_liveness_watch_renewal(cp, lease_ms)) {
+        return false;
+    }
+    if (!chassis_liveness_is_watched(cp, now_ms)) {
+        roamrec_chassis_private_set_watched_since(cp, now_ms);
+    }
+    roamrec_chassis_private_set_watched_until(cp, now_ms + lease_ms);
+    return true;
+}
+
+long long int
+chassis_liveness_watch_renewal(const struct roamrec_chassis_private *cp,
+                               long long int lease_ms)
+{
+    return cp->watched_until - lease_ms / 2;
 }

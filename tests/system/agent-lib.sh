@@ -15,6 +15,10 @@
 #   agent_log K             path of hv K's roam-agent log
 #   ovs_set K KEY=VALUE...  set Open_vSwitch external_ids on hv K
 #   ovs_remove K KEY...     remove Open_vSwitch external_ids keys on hv K
+#   heartbeat NAME          Chassis_Private heartbeat of chassis NAME
+#   now_ms                  wall-clock time in milliseconds
+#   watch_chassis K [SECS]  make hv K's agent beat: watch it for SECS
+#   unwatch_chassis K       end that watch
 
 encaps() {
     ctl --format=csv --no-headings --columns=chassis_name,type,ip list Encap \
@@ -92,6 +96,26 @@ heartbeat() {
 
 heartbeat_after() {
     [ "$(heartbeat "hv$1")" -gt "$2" ]
+}
+
+# The wall-clock time in milliseconds, as Chassis_Private columns hold it.
+now_ms() {
+    local t=${EPOCHREALTIME/./}
+    echo "${t:0:13}"
+}
+
+# Agents beat only while watched (ovsdb/chassis-liveness.h): watch_chassis
+# makes hv K's agent beat for SECS seconds (default 600), as a watching
+# agent or roam-ctl would; unwatch_chassis ends the watch.
+watch_chassis() {  # K [SECS]
+    local now
+    now=$(now_ms)
+    ctl set Chassis_Private "hv$1" watched_since="$now" \
+        watched_until=$((now + ${2:-600} * 1000))
+}
+
+unwatch_chassis() {  # K
+    ctl set Chassis_Private "hv$1" watched_until=0
 }
 
 status_has() {

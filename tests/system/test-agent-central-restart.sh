@@ -12,6 +12,7 @@
 #       reconnects and keeps br-int configured.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
 
 # Failures that do not stop the test (so that the later parts still run);
 # reported, and fatal, at the end.
@@ -106,7 +107,6 @@ heartbeat_after() {
     hb=$(heartbeat_of "$1") || return 1
     ((hb > $2)) || { echo "hv$1 heartbeat $hb, not after $2"; return 1; }
 }
-now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 
 # log_since K N PATTERN: hvK's agent log, after its first N lines, has a line
 # matching the extended regular expression PATTERN.
@@ -116,6 +116,10 @@ log_since() {
 
 check tb start --hypervisors 3
 wait_until -t 20 all_rows_ok
+# Agents beat only while watched: watch them all, for the whole test.
+for k in 1 2 3; do
+    check watch_chassis $k
+done
 for k in 1 2 3; do
     wait_until central_is $k connected
 done

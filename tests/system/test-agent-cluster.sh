@@ -10,6 +10,7 @@
 # roam-ctl keeps working, and the killed member rejoins and catches up.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
+. "$ROAM_SRCDIR/tests/system/agent-lib.sh"
 
 member_ctl() { echo "$TB_DIR/central/roam$1.ctl"; }
 member_status() { ovs-appctl --timeout=5 -t "$(member_ctl "$1")" cluster/status Roam; }
@@ -192,6 +193,10 @@ kill_member() {
 
 check tb start --cluster --hypervisors 3
 wait_until -t 20 chassis_ok 192.0.2.11
+# Agents beat only while watched: watch them all, for the whole test.
+for k in 1 2 3; do
+    check watch_chassis $k
+done
 for k in 1 2 3; do
     wait_until -t 20 central_connected $k
 done

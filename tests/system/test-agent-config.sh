@@ -38,9 +38,10 @@ assert_eq 3 "$(count_rows Encap)" "number of Encap rows"
 bad_type_logged() {
     grep -c 'external_ids:roam-encap-type "ipip" is not' "$(agent_log 3)"
 }
+check watch_chassis 3     # Watched, it beats, and so runs every 2 s.
 check ovs_set 3 roam-encap-type=ipip
 wait_until bad_type_logged
-sleep 2   # The agent runs many times meanwhile (heartbeats): no repeats.
+sleep 2   # The agent runs again meanwhile (a heartbeat): no repeats.
 assert_eq 1 "$(bad_type_logged)" "log lines about roam-encap-type=ipip"
 expect_encaps hv3 "hv3,geneve,192.0.2.13"
 agent_alive 3 || fail "hv3's agent died on a bad roam-encap-type"
@@ -81,6 +82,7 @@ wait_until grep -q "gre endpoint 192.0.2.23 is already chassis hv3's" \
 wait_until status_has 1 "conflict: gre endpoint 192.0.2.23"
 expect_encaps hv1 "hv1,geneve,192.0.2.21"
 expect_encaps hv3 "hv3,gre,192.0.2.23"
+check watch_chassis 1
 wait_until -t 6 heartbeat_after 1 "$(heartbeat hv1)"
 ! status_has 1 "last central transaction: failed" \
     || fail "hv1 sent a transaction that the server refused"
@@ -98,6 +100,10 @@ assert_eq "$hv1_row" \
     "$(ctl --format=csv --no-headings --columns=hostname,other_config,encaps list Chassis hv1)" \
     "hv1's Chassis row while hv2 claims its name"
 expect_encaps hv1 "hv1,geneve,192.0.2.21"
+# hv2 watches hv1's liveness meanwhile, which makes hv1 beat.
+check unwatch_chassis 1
+hb=$(heartbeat hv1)
+wait_until -t 6 heartbeat_after 1 "$hb"
 # Once hv1's agent stops (its heartbeat with it), hv2 takes the chassis
 # over: nothing but the passing of time tells it so.
 check tb agent-stop 1

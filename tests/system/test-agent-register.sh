@@ -32,26 +32,68 @@ done
 check ctl chassis-list | grep -c alive | grep -qx 3 \
     || fail "chassis-list does not show 3 live chassis: $(ctl chassis-list)"
 
-# --- An idle agent only heartbeats ----------------------------------------
-# Its wake-ups (timer, reply, echo) leave the modules of the data path
-# alone: coverage counts wake-ups and runs of the modules.  Once the testbed
-# has settled (BFD sessions coming up change the tunnels' rows), a window
-# of 3 s, which holds a heartbeat (every 2 s), runs them no more.
+# --- Liveness costs nothing until somebody watches --------------------------
+# An idle agent that nobody watches does not wake up at all: no heartbeat,
+# no timer (coverage counts its wake-ups).  Watched, it beats at once and
+# every 2 s, and those wake-ups (timer, reply, echo) leave the modules of
+# the data path alone.  When the watch ends, it falls silent again.  Each
+# window is 3 s, once the testbed has settled (BFD sessions coming up change
+# the tunnels' rows; roam-ctl chassis-list above watched every chassis for a
+# moment).
 coverage_total() {  # K COUNTER
     tb hv "$1" ovs-appctl -t roam-agent coverage/show \
         | awk -v c="$2" '$1 == c { print $NF; found = 1 } END { if (!found) print 0 }'
 }
-idle_window() {  # K
+quiet_window() {  # K
+    local wakeups hb
+    wakeups=$(coverage_total "$1" agent_wakeup)
+    hb=$(heartbeat "hv$1")
+    sleep 3
+    # ovs-appctl itself wakes the agent once, to answer.
+    [ "$(heartbeat "hv$1")" = "$hb" ] \
+        && [ "$(coverage_total "$1" agent_wakeup)" -le $((wakeups + 1)) ]
+}
+beating_window() {  # K
     local wakeups runs hb
     wakeups=$(coverage_total "$1" agent_wakeup)
     runs=$(coverage_total "$1" agent_run_modules)
     hb=$(heartbeat "hv$1")
     sleep 3
     [ "$(heartbeat "hv$1")" -gt "$hb" ] \
-        && [ "$(coverage_total "$1" agent_wakeup)" -gt "$wakeups" ] \
+        && [ "$(coverage_total "$1" agent_wakeup)" -gt $((wakeups + 1)) ] \
         && [ "$(coverage_total "$1" agent_run_modules)" = "$runs" ]
 }
-wait_until -t 30 idle_window 1
+wait_until -t 30 quiet_window 1
+t_watch=$(heartbeat hv1)
+check watch_chassis 1
+wait_until -t 2 heartbeat_after 1 "$t_watch"
+wait_until -t 30 beating_window 1
+check unwatch_chassis 1
+wait_until -t 10 quiet_window 1
+
+# roam-ctl learns liveness the same way: once every heartbeat is older than
+# a liveness window (3 intervals), chassis-list watches the chassis, which
+# makes them beat, shows them alive, and takes its watches back.
+all_stale() {
+    local k hb
+    for k in 1 2 3; do
+        hb=$(heartbeat hv$k)
+        (($(now_ms) - hb > 6000)) || return 1
+    done
+}
+wait_until -t 20 all_stale
+declare -A hb_before
+for k in 1 2 3; do
+    hb_before[$k]=$(heartbeat hv$k)
+done
+check ctl chassis-list | grep -c ' alive (' | grep -qx 3 \
+    || fail "chassis-list does not show 3 live chassis once watched: $(ctl chassis-list)"
+for k in 1 2 3; do
+    heartbeat_after $k "${hb_before[$k]}" \
+        || fail "hv$k did not beat for chassis-list's watch"
+    assert_eq 0 "$(ctl get Chassis_Private hv$k watched_until)" \
+        "hv$k: Chassis_Private watched_until after chassis-list"
+done
 
 # --- The integration bridge -----------------------------------------------
 for k in 1 2 3; do
@@ -99,9 +141,11 @@ wait_until agent_status 2
 sleep 1
 assert_eq "$before" "$(snapshot)" "rows after SIGKILL and restart of hv2's agent"
 
-# Both agents still heartbeat after their restarts.
+# Both agents still beat, when watched, after their restarts.
 for k in 1 2; do
-    wait_until -t 6 heartbeat_after $k "$(heartbeat hv$k)"
+    hb=$(heartbeat hv$k)
+    check watch_chassis $k 10
+    wait_until -t 6 heartbeat_after $k "$hb"
 done
 
 # --- Another chassis's rows are never touched -----------------------------

@@ -449,11 +449,28 @@ expect_eq "--wait=hv exit status once the chassis caught up" 0 "$waiter_rc"
 expect_eq "fake chassis's nb_cfg" "$("$CTL_BIN" get Global . nb_cfg)" \
     "$("$CTL_BIN" get Chassis_Private hvfake nb_cfg)"
 
-# A chassis that stopped beating is not waited for.
+# A chassis that stopped beating is not waited for.  Nobody watches the
+# fake chassis, so its silence says nothing yet: after half a second
+# roam-ctl watches it, which would make an agent beat at once; it does not,
+# and is dead one liveness window (3 of its 1 s intervals) later.  roam-ctl
+# leaves the watch of a dead chassis to run out by itself (5 s later), so
+# that the next command knows at once.
 ok "age the fake chassis's heartbeat" \
     set Chassis_Private hvfake heartbeat=$(( $(now_ms) - 60000 ))
 start=$(now_ms)
-ok "--wait=hv with only a dead chassis" --wait=hv --timeout=10 net-add wait3 603
+ok "--wait=hv with only a silent chassis" --wait=hv --timeout=10 net-add wait3 603
+elapsed=$(( $(now_ms) - start ))
+[ "$elapsed" -ge 3000 ] && [ "$elapsed" -lt 6000 ] ||
+    fail "--wait=hv with a silent chassis: expected to return once it was watched for 3 s, took ${elapsed} ms"
+until=$("$CTL_BIN" get Chassis_Private hvfake watched_until)
+n_checks=$((n_checks + 1))
+((until > $(now_ms))) ||
+    fail "the dead fake chassis's watch after --wait=hv: expected it to run on, got watched_until $until"
+# Watched for longer than its window already, it is dead at once.
+ok "watch the fake chassis" set Chassis_Private hvfake \
+    watched_since=$(( $(now_ms) - 60000 )) watched_until=$(( $(now_ms) + 600000 ))
+start=$(now_ms)
+ok "--wait=hv with only a dead chassis" --wait=hv --timeout=10 sync
 elapsed=$(( $(now_ms) - start ))
 [ "$elapsed" -lt 2000 ] ||
     fail "--wait=hv with a dead chassis: expected to return at once, took ${elapsed} ms"

@@ -42,7 +42,6 @@ hv3_interval_is() {
 }
 wait_until hv3_interval_is
 
-now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }
 t_kill=$(now_ms)
 check tb hv-kill 2
 wait_until -t $((3 * interval / 1000 + 15)) port_on v2 hv3

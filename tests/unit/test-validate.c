@@ -7,6 +7,7 @@
 
 #include <config.h>
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -453,14 +454,32 @@ make_chassis_private(int64_t heartbeat, int64_t interval)
     return cp;
 }
 
+/* Like make_chassis_private(), watched from 'since' until 'until'. */
+static struct roamrec_chassis_private
+make_watched_chassis_private(int64_t heartbeat, int64_t interval,
+                             int64_t since, int64_t until)
+{
+    struct roamrec_chassis_private cp = make_chassis_private(heartbeat,
+                                                             interval);
+    cp.watched_since = since;
+    cp.watched_until = until;
+    return cp;
+}
+
+static enum chassis_liveness
+liveness(const struct roamrec_chassis_private *cp, long long int now)
+{
+    return chassis_liveness_get(cp, now, NULL);
+}
+
 static void
 test_liveness_alive_right_after_heartbeat(void **state OVS_UNUSED)
 {
     struct roamrec_chassis_private cp = make_chassis_private(NOW, 1000);
 
-    assert_true(chassis_is_alive(&cp, NOW));
+    assert_int_equal(liveness(&cp, NOW), CHASSIS_ALIVE);
     assert_int_equal(chassis_heartbeat_age(&cp, NOW), 0);
-    assert_true(chassis_is_alive(&cp, NOW + 1500));
+    assert_int_equal(liveness(&cp, NOW + 1500), CHASSIS_ALIVE);
     assert_int_equal(chassis_heartbeat_age(&cp, NOW + 1500), 1500);
 }
 
@@ -468,39 +487,92 @@ static void
 test_liveness_alive_until_3_intervals_pass(void **state OVS_UNUSED)
 {
     struct roamrec_chassis_private cp = make_chassis_private(NOW, 1000);
+    long long int next_change;
 
     assert_int_equal(CHASSIS_LIVENESS_MISSED_BEATS, 3);
-    assert_true(chassis_is_alive(&cp, NOW + 2999));
-    assert_true(chassis_is_alive(&cp, NOW + 3000));
+    assert_int_equal(liveness(&cp, NOW + 2999), CHASSIS_ALIVE);
+    assert_int_equal(chassis_liveness_get(&cp, NOW + 3000, &next_change),
+                     CHASSIS_ALIVE);
+    assert_int_equal(next_change, NOW + 3001);
 }
 
 static void
-test_liveness_dead_after_3_intervals(void **state OVS_UNUSED)
+test_liveness_unwatched_silence_is_unknown(void **state OVS_UNUSED)
 {
-    struct roamrec_chassis_private cp = make_chassis_private(NOW, 1000);
+    /* Nobody asked it to beat: a stale heartbeat, or none, says nothing. */
+    struct roamrec_chassis_private stale = make_chassis_private(NOW, 1000);
+    struct roamrec_chassis_private never = make_chassis_private(0, 1000);
+    long long int next_change;
 
-    assert_false(chassis_is_alive(&cp, NOW + 3001));
-    assert_false(chassis_is_alive(&cp, NOW + 60000));
-    assert_int_equal(chassis_heartbeat_age(&cp, NOW + 60000), 60000);
+    assert_int_equal(chassis_liveness_get(&stale, NOW + 3001, &next_change),
+                     CHASSIS_UNKNOWN);
+    assert_int_equal(next_change, LLONG_MAX);
+    assert_int_equal(liveness(&stale, NOW + 600000), CHASSIS_UNKNOWN);
+    assert_int_equal(liveness(&never, NOW), CHASSIS_UNKNOWN);
+    assert_int_equal(chassis_heartbeat_age(&never, NOW), -1);
+
+    /* A watch that has ended is no watch. */
+    struct roamrec_chassis_private ended
+        = make_watched_chassis_private(NOW, 1000, NOW - 60000, NOW + 10000);
+    assert_false(chassis_liveness_is_watched(&ended, NOW + 10000));
+    assert_int_equal(liveness(&ended, NOW + 10000), CHASSIS_UNKNOWN);
+}
+
+static void
+test_liveness_watched_is_unknown_for_3_intervals(void **state OVS_UNUSED)
+{
+    /* Watched from NOW on, last heartbeat long before: its first beat may
+     * still be on its way until 3 intervals have passed. */
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW - 60000, 1000, NOW, NOW + 30000);
+    long long int next_change;
+
+    assert_true(chassis_liveness_is_watched(&cp, NOW));
+    assert_int_equal(chassis_liveness_get(&cp, NOW, &next_change),
+                     CHASSIS_UNKNOWN);
+    assert_int_equal(next_change, NOW + 3001);
+    assert_int_equal(liveness(&cp, NOW + 3000), CHASSIS_UNKNOWN);
+}
+
+static void
+test_liveness_watched_silence_is_dead(void **state OVS_UNUSED)
+{
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW - 60000, 1000, NOW, NOW + 30000);
+    long long int next_change;
+
+    assert_int_equal(chassis_liveness_get(&cp, NOW + 3001, &next_change),
+                     CHASSIS_DEAD);
+    assert_int_equal(next_change, NOW + 30000);
+
+    /* So is a chassis that beat once after the watch began, then
+     * stopped. */
+    cp.heartbeat = NOW + 100;
+    assert_int_equal(liveness(&cp, NOW + 3100), CHASSIS_ALIVE);
+    assert_int_equal(liveness(&cp, NOW + 3101), CHASSIS_DEAD);
+}
+
+static void
+test_liveness_beat_while_watched_is_alive(void **state OVS_UNUSED)
+{
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW + 2, 1000, NOW, NOW + 30000);
+
+    assert_int_equal(liveness(&cp, NOW + 5), CHASSIS_ALIVE);
+    assert_int_equal(liveness(&cp, NOW + 3002), CHASSIS_ALIVE);
+    assert_int_equal(liveness(&cp, NOW + 3003), CHASSIS_DEAD);
 }
 
 static void
 test_liveness_follows_each_chassis_interval(void **state OVS_UNUSED)
 {
-    struct roamrec_chassis_private fast = make_chassis_private(NOW, 100);
-    struct roamrec_chassis_private slow = make_chassis_private(NOW, 10000);
+    struct roamrec_chassis_private fast
+        = make_watched_chassis_private(NOW, 100, NOW, NOW + 60000);
+    struct roamrec_chassis_private slow
+        = make_watched_chassis_private(NOW, 10000, NOW, NOW + 60000);
 
-    assert_false(chassis_is_alive(&fast, NOW + 301));
-    assert_true(chassis_is_alive(&slow, NOW + 29000));
-}
-
-static void
-test_liveness_never_beat_is_dead(void **state OVS_UNUSED)
-{
-    struct roamrec_chassis_private cp = make_chassis_private(0, 1000);
-
-    assert_false(chassis_is_alive(&cp, NOW));
-    assert_int_equal(chassis_heartbeat_age(&cp, NOW), -1);
+    assert_int_equal(liveness(&fast, NOW + 301), CHASSIS_DEAD);
+    assert_int_equal(liveness(&slow, NOW + 29000), CHASSIS_ALIVE);
 }
 
 static void
@@ -510,7 +582,7 @@ test_liveness_future_heartbeat_counts_as_now(void **state OVS_UNUSED)
     struct roamrec_chassis_private cp = make_chassis_private(NOW + 5000,
                                                              1000);
 
-    assert_true(chassis_is_alive(&cp, NOW));
+    assert_int_equal(liveness(&cp, NOW), CHASSIS_ALIVE);
     assert_int_equal(chassis_heartbeat_age(&cp, NOW), 0);
 }
 
@@ -518,10 +590,38 @@ static void
 test_liveness_missing_interval_uses_shortest(void **state OVS_UNUSED)
 {
     /* An IDL that does not replicate 'heartbeat_interval' reads 0. */
-    struct roamrec_chassis_private cp = make_chassis_private(NOW, 0);
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW, 0, NOW, NOW + 60000);
 
-    assert_true(chassis_is_alive(&cp, NOW + 300));
-    assert_false(chassis_is_alive(&cp, NOW + 301));
+    assert_int_equal(liveness(&cp, NOW + 300), CHASSIS_ALIVE);
+    assert_int_equal(liveness(&cp, NOW + 301), CHASSIS_DEAD);
+}
+
+static void
+test_liveness_watch_from_far_future_does_not_overflow(void **state OVS_UNUSED)
+{
+    /* Nothing in the schema bounds the watch columns. */
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(0, 1000, LLONG_MAX - 5, LLONG_MAX);
+    long long int next_change;
+
+    assert_int_equal(chassis_liveness_get(&cp, NOW, &next_change),
+                     CHASSIS_UNKNOWN);
+    assert_int_equal(next_change, LLONG_MAX);
+}
+
+static void
+test_liveness_watch_renewed_at_half_lease(void **state OVS_UNUSED)
+{
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW, 1000, NOW, NOW + 30000);
+
+    assert_int_equal(chassis_liveness_watch_renewal(&cp, 30000),
+                     NOW + 15000);
+
+    /* Never watched: renew (that is, watch) at once. */
+    struct roamrec_chassis_private never = make_chassis_private(NOW, 1000);
+    assert_true(chassis_liveness_watch_renewal(&never, 30000) <= NOW);
 }
 
 int
@@ -563,11 +663,15 @@ main(void)
         cmocka_unit_test(test_name_rejects_invalid_utf8),
         cmocka_unit_test(test_liveness_alive_right_after_heartbeat),
         cmocka_unit_test(test_liveness_alive_until_3_intervals_pass),
-        cmocka_unit_test(test_liveness_dead_after_3_intervals),
+        cmocka_unit_test(test_liveness_unwatched_silence_is_unknown),
+        cmocka_unit_test(test_liveness_watched_is_unknown_for_3_intervals),
+        cmocka_unit_test(test_liveness_watched_silence_is_dead),
+        cmocka_unit_test(test_liveness_beat_while_watched_is_alive),
         cmocka_unit_test(test_liveness_follows_each_chassis_interval),
-        cmocka_unit_test(test_liveness_never_beat_is_dead),
         cmocka_unit_test(test_liveness_future_heartbeat_counts_as_now),
         cmocka_unit_test(test_liveness_missing_interval_uses_shortest),
+        cmocka_unit_test(test_liveness_watch_from_far_future_does_not_overflow),
+        cmocka_unit_test(test_liveness_watch_renewed_at_half_lease),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
