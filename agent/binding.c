@@ -630,6 +630,7 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             vif->move_from = (prev && strcmp(prev, me->name)
                               ? xstrdup(prev) : NULL);
             vif->move_live = vif->activated;
+            vif->claimed_ms = 0;
             vif->in_place_ms = 0;
         }
     }
@@ -695,8 +696,12 @@ enter_bound(const struct binding_ctx_in *ctx_in, struct local_vif *vif,
         vif->flows_cfg = 0;
         if (claimed_here) {
             vif->bound_seq++;
-            vif->claimed_ms = ctx_in->now;
         }
+    }
+    /* A VIF served before its claim could be written (the central database
+     * was unreachable) is bound already when the database shows it. */
+    if (claimed_here && !vif->claimed_ms) {
+        vif->claimed_ms = ctx_in->now;
     }
     vif->claim_sent = false;
     vif->activated = false;

@@ -308,6 +308,13 @@ wait_until -t 30 port_on v2 hv1
 wait_until port_up v2
 wait_until reachable
 wait_until migration_row cold hv3 hv1
+# Its time stamps are in order, the claim's too, although the claim was
+# written only once the database was back.
+stamps=$(ctl --bare --columns=detected,claimed,activated find Migration \
+             port=v2 kind=cold from_chassis=hv3 to_chassis=hv1 | grep . | tr '\n' ' ')
+read -r t_detected t_claimed t_activated <<<"$stamps"
+((t_detected > 0 && t_detected <= t_claimed && t_claimed <= t_activated)) \
+    || fail "offline move: Migration time stamps detected, claimed, activated out of order: $stamps"
 # (hv2, without v4, has no port on blue any more.)
 wait_until l2_points_at 3 hv1
 hv3_delivers() {
