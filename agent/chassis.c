@@ -430,6 +430,23 @@ chassis_run(const struct chassis_ctx_in *ctx_in,
     }
 }
 
+/* Watches the Chassis_Private row named 'name', if replicated, for another
+ * CHASSIS_WATCH_LEASE when the watch is due for renewal.  Returns when it
+ * will be due next, or LLONG_MAX if the row is not replicated. */
+static long long int
+chassis_private_watch_one(const struct chassis_private_ctx_in *ctx_in,
+                          const char *name)
+{
+    const struct roamrec_chassis_private *cp
+        = chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
+                                 name);
+    if (!cp) {
+        return LLONG_MAX;
+    }
+    chassis_liveness_watch(cp, ctx_in->now, CHASSIS_WATCH_LEASE);
+    return chassis_liveness_watch_renewal(cp, CHASSIS_WATCH_LEASE);
+}
+
 /* Watches, for as long as 'ctx_in' asks, the Chassis_Private rows of the
  * chassis whose liveness this agent needs.  Returns when to renew the
  * watches, or LLONG_MAX if there is none. */
@@ -437,34 +454,20 @@ static long long int
 chassis_private_watch(const struct chassis_private_ctx_in *ctx_in)
 {
     long long int renewal = LLONG_MAX;
-    long long int now = ctx_in->now;
-    const struct roamrec_chassis_private *cp;
     const char *name;
 
     SSET_FOR_EACH (name, ctx_in->watch) {
-        cp = chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
-                                    name);
-        if (cp) {
-            chassis_liveness_watch(cp, now, CHASSIS_WATCH_LEASE);
-            renewal = MIN(renewal,
-                          chassis_liveness_watch_renewal(cp,
-                                                         CHASSIS_WATCH_LEASE));
-        }
+        renewal = MIN(renewal, chassis_private_watch_one(ctx_in, name));
     }
     if (ctx_in->watch_owner) {
         /* The row of this chassis's name, which another agent owns. */
-        cp = chassis_private_lookup(ctx_in->indexes->chassis_private_by_name,
-                                    ctx_in->name);
-        if (cp) {
-            chassis_liveness_watch(cp, now, CHASSIS_WATCH_LEASE);
-            renewal = MIN(renewal,
-                          chassis_liveness_watch_renewal(cp,
-                                                         CHASSIS_WATCH_LEASE));
-        }
+        renewal = MIN(renewal, chassis_private_watch_one(ctx_in,
+                                                         ctx_in->name));
     }
     /* A renewal that is due but was not written (a row with a watch from
      * the future, say) must not make the loop spin. */
-    return renewal <= now ? now + CHASSIS_WATCH_LEASE / 2 : renewal;
+    return (renewal <= ctx_in->now
+            ? ctx_in->now + CHASSIS_WATCH_LEASE / 2 : renewal);
 }
 
 /* Returns when this chassis, whose row is 'cp', beats next, or LLONG_MAX if

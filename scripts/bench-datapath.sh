@@ -1267,7 +1267,8 @@ def scale(a):
                 res.add("scale.%d.rss_mb" % n, "%.2f" % (max(rss.values()) / 1024))
                 if run == runs[n] and a.idle > 0:
                     idle_cpu(a, hvs, res, n,
-                             a.unbound_to.split(",")[sizes.index(n)], db)
+                             a.unbound_to.split(",")[sizes.index(n)], db,
+                             dbname)
                 if run == runs[n] and a.probe_runs > 0:
                     scale_bind_probe(a, n, hvs, db if a.backend == "roam" else sb, res)
                 # --- delete them in one transaction ---
@@ -1326,7 +1327,7 @@ def wait_quiet(a, mons, t0, t_ack):
         time.sleep(0.05)
 
 
-def idle_cpu(a, hvs, res, n, unbound_to, db):
+def idle_cpu(a, hvs, res, n, unbound_to, db, dbname):
     def measure(what, key, check=None, secs=None):
         secs = secs or a.idle
         pids = {hv.name: hv.agent_pid() for hv in hvs}
@@ -1397,7 +1398,7 @@ def idle_cpu(a, hvs, res, n, unbound_to, db):
     # and watched_until): then each beats every 2 s.  Unwatched, as above,
     # an agent has no reason to wake up at all.
     def watch(since, until):
-        db.transact(a.dbname, [
+        db.transact(dbname, [
             {"op": "update", "table": "Chassis_Private",
              "where": [["name", "==", hv.name]],
              "row": {"watched_since": since, "watched_until": until}}
