@@ -522,7 +522,6 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
     if (!ctx_in->chassis) {
         /* Nothing to write yet: no heartbeat for a chassis that is not
          * registered (or not this agent's). */
-        ctx_out->row = NULL;
         return;
     }
 
