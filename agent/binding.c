@@ -646,8 +646,10 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
     }
 }
 
-/* Writes the Migration row of 'vif''s move, once its flows are in. */
-static void
+/* Writes the Migration row of 'vif''s move, once its flows are in and, for
+ * a move that was not live, its source's liveness is known.  Returns true
+ * if it wrote it. */
+static bool
 write_migration(const struct binding_ctx_in *ctx_in,
                 const struct binding_state *state, struct local_vif *vif)
 {
@@ -660,7 +662,7 @@ write_migration(const struct binding_ctx_in *ctx_in,
     } else {
         enum claim_holder h = holder_liveness(ctx_in, state, vif->move_from);
         if (h == CLAIM_HOLDER_UNKNOWN) {
-            return;             /* Once the source's liveness is known. */
+            return false;       /* Once the source's liveness is known. */
         } else if (h == CLAIM_HOLDER_DEAD) {
             kind = "failover";
         }
@@ -684,6 +686,7 @@ write_migration(const struct binding_ctx_in *ctx_in,
               vif->in_place_ms - vif->detected_ms);
     free(vif->move_from);
     vif->move_from = NULL;
+    return true;
 }
 
 /* Moves 'vif' to BOUND. */
@@ -1061,8 +1064,7 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
                 wrote = true;
             }
             if (vif->move_from) {
-                write_migration(ctx_in, state, vif);
-                wrote = true;
+                wrote |= write_migration(ctx_in, state, vif);
             }
         }
         /* A move's kind depends on whether its source is dead, which is

@@ -122,10 +122,13 @@ struct binding_state {
                                  * chassis seen holding it (a cold move's
                                  * source may release the port before the
                                  * destination claims it). */
-    struct sset watch;          /* Chassis whose liveness the claims need:
-                                 * the holders of the VIFs' ports, and the
-                                 * sources of moves whose Migration row is
-                                 * not written yet. */
+    struct sset watch;          /* Chassis whose liveness is needed: the
+                                 * holders of the ports of which this
+                                 * chassis may become the live migration's
+                                 * destination (claim.h), and the sources
+                                 * of moves whose flows are in place but
+                                 * whose Migration row is not written
+                                 * yet. */
     struct shash releasing;     /* Port name to nonnull once written: the
                                  * ports whose VIF left this chassis while
                                  * it may still hold them (as chassis or

@@ -464,8 +464,9 @@ chassis_private_watch(const struct chassis_private_ctx_in *ctx_in)
         renewal = MIN(renewal, chassis_private_watch_one(ctx_in,
                                                          ctx_in->name));
     }
-    /* A renewal that is due but was not written (a row with a watch from
-     * the future, say) must not make the loop spin. */
+    /* chassis_liveness_watch() renewed every watch that was due, so every
+     * renewal lies ahead; should a write not show in its row, the loop
+     * still must not spin. */
     return (renewal <= ctx_in->now
             ? ctx_in->now + CHASSIS_WATCH_LEASE / 2 : renewal);
 }
@@ -480,7 +481,7 @@ chassis_private_next_heartbeat(const struct roamrec_chassis_private *cp,
 {
     if (cp->heartbeat_interval != interval) {
         return now;             /* The new interval, with a beat. */
-    } else if (!chassis_liveness_is_watched(cp, now)) {
+    } else if (!chassis_liveness_wants_beats(cp, now)) {
         return LLONG_MAX;
     } else if (cp->watched_since != answered_since
                || cp->heartbeat > now + interval) {
@@ -491,7 +492,7 @@ chassis_private_next_heartbeat(const struct roamrec_chassis_private *cp,
     }
 
     long long int next = cp->heartbeat + interval;
-    return next < cp->watched_until ? next : LLONG_MAX;
+    return chassis_liveness_wants_beats(cp, next) ? next : LLONG_MAX;
 }
 
 void
@@ -551,8 +552,10 @@ chassis_private_run(const struct chassis_private_ctx_in *ctx_in,
     if (now >= next_heartbeat) {
         roamrec_chassis_private_set_heartbeat(cp, now);
         ctx_out->answered_since = cp->watched_since;
-        next_heartbeat = (now + ctx_in->heartbeat_interval < cp->watched_until
-                          ? now + ctx_in->heartbeat_interval : LLONG_MAX);
+        next_heartbeat = now + ctx_in->heartbeat_interval;
+        if (!chassis_liveness_wants_beats(cp, next_heartbeat)) {
+            next_heartbeat = LLONG_MAX;
+        }
     }
     ctx_out->next_run = MIN(ctx_out->next_run, next_heartbeat);
     if (ctx_in->nb_cfg >= 0 && cp->nb_cfg != ctx_in->nb_cfg) {

@@ -10,15 +10,16 @@
  * The agent registers a Chassis row named by its system-id, with one Encap
  * per configured tunnel type, and keeps them equal to the local
  * configuration.  After a restart it finds and reuses its rows (the unique
- * index on Chassis name makes the server refuse a duplicate anyway).  It
- * never writes another chassis's rows.
+ * index on Chassis name makes the server refuse a duplicate anyway).  Of
+ * another chassis's rows it writes only the watch columns of its
+ * Chassis_Private row (ovsdb/chassis-liveness.h).
  *
  * What changes often lives in the chassis's Chassis_Private row: the
  * heartbeat (liveness, written only while somebody watches it) and the
- * acknowledged nb_cfg.  Agents monitor
- * Chassis_Private only for their own name (conditional monitoring), so these
- * writes reach the writer and the orchestrator's tools, never every other
- * hypervisor (DESIGN section 8). */
+ * acknowledged nb_cfg.  Agents monitor Chassis_Private only for their own
+ * name and the chassis they watch (conditional monitoring), so these writes
+ * reach the writer, its watchers and the orchestrator's tools, never every
+ * other hypervisor (DESIGN section 8). */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -96,10 +96,10 @@ struct agent_inputs {
     bool roam_connected;                /* database. */
     char *encap_ip;                     /* Tunnel endpoint, or NULL (owned
                                          * only in struct agent). */
-    struct sset alive;                  /* Names of the replicated chassis
-                                         * that are alive, */
-    struct sset dead;                   /* and that are dead, other than
-                                         * this agent's own. */
+    struct sset alive;                  /* Replicated chassis known to be
+                                         * alive, by name. */
+    struct sset dead;                   /* Those known to be dead (neither
+                                         * holds this agent's own). */
 };
 
 /* The agent's state between iterations of the main loop. */

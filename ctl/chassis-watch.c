@@ -14,6 +14,11 @@
 #include "util.h"
 #include "uuid.h"
 
+/* How much longer than a chassis's liveness window a watch lasts, in
+ * milliseconds: the time to see the verdict, and for the next command to
+ * find a dead chassis's watch still running. */
+#define CHASSIS_WATCH_MARGIN 5000
+
 /* A watch that this client wrote. */
 struct chassis_watch {
     struct hmap_node node;      /* In struct chassis_watches, by 'row'. */
@@ -74,7 +79,8 @@ chassis_watches_add(struct chassis_watches *watches, struct ovsdb_idl *idl,
             continue;
         }
 
-        long long int lease = chassis_liveness_window(cp) + 5000;
+        long long int lease = (chassis_liveness_window(cp)
+                               + CHASSIS_WATCH_MARGIN);
         struct chassis_watch *w = chassis_watches_find(watches,
                                                        &cp->header_.uuid);
         if (!w) {

@@ -27,10 +27,10 @@ struct sset;
 struct chassis_watches *chassis_watches_create(void);
 void chassis_watches_destroy(struct chassis_watches *);
 
-/* Watches, in the transaction open on 'idl', each Chassis_Private row of 'idl' named in 'names' (or
- * every row if 'names' is NULL) whose liveness is unknown at 'now'
- * (wall-clock milliseconds) and that nobody watches yet.  Returns true if
- * it wrote anything. */
+/* Watches, in the transaction open on 'idl', each Chassis_Private row of
+ * 'idl' named in 'names' (or every row if 'names' is NULL) whose liveness
+ * is unknown at 'now' (wall-clock milliseconds) and that nobody watches
+ * yet.  Returns true if it wrote anything. */
 bool chassis_watches_add(struct chassis_watches *, struct ovsdb_idl *,
                          const struct sset *names, long long int now);
 

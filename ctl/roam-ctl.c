@@ -36,6 +36,7 @@
 
 #include "bitmap.h"
 #include "command-line.h"
+#include "ctl/chassis-watch.h"
 #include "db-ctl-base.h"
 #include "dirs.h"
 #include "fatal-signal.h"
@@ -45,7 +46,6 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
-#include "ctl/chassis-watch.h"
 #include "ovsdb/chassis-liveness.h"
 #include "ovsdb/roam-idl.h"
 #include "ovsdb/roam-validate.h"
@@ -1928,7 +1928,9 @@ commit_watches(struct chassis_watches *watches, struct ovsdb_idl *idl,
         return WATCH_NOTHING;
     }
 
-    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    /* A fatal error while committing must find the transaction to abort
+     * (roam_ctl_exit()). */
+    struct ovsdb_idl_txn *txn = the_idl_txn = ovsdb_idl_txn_create(idl);
     long long int now = time_wall_msec();
     bool wrote = (release
                   ? chassis_watches_release(watches, idl, now)
@@ -1957,6 +1959,7 @@ commit_watches(struct chassis_watches *watches, struct ovsdb_idl *idl,
         }
     }
     ovsdb_idl_txn_destroy(txn);
+    the_idl_txn = NULL;
 
     return (status == TXN_UNCHANGED ? WATCH_NOTHING
             : status == TXN_SUCCESS ? WATCH_DONE
@@ -2048,7 +2051,7 @@ learn_liveness(struct ovsdb_idl *idl)
             sset_destroy(&unknown);
             if (done || result == WATCH_FAILED) {
                 return;
-            } else if (result != WATCH_NOTHING) {
+            } else if (result == WATCH_DONE) {
                 continue;
             }
             if (next_change != LLONG_MAX) {
@@ -2075,7 +2078,6 @@ static void
 wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
 {
     long long int watch_at = time_msec() + WAIT_HV_WATCH_DELAY;
-    bool watch_failed = false;
 
     /* Even though we do not --retry, a connection lost while waiting has to
      * be re-established, or we would wait forever. */
@@ -2125,19 +2127,21 @@ wait_for_chassis(struct ovsdb_idl *idl, int64_t next_cfg)
         svec_destroy(&behind);
 
         enum watch_result watched = WATCH_NOTHING;
-        if (!sset_is_empty(&unknown) && !watch_failed) {
+        if (!sset_is_empty(&unknown)) {
             if (time_msec() < watch_at) {
                 poll_timer_wait_until(watch_at);
             } else if (ovsdb_idl_is_connected(idl)) {
                 watched = commit_watches(add_watches(), idl, &unknown,
                                          false);
-                /* Without watches, wait for the unknown ones as if they
-                 * were alive: until they answer, or the --timeout. */
-                watch_failed = watched == WATCH_FAILED;
+                if (watched == WATCH_FAILED) {
+                    /* Try again in a while: meanwhile they are waited
+                     * for as if alive. */
+                    watch_at = time_msec() + WAIT_HV_WATCH_DELAY;
+                }
             }
         }
         sset_destroy(&unknown);
-        if (watched == WATCH_DONE || watched == WATCH_RETRY) {
+        if (watched == WATCH_DONE) {
             continue;
         }
 

@@ -62,6 +62,13 @@ chassis_liveness_window(const struct roamrec_chassis_private *cp)
     return CHASSIS_LIVENESS_MISSED_BEATS * interval;
 }
 
+bool
+chassis_liveness_wants_beats(const struct roamrec_chassis_private *cp,
+                             long long int now_ms)
+{
+    return cp->watched_until > now_ms - chassis_liveness_window(cp);
+}
+
 enum chassis_liveness
 chassis_liveness_get(const struct roamrec_chassis_private *cp,
                      long long int now_ms, long long int *next_change)

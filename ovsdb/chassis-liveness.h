@@ -58,6 +58,14 @@ long long int chassis_liveness_window(
 bool chassis_liveness_is_watched(const struct roamrec_chassis_private *cp,
                                  long long int now_ms);
 
+/* Returns true if the agent whose row is 'cp' should beat at 'now_ms' (its
+ * own clock): while watched, and for a liveness window beyond, so that an
+ * agent whose clock runs ahead of its watcher's by up to a window still
+ * beats for the whole watch.  (Readers tolerate the opposite skew the same
+ * way: a heartbeat is fresh for a window.) */
+bool chassis_liveness_wants_beats(const struct roamrec_chassis_private *cp,
+                                  long long int now_ms);
+
 /* Watches 'cp' for 'lease_ms' from 'now_ms' on, in the transaction that
  * 'cp' belongs to, unless a watch already lasts for more than half of that.
  * Returns true if it wrote.  A watcher that needs liveness for longer calls

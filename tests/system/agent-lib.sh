@@ -100,7 +100,7 @@ heartbeat_after() {
 
 # The wall-clock time in milliseconds, as Chassis_Private columns hold it.
 now_ms() {
-    local t=${EPOCHREALTIME/./}
+    local t=${EPOCHREALTIME//[!0-9]/}
     echo "${t:0:13}"
 }
 

@@ -38,10 +38,12 @@ check ctl chassis-list | grep -c alive | grep -qx 3 \
 # (/proc/PID/schedstat, third field), which reading does not disturb.
 # Watched, it beats at once and every 2 s, and those wake-ups (timer,
 # reply, echo) leave the modules of the data path alone (coverage counts
-# their runs).  When the watch ends, it falls silent again.  Each window is
-# 3 s, once the testbed has settled (BFD sessions coming up change the
-# tunnels' rows; roam-ctl chassis-list above watched every chassis for a
-# moment; the agent logs its memory use once, 10 s after its start).
+# their runs).  When the watch ends, it falls silent again.  A quiet window
+# is 6 s, longer than the 5 s of OVSDB's and OpenFlow's default inactivity
+# probes (none should run over these Unix sockets), once the testbed has
+# settled (BFD sessions coming up change the tunnels' rows; roam-ctl
+# chassis-list above watched every chassis for a moment; the agent logs
+# its memory use once, 10 s after its start).
 coverage_total() {  # K COUNTER
     tb hv "$1" ovs-appctl -t roam-agent coverage/show \
         | awk -v c="$2" '$1 == c { print $NF; found = 1 } END { if (!found) print 0 }'
@@ -53,7 +55,7 @@ quiet_window() {  # K
     local runs hb
     runs=$(times_run "$1")
     hb=$(heartbeat "hv$1")
-    sleep 3
+    sleep 6
     [ "$(heartbeat "hv$1")" = "$hb" ] && [ "$(times_run "$1")" = "$runs" ]
 }
 beating_window() {  # K
@@ -66,13 +68,13 @@ beating_window() {  # K
         && [ "$(times_run "$1")" -gt "$runs" ] \
         && [ "$(coverage_total "$1" agent_run_modules)" = "$modules" ]
 }
-wait_until -t 30 quiet_window 1
+wait_until -t 40 quiet_window 1
 t_watch=$(heartbeat hv1)
 check watch_chassis 1
 wait_until -t 2 heartbeat_after 1 "$t_watch"
 wait_until -t 30 beating_window 1
 check unwatch_chassis 1
-wait_until -t 10 quiet_window 1
+wait_until -t 20 quiet_window 1
 
 # roam-ctl learns liveness the same way: once every heartbeat is older than
 # a liveness window (3 intervals), chassis-list watches the chassis, which
@@ -90,7 +92,8 @@ for k in 1 2 3; do
     hb_before[$k]=$(heartbeat hv$k)
 done
 check ctl chassis-list | grep -c ' alive (' | grep -qx 3 \
-    || fail "chassis-list does not show 3 live chassis once watched: $(ctl chassis-list)"
+    || fail "chassis-list does not show 3 live chassis once watched:" \
+            "$(ctl chassis-list)"
 for k in 1 2 3; do
     heartbeat_after $k "${hb_before[$k]}" \
         || fail "hv$k did not beat for chassis-list's watch"

@@ -458,24 +458,31 @@ expect_eq "fake chassis's nb_cfg" "$("$CTL_BIN" get Global . nb_cfg)" \
 ok "age the fake chassis's heartbeat" \
     set Chassis_Private hvfake heartbeat=$(( $(now_ms) - 60000 ))
 start=$(now_ms)
-ok "--wait=hv with only a silent chassis" --wait=hv --timeout=10 net-add wait3 603
+ok "--wait=hv with only a silent chassis" \
+    --wait=hv --timeout=10 net-add wait3 603
 elapsed=$(( $(now_ms) - start ))
 [ "$elapsed" -ge 3000 ] && [ "$elapsed" -lt 6000 ] ||
-    fail "--wait=hv with a silent chassis: expected to return once it was watched for 3 s, took ${elapsed} ms"
+    fail "--wait=hv with a silent chassis: expected to return once" \
+         "it was watched for 3 s, took ${elapsed} ms"
 until=$("$CTL_BIN" get Chassis_Private hvfake watched_until)
 n_checks=$((n_checks + 1))
 ((until > $(now_ms))) ||
-    fail "the dead fake chassis's watch after --wait=hv: expected it to run on, got watched_until $until"
-# Watched for longer than its window already, it is dead at once.
-ok "watch the fake chassis" set Chassis_Private hvfake \
-    watched_since=$(( $(now_ms) - 60000 )) watched_until=$(( $(now_ms) + 600000 ))
+    fail "the dead fake chassis's watch after --wait=hv:" \
+         "expected it to run on, got watched_until $until"
+# So the next command finds it dead at once.
 start=$(now_ms)
 ok "--wait=hv with only a dead chassis" --wait=hv --timeout=10 sync
 elapsed=$(( $(now_ms) - start ))
 [ "$elapsed" -lt 2000 ] ||
-    fail "--wait=hv with a dead chassis: expected to return at once, took ${elapsed} ms"
+    fail "--wait=hv with a dead chassis: expected to return at once," \
+         "took ${elapsed} ms"
 ok "chassis-list with a dead chassis" chassis-list
-expect_contains "chassis-list" "hvfake hostname=fake encaps=geneve:192.0.2.77 dead (heartbeat" "$out"
+expect_contains "chassis-list" \
+    "hvfake hostname=fake encaps=geneve:192.0.2.77 dead (heartbeat" "$out"
+# The later checks need it dead for longer than that watch lasts.
+ok "watch the fake chassis" set Chassis_Private hvfake \
+    watched_since=$(( $(now_ms) - 60000 )) \
+    watched_until=$(( $(now_ms) + 600000 ))
 
 # "sync" waits even though it changes nothing.
 ok "refresh the fake chassis's heartbeat" \

@@ -311,10 +311,12 @@ wait_until migration_row cold hv3 hv1
 # Its time stamps are in order, the claim's too, although the claim was
 # written only once the database was back.
 stamps=$(ctl --bare --columns=detected,claimed,activated find Migration \
-             port=v2 kind=cold from_chassis=hv3 to_chassis=hv1 | grep . | tr '\n' ' ')
+             port=v2 kind=cold from_chassis=hv3 to_chassis=hv1 \
+         | grep . | tr '\n' ' ')
 read -r t_detected t_claimed t_activated <<<"$stamps"
 ((t_detected > 0 && t_detected <= t_claimed && t_claimed <= t_activated)) \
-    || fail "offline move: Migration time stamps detected, claimed, activated out of order: $stamps"
+    || fail "offline move: Migration time stamps detected, claimed," \
+            "activated out of order: $stamps"
 # (hv2, without v4, has no port on blue any more.)
 wait_until l2_points_at 3 hv1
 hv3_delivers() {

@@ -598,7 +598,23 @@ test_liveness_missing_interval_uses_shortest(void **state OVS_UNUSED)
 }
 
 static void
-test_liveness_watch_from_far_future_does_not_overflow(void **state OVS_UNUSED)
+test_liveness_agent_beats_a_window_past_the_watch(void **state OVS_UNUSED)
+{
+    /* An agent whose clock runs up to a window (3 s) ahead of its
+     * watcher's still beats for the whole watch. */
+    struct roamrec_chassis_private cp
+        = make_watched_chassis_private(NOW, 1000, NOW, NOW + 1000);
+
+    assert_true(chassis_liveness_wants_beats(&cp, NOW + 3999));
+    assert_false(chassis_liveness_wants_beats(&cp, NOW + 4000));
+
+    /* A watch taken back to 0 stops the beats at once. */
+    cp.watched_until = 0;
+    assert_false(chassis_liveness_wants_beats(&cp, NOW));
+}
+
+static void
+test_liveness_far_future_watch(void **state OVS_UNUSED)
 {
     /* Nothing in the schema bounds the watch columns. */
     struct roamrec_chassis_private cp
@@ -670,7 +686,8 @@ main(void)
         cmocka_unit_test(test_liveness_follows_each_chassis_interval),
         cmocka_unit_test(test_liveness_future_heartbeat_counts_as_now),
         cmocka_unit_test(test_liveness_missing_interval_uses_shortest),
-        cmocka_unit_test(test_liveness_watch_from_far_future_does_not_overflow),
+        cmocka_unit_test(test_liveness_agent_beats_a_window_past_the_watch),
+        cmocka_unit_test(test_liveness_far_future_watch),
         cmocka_unit_test(test_liveness_watch_renewed_at_half_lease),
     };
 
