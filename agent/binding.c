@@ -760,7 +760,11 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
                         || (vif->claim_standby
                             && port->additional_chassis == me));
         struct uuid current = chassis_uuid(port->chassis);
-        if (!arrived && !uuid_equals(&current, &vif->claimed_from)) {
+        /* No chassis at all is the previous holder's release, which
+         * landed before the claim (a release never overwrites a claim: it
+         * verifies the column), not another chassis's claim. */
+        if (!arrived && port->chassis
+            && !uuid_equals(&current, &vif->claimed_from)) {
             VLOG_INFO("port %s: chassis %s claimed it after this chassis; "
                       "not claiming again until a new plug", port->name,
                       port->chassis ? port->chassis->name : "(none)");

@@ -184,12 +184,22 @@ assert_eq "received=400 unique=200 duplicates=200 echo_errors=0" "$(cat "$TB_DIR
 expected="ffff ffff ffff 0000 5e00 530b 8035 0001 0800 0604 0003 0000 5e00 530b
 0000 0000 0000 5e00 530b 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
 if command -v tcpdump >/dev/null; then
-    bg_tb hv 2 timeout 20 tcpdump -i vm-vb -n -U -w "$TB_DIR/rarp.pcap" ether proto 0x8035
+    # tcpdump says "listening on" once it captures; -U writes each frame
+    # at once.  (Fixed sleeps lost the frames on a loaded machine.)
+    "$TB" --dir "$TB_DIR" --prefix "$TB_PREFIX" hv 2 timeout 20 tcpdump \
+        -i vm-vb -n -U -w "$TB_DIR/rarp.pcap" ether proto 0x8035 \
+        >/dev/null 2>"$TB_DIR/rarp.err" &
     cap=$!
     on_exit "kill $cap 2>/dev/null"
-    sleep 1.5
+    wait_until grep -q "listening on" "$TB_DIR/rarp.err"
     check tb vm vb "$STREAM" rarp --iface eth0 --count 3 --interval-ms 20
-    sleep 0.5
+    rarps_captured() {
+        [ "$(tcpdump -r "$TB_DIR/rarp.pcap" -n 2>/dev/null | grep -c .)" -ge 3 ]
+    }
+    for _ in $(seq 50); do
+        rarps_captured && break
+        sleep 0.1
+    done
     kill "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null
     frames=$(tcpdump -r "$TB_DIR/rarp.pcap" -n -e -xx 2>/dev/null)
