@@ -30,6 +30,8 @@ agent_roam_agent_SOURCES = \
 	agent/pipeline.h \
 	agent/plugin.c \
 	agent/plugin.h \
+	agent/port-monitor.c \
+	agent/port-monitor.h \
 	agent/roam-agent.c \
 	agent/tunnels.c \
 	agent/tunnels.h \

@@ -11,6 +11,7 @@
 #include "chassis.h"
 #include "claim.h"
 #include "ofctrl.h"
+#include "port-monitor.h"
 #include "ovsdb/chassis-liveness.h"
 
 #include "dp-packet.h"
@@ -732,7 +733,12 @@ update_vif(const struct binding_ctx_in *ctx_in, struct binding_state *state,
         vif->claim_sent = false;
         vif->claim_unsent = false;
         vif->activated = false;
-        vif_log_problem(vif, "no Port row with this name: waiting for one");
+        /* Not worth a warning while the row may only be on its way. */
+        if (!ctx_in->port_monitor
+            || port_monitor_has_row(ctx_in->port_monitor, vif->iface_id)) {
+            vif_log_problem(vif, "no Port row with this name: waiting for "
+                            "one");
+        }
         return false;
     }
     if (!uuid_equals(&vif->port_uuid, &port->header_.uuid)) {
@@ -1018,7 +1024,8 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
     }
 
     /* Releases of VIFs that left. */
-    if (!state->checked_orphans && txn && ctx_in->br_int) {
+    if (!state->checked_orphans && txn && ctx_in->br_int
+        && (!ctx_in->port_monitor || ctx_in->port_monitor->settled)) {
         queue_orphans(ctx_in, state, &current);
     }
     wrote |= release_ports(ctx_in, state, &current);

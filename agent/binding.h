@@ -45,6 +45,7 @@ struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
 struct ovsrec_interface;
+struct port_monitor;
 struct roamrec_chassis;
 struct roamrec_port;
 
@@ -258,6 +259,9 @@ struct binding_ctx_in {
     bool watch_synced;                      /* The IDL holds the
                                              * Chassis_Private rows of the
                                              * state's 'watch' set. */
+    const struct port_monitor *port_monitor;
+                                            /* Which Ports the IDL holds
+                                             * (NULL: every one). */
     const struct shash *switch_ports;       /* ofctrl_get_ports(), or
                                              * NULL. */
     uint64_t switch_port_seqno;             /* ofctrl_get_port_seqno()

@@ -57,6 +57,7 @@ local_config_clone(struct local_config *dst, const struct local_config *src)
     dst->heartbeat_interval = src->heartbeat_interval;
     dst->bfd_interval = src->bfd_interval;
     dst->unknown_mac_timeout = src->unknown_mac_timeout;
+    dst->monitor_all = src->monitor_all;
     sset_clone(&dst->plugins_disabled, &src->plugins_disabled);
 }
 
@@ -76,6 +77,7 @@ local_config_equals(const struct local_config *a,
             && a->heartbeat_interval == b->heartbeat_interval
             && a->bfd_interval == b->bfd_interval
             && a->unknown_mac_timeout == b->unknown_mac_timeout
+            && a->monitor_all == b->monitor_all
             && sset_equals(&a->plugins_disabled, &b->plugins_disabled));
 }
 
@@ -363,6 +365,25 @@ parse_interval(const struct smap *ids, const char *key, const char *what,
     free(value);
 }
 
+/* Parses the boolean under 'key' into '*flag': 'def' if the key is absent,
+ * otherwise "true" or "false". */
+static void
+parse_bool(const struct smap *ids, const char *key, bool def, bool *flag,
+           struct shash *errors)
+{
+    char *value = get_trimmed(ids, key);
+
+    if (!value) {
+        *flag = def;
+    } else if (!strcmp(value, "true") || !strcmp(value, "false")) {
+        *flag = !strcmp(value, "true");
+    } else {
+        add_error(errors, key, "\"%s\" is not a boolean (expected true or "
+                  "false)", value);
+    }
+    free(value);
+}
+
 /* Plugin names are checked against the known plugins by the agent, which
  * knows them; here only their syntax. */
 static void
@@ -425,6 +446,8 @@ local_config_parse(const struct smap *ids, const char *default_hostname,
                    LOCAL_CONFIG_MAX_UNKNOWN_MAC_TIMEOUT,
                    "every such packet to the agent",
                    &cfg->unknown_mac_timeout, errors);
+    parse_bool(ids, LOCAL_CONFIG_MONITOR_ALL, true, &cfg->monitor_all,
+               errors);
 
     return shash_count(errors) == n_errors;
 }

@@ -34,6 +34,7 @@ struct smap;
 #define LOCAL_CONFIG_BFD_INTERVAL       "roam-bfd-interval"
 #define LOCAL_CONFIG_PLUGINS_DISABLED   "roam-plugins-disabled"
 #define LOCAL_CONFIG_UNKNOWN_MAC_TIMEOUT "roam-unknown-mac-timeout"
+#define LOCAL_CONFIG_MONITOR_ALL        "roam-monitor-all"
 
 /* Defaults for the optional keys. */
 #define LOCAL_CONFIG_DEFAULT_BRIDGE             "br-int"
@@ -72,6 +73,9 @@ struct local_config {
     int unknown_mac_timeout;    /* How long, in ms, a MAC that no VIF here
                                  * has is flooded from tunnels without the
                                  * agent (unknown-macs.h), 0 for never. */
+    bool monitor_all;           /* Replicate every Port (true, the default)
+                                 * or only those this chassis needs
+                                 * (port-monitor.h). */
 };
 
 void local_config_init(struct local_config *);

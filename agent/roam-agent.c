@@ -50,6 +50,7 @@
 #include "local-config.h"
 #include "memory.h"
 #include "ofctrl.h"
+#include "port-monitor.h"
 #include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
@@ -177,6 +178,7 @@ struct agent {
 
     void **plugin_states;               /* Each plugin's init() result, in
                                          * plugin_get_all() order. */
+    struct port_monitor port_monitor;   /* Which Port rows to replicate. */
     bool condition_ever_synced;         /* The Chassis_Private condition
                                          * was in effect at least once. */
     bool condition_synced;              /* It was in effect at the last run
@@ -396,6 +398,7 @@ agent_init(struct agent *agent, char *ovs_remote)
     agent->port_by_name = binding_port_index_create(agent->roam_loop.idl);
 
     binding_state_init(&agent->binding);
+    port_monitor_init(&agent->port_monitor);
     first_packets_init(&agent->first_packets);
     ovs_list_init(&agent->packet_ins);
     agent->ofctrl = ofctrl_create();
@@ -436,6 +439,7 @@ agent_destroy(struct agent *agent)
     ovsdb_idl_loop_destroy(&agent->roam_loop);
     encap_iface_destroy(agent->encap_iface);
     binding_state_destroy(&agent->binding);
+    port_monitor_destroy(&agent->port_monitor);
     first_packets_destroy(&agent->first_packets);
     struct ofctrl_packet_in *pin;
     LIST_FOR_EACH_POP (pin, list_node, &agent->packet_ins) {
@@ -889,6 +893,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
             = agent->chassis_indexes.chassis_private_by_name,
         .roam_synced = roam_synced,
         .watch_synced = condition_synced,
+        .port_monitor = &agent->port_monitor,
         .switch_ports = ofctrl_get_ports(agent->ofctrl),
         .switch_port_seqno = agent->port_seqno_before_run,
         .flows_cur_cfg = ofctrl_get_cur_cfg(agent->ofctrl),
@@ -899,6 +904,19 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     bool binding_changed = binding_run(&b_in, &agent->binding) || activated;
     bool watch_changed = !sset_equals(&old_watch, &agent->binding.watch);
     sset_destroy(&old_watch);
+
+    /* The Ports to replicate follow the VIFs and the bindings. */
+    struct port_monitor_ctx_in pm_in = {
+        .roam_idl = roam_idl,
+        .inputs_complete = (roam_synced && ch_out.chassis
+                            && ovsdb_idl_has_ever_connected(ovs_idl)),
+        .monitor_all = cfg->monitor_all,
+        .chassis_name = cfg->system_id,
+        .chassis = ch_out.chassis,
+        .iface_ids = &agent->binding.interfaces,
+    };
+    bool ports_settled_changed = port_monitor_run(&pm_in,
+                                                  &agent->port_monitor);
 
     struct pipeline_ctx_in p_in = {
         .roam_idl = roam_idl,
@@ -970,6 +988,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         agent->condition_ever_synced = true;
     }
     bool complete = (roam_synced && agent->condition_ever_synced
+                     && agent->port_monitor.ever_settled
                      && ch_out.chassis
                      && ovsdb_idl_has_ever_connected(ovs_idl));
     agent->flows_complete = complete;
@@ -978,8 +997,10 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
         ofctrl_put(agent->ofctrl, &agent->desired.flows, agent->put_seqno);
     }
     bool flows_cfg_set = false;
-    if (complete && ofctrl_is_synced(agent->ofctrl)) {
-        /* The flows of newly bound ports went out with this put. */
+    if (complete && ofctrl_is_synced(agent->ofctrl)
+        && agent->port_monitor.settled) {
+        /* The flows of newly bound ports went out with this put, and with
+         * them those of every port of their networks. */
         struct shash_node *node;
         SHASH_FOR_EACH (node, &agent->binding.vifs) {
             struct local_vif *vif = node->data;
@@ -1016,6 +1037,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
                     && !br_out.changed && br_out.bridge
                     && !tunnels_changed && !binding_changed
                     && !agent->ovs_loop.committing_txn
+                    && agent->port_monitor.settled
                     && complete && ofctrl_is_synced(agent->ofctrl));
     bool nb_cfg_seen = false;
     if (global && settled && global->nb_cfg != agent->nb_cfg_seen) {
@@ -1032,6 +1054,7 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
                          && !br_out.changed && !ch_out.changed
                          && !tunnels_changed && !dead_changed
                          && !binding_changed && !watch_changed
+                         && !ports_settled_changed
                          && !flows_computed && !flows_cfg_set
                          && !nb_cfg_seen && !had_stale);
 }
@@ -1191,10 +1214,24 @@ agent_wait(struct agent *agent)
     }
 }
 
+/* The Port rows that the IDL holds. */
+static size_t
+count_ports(struct ovsdb_idl *roam_idl)
+{
+    const struct roamrec_port *port;
+    size_t n = 0;
+
+    ROAMREC_PORT_FOR_EACH (port, roam_idl) {
+        n++;
+    }
+    return n;
+}
+
 /* Adds to 'usage' what the agent holds, by kind: the rows the two IDLs
  * replicate (as OVS's daemons count them, rows times the table's columns),
  * the flows it wants and those the switch has, the local networks, the
- * kept first packets of new VIFs, and the learned unknown MACs.  For
+ * Port rows replicated, the kept first packets of new VIFs, and the learned
+ * unknown MACs.  For
  * "memory/show" and for the log line that follows a growth of the
  * resident set. */
 static void
@@ -1208,6 +1245,8 @@ agent_get_memory_usage(const struct agent *agent, struct simap *usage)
                    flow_set_count(ofctrl_get_installed(agent->ofctrl)));
     simap_increase(usage, "local-networks",
                    hmap_count(&agent->desired.local_networks));
+    simap_increase(usage, "replicated-ports",
+                   count_ports(agent->roam_loop.idl));
     simap_increase(usage, "first-packets", agent->first_packets.n_pending);
     simap_increase(usage, "unknown-macs",
                    hmap_count(&agent->unknown_macs.entries));
@@ -1368,6 +1407,17 @@ agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "chassis in central database: %"PRIuSIZE"\n",
                   n_chassis);
+    const struct port_monitor *pm = &agent->port_monitor;
+    ds_put_format(&s, "ports replicated: %"PRIuSIZE, count_ports(roam_idl));
+    if (pm->monitor_all) {
+        ds_put_format(&s, " (every Port%s)\n",
+                      pm->settled ? "" : "; waiting for the server");
+    } else {
+        ds_put_format(&s, " (roam-monitor-all=false: the ports of %"PRIuSIZE
+                      " networks, %"PRIuSIZE" iface-ids, %s)\n",
+                      uuidset_count(&pm->networks), sset_count(&pm->names),
+                      pm->settled ? "in effect" : "waiting for the server");
+    }
 
     const struct roamrec_global *global = roamrec_global_first(roam_idl);
     const struct roamrec_chassis_private *cp = agent->chassis_private;

@@ -311,6 +311,20 @@ roam_start() {
     poll 20 roam_chassis_up || die "the $HVS chassis did not register"
     say "Roam testbed up: $HVS hypervisors, prefix $TB_PREFIX, dir $TB_DIR ($(since "$t"))"
 }
+# roam_monitor_all true|false: roam-monitor-all on every hypervisor, once
+# each agent has it in effect.
+roam_monitor_all() {
+    local k want='(every Port)'
+    [ "$1" = false ] && want='roam-monitor-all=false: .*in effect'
+    for ((k = 1; k <= HVS; k++)); do
+        hv_vsctl "$k" set Open_vSwitch . external_ids:roam-monitor-all="$1" \
+            || die "hv$k: roam-monitor-all"
+        # shellcheck disable=SC2016
+        poll 10 eval 'tb hv "$k" ovs-appctl -t roam-agent status 2>/dev/null \
+            | grep -q "^ports replicated: .*$want"' \
+            || die "hv$k: roam-monitor-all=$1 not in effect"
+    done
+}
 roam_stop_all() { tb_stop; }
 roam_db() { echo "unix:$TB_DIR/central/roam.sock"; }
 roam_net_add() { tb ctl net-add "$1" "$2"; }

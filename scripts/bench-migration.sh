@@ -52,6 +52,10 @@
 #                bound to a fake chassis (no agent): each run makes a new
 #                network with its ports, a sender on hv1 and the VM on hv2
 #                (or hv3), moves the VM to hv3 (or hv2), and deletes it all.
+#                With --monitor-all false (roam-monitor-all=false on every
+#                hypervisor), the destination has none of the network's
+#                ports before the VIF's iface-id names one: its claim waits
+#                for that port's row, its flows for the network's.
 #
 # "Plug -> traffic flows" is timed from the moment the VIF's Interface row
 # appears in C's Open vSwitch database (ovs-vsctl add-port committed; an
@@ -101,6 +105,7 @@ SCENARIOS="cold live failover newnet"
 NEWNET_PORTS=1000
 LIVE_COPY=0.2
 PAUSE_MS=10
+MONITOR_ALL=true
 PAUSED_MAC=02:00:00:00:00:99
 
 usage() {
@@ -121,6 +126,8 @@ a 1 ms UDP stream, on Roam (and, with --vs-ovn, OVN) on the netns testbed.
                       $NEWNET_PORTS)
   --pause-ms MS       live: how long the VM is paused between its stop on B
                       and its resume on C (qemu's downtime; default $PAUSE_MS)
+  --monitor-all BOOL  Roam: roam-monitor-all on every hypervisor, true
+                      (default: every Port replicated) or false
   --hold SECS         keep each testbed up SECS s after its scenarios
   --dir DIR           working directory (default $BENCH_DIR, or
                       \$ROAM_BENCH_DIR); testbed logs stay there
@@ -134,6 +141,7 @@ EOF
 # bench_option OPTION VALUE: the options of this benchmark alone.
 bench_option() {
     case $1 in
+        --monitor-all) MONITOR_ALL=$2 ;;
         --ports) NEWNET_PORTS=$2 ;;
         --pause-ms) PAUSE_MS=$2 ;;
         *) return 1 ;;
@@ -145,6 +153,7 @@ bench_check_options 1
 [[ $NEWNET_PORTS =~ ^[0-9]+$ ]] && ((NEWNET_PORTS <= 20000)) \
     || die "--ports: a number from 0 to 20000"
 [[ $PAUSE_MS =~ ^[0-9]+$ ]] && ((PAUSE_MS <= 5000)) || die "--pause-ms: 0 to 5000"
+[[ $MONITOR_ALL =~ ^(true|false)$ ]] || die "--monitor-all: true or false"
 scenario_list=
 for s in ${SCENARIOS//,/ }; do
     case $s in
@@ -470,6 +479,7 @@ bench_setup() {
     rm -f "$BENCH_DIR/$BE-moves.log" "$BENCH_DIR/$BE-stream.err"
     rm -f "$BENCH_DIR/$BE-migrations.seen"
     t=$(now_us)
+    [ "$BE" = roam ] && roam_monitor_all "$MONITOR_ALL"
     be net_add blue 101 >/dev/null || die "net blue"
     vm_add v1 1 blue "$V1_MAC" "$V1_IP"
     vm_add v2 2 blue "$V2_MAC" "$V2_IP"

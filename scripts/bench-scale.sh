@@ -37,6 +37,10 @@
 #                same after as before.
 #
 # CPU is the agent's (/proc/PID/schedstat: all its threads), RSS its VmRSS.
+# --monitor-all false sets roam-monitor-all=false on every hypervisor: each
+# agent then replicates only the Ports it needs (agent/port-monitor.h), so
+# scenario 2 adds nothing to its view and scenario 4's VM waits for its
+# network's ports to be downloaded.
 #
 # Usage: run as root with ROAM_SRCDIR and ROAM_BUILDDIR set (or from a
 # built tree), e.g.
@@ -62,6 +66,7 @@ CHASSIS=1000
 PORTS=100000
 NETWORKS=100
 IDLE=10
+MONITOR_ALL=true
 
 usage() {
     cat <<EOF
@@ -75,6 +80,8 @@ section 7), on the netns testbed: CPU, RSS, convergence, a plug, a restart.
   --networks N        networks the ports are spread over (default $NETWORKS;
                       at most 65535 ports each)
   --idle SECS         how long the idle CPU is measured (default $IDLE)
+  --monitor-all BOOL  roam-monitor-all on every hypervisor: true (default,
+                      every Port replicated) or false (only those needed)
   --runs N            plugs in scenario plug (default $RUNS)
   --hold SECS         keep the testbed up SECS s after the scenarios
   --dir DIR           working directory (default $BENCH_DIR, or
@@ -92,6 +99,7 @@ bench_option() {
         --ports) PORTS=$2 ;;
         --networks) NETWORKS=$2 ;;
         --idle) IDLE=$2 ;;
+        --monitor-all) MONITOR_ALL=$2 ;;
         *) return 1 ;;
     esac
 }
@@ -108,6 +116,7 @@ bench_check_options 1
 [[ $PORTS =~ ^[0-9]+$ ]] && ((PORTS >= NETWORKS && PORTS <= NETWORKS * 65535)) \
     || die "--ports: a number from --networks to 65535 times --networks"
 [[ $IDLE =~ ^[0-9]+$ ]] && ((IDLE >= 1)) || die "--idle: seconds, at least 1"
+[[ $MONITOR_ALL =~ ^(true|false)$ ]] || die "--monitor-all: true or false"
 ((RUNS <= NETWORKS && RUNS <= 191)) \
     || die "--runs: at most --networks (one plug per network) and 191"
 bench_check_host
@@ -154,6 +163,7 @@ synced() { roam_synced "$1"; }
 
 bench_setup() {
     local k
+    roam_monitor_all "$MONITOR_ALL"
     be net_add blue 101 >/dev/null || die "net blue"
     for ((k = 1; k <= HVS; k++)); do
         vm_add "v$k" "$k" blue "$(printf '00:00:5e:00:53:%02x' "$k")" "198.51.100.$k"
@@ -162,7 +172,7 @@ bench_setup() {
         poll 20 be port_up "v$k" || die "port v$k did not come up"
     done
     poll 20 ping_ok v1 198.51.100.2 || die "v1 cannot ping v2"
-    say "network blue: v1..v$HVS, one VM per hypervisor; every agent synced"
+    say "network blue: v1..v$HVS, one VM per hypervisor; every agent synced; roam-monitor-all=$MONITOR_ALL"
 }
 
 # --------------------------------------------------------------------------

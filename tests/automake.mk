@@ -61,6 +61,7 @@ PIPELINE_TEST_SOURCES = \
 	agent/ofctrl.c \
 	agent/pipeline.c \
 	agent/plugin.c \
+	agent/port-monitor.c \
 	agent/tunnels.c \
 	agent/unknown-macs.c \
 	plugins/announce.c \

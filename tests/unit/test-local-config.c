@@ -103,6 +103,7 @@ complete_config_parses_with_defaults(void **state)
     assert_int_equal(f->cfg.heartbeat_interval, 2000);
     assert_int_equal(f->cfg.bfd_interval, 1000);
     assert_int_equal(f->cfg.unknown_mac_timeout, 60000);
+    assert_true(f->cfg.monitor_all);
 }
 
 static void
@@ -351,6 +352,23 @@ unknown_mac_timeout_zero_learns_none_and_bounds_hold(void **state)
 }
 
 static void
+monitor_all_is_a_boolean(void **state)
+{
+    struct fixture *f = *state;
+
+    smap_replace(&f->ids, "roam-monitor-all", "false");
+    assert_true(parse(f));
+    assert_false(f->cfg.monitor_all);
+    smap_replace(&f->ids, "roam-monitor-all", " true ");
+    assert_true(parse(f));
+    assert_true(f->cfg.monitor_all);
+    smap_replace(&f->ids, "roam-monitor-all", "no");
+    assert_only_error(f, "roam-monitor-all", "\"no\" is not a boolean");
+    smap_replace(&f->ids, "roam-monitor-all", "");
+    assert_only_error(f, "roam-monitor-all", "expected true or false");
+}
+
+static void
 bfd_interval_out_of_range_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -422,6 +440,17 @@ clone_and_equals_agree(void **state)
     assert_true(parse(f));
     assert_false(local_config_equals(&copy, &f->cfg));
     local_config_destroy(&copy);
+
+    local_config_init(&copy);
+    local_config_clone(&copy, &f->cfg);
+    smap_replace(&f->ids, "roam-monitor-all", "false");
+    assert_true(parse(f));
+    assert_false(local_config_equals(&copy, &f->cfg));
+    local_config_destroy(&copy);
+    local_config_init(&copy);
+    local_config_clone(&copy, &f->cfg);
+    assert_true(local_config_equals(&copy, &f->cfg));
+    local_config_destroy(&copy);
 }
 
 int
@@ -452,6 +481,7 @@ main(void)
         TEST(bfd_interval_zero_switches_bfd_off),
         TEST(bfd_interval_out_of_range_is_refused),
         TEST(unknown_mac_timeout_zero_learns_none_and_bounds_hold),
+        TEST(monitor_all_is_a_boolean),
         TEST(every_bad_key_is_reported_at_once),
         TEST(white_space_around_values_is_ignored),
         TEST(plugins_disabled_is_a_list_of_names),
