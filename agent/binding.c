@@ -631,6 +631,7 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             vif->move_from = (prev && strcmp(prev, me->name)
                               ? xstrdup(prev) : NULL);
             vif->move_live = vif->activated;
+            vif->move_released = !from;
             vif->claimed_ms = 0;
             vif->in_place_ms = 0;
         }
@@ -648,7 +649,8 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
 }
 
 /* Writes the Migration row of 'vif''s move, once its flows are in and, for
- * a move that was not live, its source's liveness is known.  Returns true
+ * a move that took the port from its source without a release (neither
+ * live nor after a release), the source's liveness is known.  Returns true
  * if it wrote it. */
 static bool
 write_migration(const struct binding_ctx_in *ctx_in,
@@ -660,7 +662,9 @@ write_migration(const struct binding_ctx_in *ctx_in,
     }
     if (vif->move_live) {
         kind = "live";
-    } else {
+    } else if (!vif->move_released) {
+        /* Taken without a release: a failover if the source is dead
+         * (roam(5)). */
         enum claim_holder h = holder_liveness(ctx_in, state, vif->move_from);
         if (h == CLAIM_HOLDER_UNKNOWN) {
             return false;       /* Once the source's liveness is known. */
@@ -1078,10 +1082,11 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
                 wrote |= write_migration(ctx_in, state, vif);
             }
         }
-        /* A move's kind depends on whether its source is dead, which is
-         * asked only once its flows are in place: not to load the move's
-         * critical path with watching. */
-        if (vif->move_from && vif->in_place_ms) {
+        /* The kind of a move that took the port without a release
+         * depends on whether its source is dead, which is asked only once
+         * its flows are in place: not to load the move's critical path
+         * with watching. */
+        if (vif->move_from && !vif->move_released && vif->in_place_ms) {
             sset_add(&watch, vif->move_from);
         }
     }

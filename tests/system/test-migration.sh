@@ -8,7 +8,8 @@
 #
 #   cold      v2 moves hv2 -> hv3 (unplug, plug): the stream recovers,
 #             every hypervisor's flows point at hv3, a Migration row (cold)
-#             exists, hv3's announcements (RARP, gratuitous ARP,
+#             exists, written without asking whether hv2 (which released
+#             v2) is alive, hv3's announcements (RARP, gratuitous ARP,
 #             unsolicited NA) are seen in v1, and hv2's stale VIF is not
 #             delivered to any more;
 #   live      v2 moves hv3 -> hv2 with port-migrate: no packet is lost, the
@@ -113,7 +114,20 @@ tb vm v1 timeout 10 tcpdump -i eth0 -n -e -l -c 50 \
     >"$TB_DIR/announce.txt" 2>/dev/null &
 dump_pid=$!
 on_exit "kill $dump_pid 2>/dev/null"
+# hv2 releases v2 when it is unplugged, so the move is cold without hv3
+# asking whether hv2 is alive (roam(5), Chassis_Private: a watch).  Such a
+# question would be answered at once while hv2's last heartbeat is fresh
+# (3 intervals): with 100 ms, it is stale by the move.
+check tb hv 2 ovs-vsctl set Open_vSwitch . external_ids:roam-heartbeat-interval=100
+hv2_watched_since() {
+    ctl --bare --columns=watched_since find Chassis_Private name=hv2
+}
+hv2_interval_is() {
+    [ "$(ctl --bare --columns=heartbeat_interval find Chassis_Private name=hv2)" = "$1" ]
+}
+wait_until hv2_interval_is 100
 sleep 1
+watched0=$(hv2_watched_since)
 stream_start 3
 check tb vm-move v2 3
 wait_until port_on v2 hv3
@@ -122,6 +136,11 @@ stream_wait
 echo "cold move: lost $lost, blackout $blackout ms"
 [ "$lost" -lt 200 ] || fail "cold move: the stream did not recover ($lost lost)"
 wait_until migration_row cold hv2 hv3
+watched1=$(hv2_watched_since)
+[ "$watched1" = "$watched0" ] \
+    || fail "cold move: hv3 watched hv2 ($watched0 -> $watched1), which had released v2"
+check tb hv 2 ovs-vsctl set Open_vSwitch . external_ids:roam-heartbeat-interval=2000
+wait_until hv2_interval_is 2000
 # (hv2 has no port on blue any more, hence no flows for it.)
 for k in 1 3; do
     wait_until l2_points_at $k hv3
