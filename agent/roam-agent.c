@@ -117,6 +117,8 @@ struct agent {
     bool have_cfg;
     struct shash cfg_errors;
     bool logged_no_ovs_row;
+    char agent_id[UUID_LEN + 1];        /* The owner id of this agent's
+                                         * chassis, "" until known. */
     unsigned int config_ovs_seqno;      /* Local database contents the
                                          * configuration was read from. */
 
@@ -828,9 +830,14 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
               == ovsdb_idl_get_condition_seqno(roam_idl));
     agent->condition_synced = condition_synced;
 
-    char agent_id[UUID_LEN + 1];
-    snprintf(agent_id, sizeof agent_id, UUID_FMT,
-             UUID_ARGS(&ovs_row->header_.uuid));
+    /* The agent's id is its Open_vSwitch row's UUID as first seen: if the
+     * row is deleted and created again, this agent still owns its chassis
+     * (a restart takes it over as from a dead agent: chassis.h). */
+    if (!agent->agent_id[0]) {
+        snprintf(agent->agent_id, sizeof agent->agent_id, UUID_FMT,
+                 UUID_ARGS(&ovs_row->header_.uuid));
+    }
+    const char *agent_id = agent->agent_id;
     struct chassis_ctx_in ch_in = {
         .roam_idl_txn = roam_synced ? roam_txn : NULL,
         .indexes = &agent->chassis_indexes,
@@ -1136,7 +1143,9 @@ agent_run(struct agent *agent)
         encap_iface_run(agent->encap_iface);
     }
 
-    if (!agent->have_cfg) {
+    if (!agent->have_cfg || !ovs_row) {
+        /* Without the Open_vSwitch row (deleted: update_config() warned),
+         * the agent keeps what it installed and waits for the row. */
         agent->bridge = NULL;
         agent->chassis = NULL;
         agent->chassis_private = NULL;

@@ -7,7 +7,8 @@
 # roam-encap-ip or roam-encap-type reaches the Encap rows; roam-encap-iface is
 # followed through netlink as its address changes; a bad or missing value is
 # logged once, naming the key, and the agent keeps its previous configuration
-# until a good value arrives.
+# until a good value arrives; a deleted Open_vSwitch row is waited for, and
+# the agent is the same chassis's owner once it is back.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -180,6 +181,26 @@ sleep 0.5
 assert_eq "$flows_before" "$(tb hv 2 ovs-ofctl dump-flows --no-stats br-int | sort)" \
     "hv2's flows with roam-plugins-disabled=core"
 check ovs_remove 2 roam-plugins-disabled
+
+# --- The Open_vSwitch row deleted, then created again -----------------------
+# (Deleting it deletes every bridge too.)  The agent waits, without
+# crashing, for a new row; with its keys set again it is hv3 once more.
+ext_ids=$(tb hv 3 ovs-vsctl get Open_vSwitch . external_ids)
+encaps_before=$(encaps hv3)
+check tb hv 3 ovs-vsctl --no-wait destroy Open_vSwitch .
+wait_until grep -q 'the local database has no Open_vSwitch row' "$(agent_log 3)"
+sleep 1
+agent_alive 3 || fail "hv3's agent died when the Open_vSwitch row was deleted"
+check tb hv 3 ovs-vsctl --no-wait init
+check tb hv 3 ovs-vsctl --no-wait set Open_vSwitch . "external_ids=$ext_ids"
+br_int_back() {
+    tb hv 3 ovs-ofctl dump-flows br-int 2>/dev/null | grep -q 'table=20'
+}
+wait_until -t 20 br_int_back
+expect_encaps hv3 "$encaps_before"
+grep -q 'belongs to another live agent' "$(agent_log 3)" \
+    && fail "hv3's agent no longer owns its chassis after the row came back"
+agent_alive 3 || fail "hv3's agent died after the Open_vSwitch row came back"
 
 for k in 1 2 3; do
     agent_alive $k || fail "hv$k's agent died"
