@@ -513,6 +513,13 @@ agent_send_held_packets(struct agent *agent)
     struct ovs_list packets = OVS_LIST_INITIALIZER(&packets);
     struct binding_held_packet *hp;
 
+    if (ofctrl_is_holding_back(agent->ofctrl)) {
+        /* The switch rejected a bundle, perhaps the activation's: its VIFs
+         * may still have their standby flows, which would send the packets
+         * straight back here, again and again.  They wait for the put that
+         * follows the back-off. */
+        return;
+    }
     binding_take_held_packets(&agent->binding, &packets);
     LIST_FOR_EACH_POP (hp, list_node, &packets) {
         int error = ofctrl_send_packet_out(agent->ofctrl, hp->packet,
