@@ -15,6 +15,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/roam-idl.h"
+#include "ovsdb/roam-validate.h"
 #include "smap.h"
 #include "sset.h"
 #include "util.h"
@@ -49,19 +50,31 @@ tunnels_port_name(const char *chassis_name)
 }
 
 /* Returns the Encap of 'remote' to use from a chassis with 'own_types', or
- * NULL if they have no type in common. */
+ * NULL if they have no usable type in common.  An Encap whose ip is no
+ * tunnel endpoint (roam_validate_encap_ip()) is skipped, with a
+ * rate-limited warning that names it. */
 static const struct roamrec_encap *
 choose_encap(const struct roamrec_chassis *remote,
              const struct sset *own_types)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
     for (size_t i = 0; i < ARRAY_SIZE(preferred_types); i++) {
         if (!sset_contains(own_types, preferred_types[i])) {
             continue;
         }
         for (size_t j = 0; j < remote->n_encaps; j++) {
-            if (!strcmp(remote->encaps[j]->type, preferred_types[i])) {
-                return remote->encaps[j];
+            const struct roamrec_encap *encap = remote->encaps[j];
+            if (strcmp(encap->type, preferred_types[i])) {
+                continue;
             }
+            char *error = roam_validate_encap_ip(encap->ip);
+            if (!error) {
+                return encap;
+            }
+            VLOG_WARN_RL(&rl, "chassis %s: %s Encap: ip: %s; not using it",
+                         remote->name, encap->type, error);
+            free(error);
         }
     }
     return NULL;

@@ -14,7 +14,8 @@
 # VMs ping across the VXLAN and the GRE tunnel (IPv4 and IPv6), v2 and v3
 # cannot reach each other, and hv2's and hv3's logs say why.  Then hv3 adds vxlan: hv2 and hv3 get a tunnel and v2
 # reaches v3, and hv1's tunnel to hv3 turns VXLAN (which comes before GRE)
-# in place, keeping its OpenFlow port.
+# in place, keeping its OpenFlow port.  Last, an Encap whose ip is no
+# tunnel endpoint is skipped, with a warning that names it.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -101,5 +102,28 @@ wait_until tunnel_is 1 hv3 vxlan
 assert_eq "$gre_ofport" "$(tb hv 1 ovs-vsctl get Interface roam-hv3 ofport)" \
     "hv1's OpenFlow port to hv3 after its type changed"
 wait_until -t 15 ping_ok v1 198.51.100.3
+
+# An Encap whose ip is no tunnel endpoint (written by hand: roam-ctl's own
+# commands refuse it) is skipped, naming it: chassis bad's geneve one, so
+# hv1 uses bad's vxlan Encap; chassis worse has no other, so no tunnel.
+check ctl -- --id=@g create Encap type=geneve ip=bogus chassis_name=bad \
+    -- --id=@v create Encap type=vxlan ip=192.0.2.98 chassis_name=bad \
+    -- create Chassis name=bad hostname=bad "encaps=[@g,@v]" \
+    -- --id=@w create Encap type=geneve ip=127.0.0.1 chassis_name=worse \
+    -- create Chassis name=worse hostname=worse encaps=@w
+wait_until tunnel_is 1 bad vxlan
+assert_eq '"192.0.2.98"' \
+    "$(tb hv 1 ovs-vsctl get Interface roam-bad options:remote_ip)" \
+    "hv1's tunnel to chassis bad: remote_ip"
+wait_until grep -q 'chassis bad: geneve Encap: ip: "bogus" is not' "$(agent_log 1)"
+wait_until grep -q 'chassis worse: geneve Encap: ip: "127.0.0.1" cannot be a tunnel endpoint' \
+    "$(agent_log 1)"
+tunnel_is 1 worse "" || fail "hv1 has a tunnel to chassis worse (ip 127.0.0.1)"
+check ping_ok v1 198.51.100.2
+check ping_ok v1 198.51.100.3
+for k in 1 2 3; do
+    agent_alive $k || fail "hv$k's agent died"
+done
+echo "ok: Encaps with a bad ip are skipped and named"
 
 echo "test-datapath-encaps: ok"
