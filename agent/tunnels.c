@@ -210,6 +210,59 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
     return changed;
 }
 
+/* Port and Interface names are unique in the local database, and two
+ * chassis can have one tunnel port name (tunnels_port_name() hashes long
+ * names), as can a chassis and a port of someone else's.  Removes from
+ * 'tunnels' each tunnel whose port name is taken: by a port on a bridge
+ * that is no tunnel, or by a chassis whose name sorts first.  Otherwise
+ * every write to the local database would fail. */
+static void
+drop_name_clashes(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct shash owners = SHASH_INITIALIZER(&owners);
+    struct sset others = SSET_INITIALIZER(&others);
+
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_TABLE_FOR_EACH (br, ctx_in->bridge_table) {
+        for (size_t i = 0; i < br->n_ports; i++) {
+            if (!tunnels_is_tunnel_port(br->ports[i])) {
+                sset_add(&others, br->ports[i]->name);
+            }
+        }
+    }
+
+    struct shash_node *node, *next;
+    SHASH_FOR_EACH_SAFE (node, next, tunnels) {
+        char *name = tunnels_port_name(node->name);
+        const char *owner = shash_find_data(&owners, name);
+        const char *loser = NULL;
+        if (sset_contains(&others, name)) {
+            VLOG_WARN_RL(&rl, "the tunnel port to chassis %s would be "
+                         "named %s, which another port of this switch has: "
+                         "no tunnel to it", node->name, name);
+            loser = node->name;
+        } else if (!owner) {
+            shash_add(&owners, name, node->name);
+        } else {
+            loser = strcmp(node->name, owner) > 0 ? node->name : owner;
+            const char *winner = loser == owner ? node->name : owner;
+            VLOG_WARN_RL(&rl, "chassis %s and %s would both have tunnel "
+                         "port %s: no tunnel to %s", winner, loser, name,
+                         loser);
+            if (loser == owner) {
+                shash_replace(&owners, name, node->name);
+            }
+        }
+        if (loser) {
+            free(shash_find_and_delete(tunnels, loser));
+        }
+        free(name);
+    }
+    sset_destroy(&others);
+    shash_destroy(&owners);
+}
+
 bool
 tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
 {
@@ -242,6 +295,8 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             free(tunnel);
         }
     }
+
+    drop_name_clashes(ctx_in, tunnels);
 
     if (!ctx_in->br_int) {
         return false;

@@ -15,7 +15,8 @@
 # cannot reach each other, and hv2's and hv3's logs say why.  Then hv3 adds vxlan: hv2 and hv3 get a tunnel and v2
 # reaches v3, and hv1's tunnel to hv3 turns VXLAN (which comes before GRE)
 # in place, keeping its OpenFlow port.  Last, an Encap whose ip is no
-# tunnel endpoint is skipped, with a warning that names it.
+# tunnel endpoint is skipped, with a warning that names it, and so is a
+# tunnel whose port name another port has.
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -125,5 +126,32 @@ for k in 1 2 3; do
     agent_alive $k || fail "hv$k's agent died"
 done
 echo "ok: Encaps with a bad ip are skipped and named"
+
+# Tunnel port names are unique in hv1's database.  compute-142392 and
+# compute-172240 both hash to roam-85c286cc: compute-142392, whose name
+# sorts first, gets the tunnel.  Chassis other would have roam-other, an
+# operator's port on hv1.  Both clashes are named, and everything else
+# still works: chassis late gets its tunnel.
+check tb hv 1 ovs-vsctl add-port br-int roam-other \
+    -- set Interface roam-other type=internal
+check ctl -- --id=@a create Encap type=geneve ip=192.0.2.94 chassis_name=compute-142392 \
+    -- create Chassis name=compute-142392 hostname=a encaps=@a \
+    -- --id=@b create Encap type=geneve ip=192.0.2.95 chassis_name=compute-172240 \
+    -- create Chassis name=compute-172240 hostname=b encaps=@b \
+    -- --id=@o create Encap type=geneve ip=192.0.2.96 chassis_name=other \
+    -- create Chassis name=other hostname=o encaps=@o
+wait_until grep -q 'chassis compute-142392 and compute-172240 would both have tunnel port roam-85c286cc: no tunnel to compute-172240' \
+    "$(agent_log 1)"
+wait_until grep -q 'the tunnel port to chassis other would be named roam-other, which another port of this switch has' \
+    "$(agent_log 1)"
+check ctl -- --id=@l create Encap type=geneve ip=192.0.2.97 chassis_name=late \
+    -- create Chassis name=late hostname=l encaps=@l
+wait_until tunnel_is 1 late geneve
+assert_eq '"192.0.2.94"' \
+    "$(tb hv 1 ovs-vsctl get Interface roam-85c286cc options:remote_ip)" \
+    "hv1's tunnel roam-85c286cc: remote_ip"
+assert_eq internal "$(tb hv 1 ovs-vsctl get Interface roam-other type)" \
+    "type of hv1's port roam-other"
+echo "ok: tunnel port name clashes are named, and the rest works"
 
 echo "test-datapath-encaps: ok"
