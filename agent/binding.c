@@ -1059,13 +1059,17 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
             && vif_service(state, vif, port, ctx_in->chassis) != service) {
             vifs_changed = true;
         }
-        /* The holder's liveness matters only to a live migration to here
-         * (claim.h). */
+        /* The holder's liveness matters only to a live migration to here,
+         * also one whose requested_chassis was emptied (claim.h). */
         if (port && port->chassis && ctx_in->chassis
-            && port->chassis != ctx_in->chassis
-            && classify_request(port, ctx_in->chassis)
-               == CLAIM_REQUEST_SECOND) {
-            sset_add(&watch, port->chassis->name);
+            && port->chassis != ctx_in->chassis) {
+            enum claim_request request = classify_request(port,
+                                                          ctx_in->chassis);
+            if (request == CLAIM_REQUEST_SECOND
+                || (request == CLAIM_REQUEST_ANY
+                    && port->additional_chassis == ctx_in->chassis)) {
+                sset_add(&watch, port->chassis->name);
+            }
         }
 
         if (txn && port && vif->state == VIF_BOUND

@@ -15,6 +15,16 @@ claim_decide(const struct claim_input *in)
 
     switch (in->request) {
     case CLAIM_REQUEST_ANY:
+        if (in->standby && !in->plug) {
+            /* requested_chassis emptied during a live migration: the VM
+             * may still run on the holder, so this chassis stays standby
+             * until the VM activates it here, unless nobody runs it. */
+            return (in->holder == CLAIM_HOLDER_ALIVE
+                    || in->holder == CLAIM_HOLDER_UNKNOWN
+                    ? CLAIM_KEEP_STANDBY : CLAIM_BIND);
+        }
+        return in->plug ? CLAIM_BIND : CLAIM_WAIT;
+
     case CLAIM_REQUEST_FIRST:
         /* A standby chassis that is now requested first takes over: the
          * orchestrator says the VM runs here. */

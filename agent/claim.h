@@ -24,8 +24,10 @@
  *     beat, only when it needs to know): C then waits.
  *   - A standby chassis claims the port when requested_chassis names only
  *     it, and when the VM activates it (its RARP, handled by binding.c,
- *     not here); it stops being standby when requested_chassis no longer
- *     names it. */
+ *     not here); it stops being standby when requested_chassis names
+ *     other chassis only.  Emptied, requested_chassis takes nothing from
+ *     a live holder: the standby chassis stays so until the activation,
+ *     and claims only if the holder is dead or gone. */
 
 #include <stdbool.h>
 

@@ -12,7 +12,8 @@
 #             v2) is alive, hv3's announcements (RARP, gratuitous ARP,
 #             unsolicited NA) are seen in v1, and hv2's stale VIF is not
 #             delivered to any more;
-#   live      v2 moves hv3 -> hv2 with port-migrate: no packet is lost, the
+#   live      v2 moves hv3 -> hv2 with port-migrate (requested_chassis
+#             emptied while hv2 stands by): no packet is lost, the
 #             duplicates are counted, the Migration row says live, and what
 #             v2 sends on hv2 before its activation is held until then;
 #   failover  hv2's agent and ovs-vswitchd are killed, v2 starts on hv3:
@@ -177,6 +178,13 @@ both_tunnels() {
     grep -q 'roam-hv2' <<<"$f" && grep -q 'roam-hv3' <<<"$f"
 }
 wait_until both_tunnels
+# An emptied requested_chassis takes nothing from hv3, which still runs v2:
+# hv2 stays standby until v2's RARP (the stream below loses nothing).
+check ctl set Port v2 requested_chassis=[]
+sleep 0.5
+port_on v2 hv3 || fail "live: hv2 took v2 when requested_chassis was emptied"
+port_standby_on v2 hv2 \
+    || fail "live: hv2 left standby when requested_chassis was emptied"
 # What the VM sends on hv2 before its activation (a resumed VM may send
 # before its RARP took effect) is held, not forwarded, and goes out once
 # the RARP activated hv2: a datagram sent now on v2's new interface reaches

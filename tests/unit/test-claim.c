@@ -41,7 +41,10 @@ expected(bool plug, enum claim_request request, enum claim_holder holder,
     if (!plug && !standby) {
         return CLAIM_WAIT;                  /* No re-claim without a plug. */
     }
-    if (request == CLAIM_REQUEST_SECOND) {
+    if (request == CLAIM_REQUEST_SECOND
+        || (request == CLAIM_REQUEST_ANY && standby && !plug)) {
+        /* A live migration, also once requested_chassis was emptied: the
+         * source keeps the port while it runs the VM. */
         if (holder == CLAIM_HOLDER_ALIVE) {
             return standby ? CLAIM_KEEP_STANDBY : CLAIM_STANDBY;
         }
@@ -136,6 +139,20 @@ live_migration_from_a_dead_source_binds(void **state OVS_UNUSED)
 }
 
 static void
+emptied_request_takes_nothing_from_a_live_source(void **state OVS_UNUSED)
+{
+    /* requested_chassis = {B, C} becomes empty while C stands by. */
+    assert_int_equal(decide(false, CLAIM_REQUEST_ANY, CLAIM_HOLDER_ALIVE,
+                            true), CLAIM_KEEP_STANDBY);
+    assert_int_equal(decide(false, CLAIM_REQUEST_ANY, CLAIM_HOLDER_UNKNOWN,
+                            true), CLAIM_KEEP_STANDBY);
+    assert_int_equal(decide(false, CLAIM_REQUEST_ANY, CLAIM_HOLDER_DEAD,
+                            true), CLAIM_BIND);
+    assert_int_equal(decide(false, CLAIM_REQUEST_ANY, CLAIM_HOLDER_NONE,
+                            true), CLAIM_BIND);
+}
+
+static void
 aborted_migration_leaves_standby(void **state OVS_UNUSED)
 {
     assert_int_equal(decide(false, CLAIM_REQUEST_OTHERS, CLAIM_HOLDER_ALIVE,
@@ -159,6 +176,7 @@ main(void)
         cmocka_unit_test(stale_vif_never_claims_back),
         cmocka_unit_test(live_migration_destination_waits_as_standby),
         cmocka_unit_test(live_migration_from_a_dead_source_binds),
+        cmocka_unit_test(emptied_request_takes_nothing_from_a_live_source),
         cmocka_unit_test(aborted_migration_leaves_standby),
         cmocka_unit_test(requested_elsewhere_is_never_claimed),
     };
