@@ -595,6 +595,25 @@ record_plug(const struct binding_ctx_in *ctx_in, struct local_vif *vif,
     vif->plug_recorded = true;
 }
 
+/* Whether the Chassis row named 'name' exists.  The server clears a
+ * Port's 'chassis' when that row is deleted (a dead hypervisor removed):
+ * only while it exists does an empty 'chassis' mean a release. */
+static bool
+chassis_exists(struct ovsdb_idl *roam_idl, const char *name)
+{
+    const struct roamrec_chassis *chassis;
+
+    if (!roam_idl) {
+        return false;
+    }
+    ROAMREC_CHASSIS_FOR_EACH (chassis, roam_idl) {
+        if (!strcmp(chassis->name, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Starts a claim of 'port' (as chassis, or as additional chassis if
  * 'standby') for 'vif'. */
 static void
@@ -631,7 +650,8 @@ send_claim(const struct binding_ctx_in *ctx_in, struct binding_state *state,
             vif->move_from = (prev && strcmp(prev, me->name)
                               ? xstrdup(prev) : NULL);
             vif->move_live = vif->activated;
-            vif->move_released = !from;
+            vif->move_released = !from && prev
+                                 && chassis_exists(ctx_in->roam_idl, prev);
             vif->claimed_ms = 0;
             vif->in_place_ms = 0;
         }

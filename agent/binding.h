@@ -110,8 +110,9 @@ struct local_vif {
     char *move_from;            /* Previous chassis, NULL if none known. */
     bool move_live;             /* Activated from standby. */
     bool move_released;         /* The source had released the port when
-                                 * this chassis claimed it: alive then, so
-                                 * the move is cold, with no watch. */
+                                 * this chassis claimed it (and its Chassis
+                                 * row still existed): alive then, so the
+                                 * move is cold, with no watch. */
     long long int detected_ms;  /* Plug event, or activation. */
     long long int claimed_ms;   /* The database showed the binding. */
     long long int in_place_ms;  /* Its flows were in the switch, 0 if not

@@ -1152,7 +1152,12 @@ agent_run(struct agent *agent)
 
     if (!agent->have_cfg || !ovs_row) {
         /* Without the Open_vSwitch row (deleted: update_config() warned),
-         * the agent keeps what it installed and waits for the row. */
+         * the agent keeps what it installed and waits for the row; the
+         * switch's OpenFlow connection, which is not read meanwhile, is
+         * closed (and synced again, without a flush, once it is back). */
+        if (!ovs_row) {
+            ofctrl_set_bridge(agent->ofctrl, NULL);
+        }
         agent->bridge = NULL;
         agent->chassis = NULL;
         agent->chassis_private = NULL;

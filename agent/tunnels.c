@@ -212,9 +212,10 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
 
 /* Port and Interface names are unique in the local database, and two
  * chassis can have one tunnel port name (tunnels_port_name() hashes long
- * names), as can a chassis and a port of someone else's.  Removes from
- * 'tunnels' each tunnel whose port name is taken: by a port on a bridge
- * that is no tunnel, or by a chassis whose name sorts first.  Otherwise
+ * names), as can a chassis and a port or interface of someone else's.
+ * Removes from 'tunnels' each tunnel whose port name is taken: by a port
+ * or interface on a bridge that is no tunnel, or by a chassis whose name
+ * sorts first.  Otherwise
  * every write to the local database would fail. */
 static void
 drop_name_clashes(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
@@ -226,8 +227,12 @@ drop_name_clashes(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
     const struct ovsrec_bridge *br;
     OVSREC_BRIDGE_TABLE_FOR_EACH (br, ctx_in->bridge_table) {
         for (size_t i = 0; i < br->n_ports; i++) {
-            if (!tunnels_is_tunnel_port(br->ports[i])) {
-                sset_add(&others, br->ports[i]->name);
+            const struct ovsrec_port *port = br->ports[i];
+            if (!tunnels_is_tunnel_port(port)) {
+                sset_add(&others, port->name);
+                for (size_t j = 0; j < port->n_interfaces; j++) {
+                    sset_add(&others, port->interfaces[j]->name);
+                }
             }
         }
     }
@@ -239,7 +244,8 @@ drop_name_clashes(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         const char *loser = NULL;
         if (sset_contains(&others, name)) {
             VLOG_WARN_RL(&rl, "the tunnel port to chassis %s would be "
-                         "named %s, which another port of this switch has: "
+                         "named %s, which another port or interface of this "
+                         "switch has: "
                          "no tunnel to it", node->name, name);
             loser = node->name;
         } else if (!owner) {

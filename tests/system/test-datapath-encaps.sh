@@ -142,7 +142,7 @@ check ctl -- --id=@a create Encap type=geneve ip=192.0.2.94 chassis_name=compute
     -- create Chassis name=other hostname=o encaps=@o
 wait_until grep -q 'chassis compute-142392 and compute-172240 would both have tunnel port roam-85c286cc: no tunnel to compute-172240' \
     "$(agent_log 1)"
-wait_until grep -q 'the tunnel port to chassis other would be named roam-other, which another port of this switch has' \
+wait_until grep -q 'the tunnel port to chassis other would be named roam-other, which another port or interface of this switch has' \
     "$(agent_log 1)"
 check ctl -- --id=@l create Encap type=geneve ip=192.0.2.97 chassis_name=late \
     -- create Chassis name=late hostname=l encaps=@l
