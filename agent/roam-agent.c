@@ -931,6 +931,14 @@ agent_run_modules(struct agent *agent, struct ovsdb_idl_txn *ovs_txn,
     };
     bool ports_settled_changed = port_monitor_run(&pm_in,
                                                   &agent->port_monitor);
+    if (ports_settled_changed) {
+        /* Binding, which ran before, reads whether the Ports are settled
+         * (to name a VIF whose Port does not exist, to look for orphaned
+         * bindings), and no message from either database need follow the
+         * reply that settled them: run again now, not on whatever wakes
+         * the agent next. */
+        poll_immediate_wake();
+    }
 
     struct pipeline_ctx_in p_in = {
         .roam_idl = roam_idl,
