@@ -43,6 +43,7 @@ flow_set_init(struct flow_set *set)
 {
     hmap_init(&set->flows);
     hmap_init(&set->by_cookie);
+    hmap_init(&set->shadowed);
     hmap_init(&set->changed_keys);
     set->all_changed = true;
     set->log_version = 0;
@@ -110,13 +111,46 @@ flow_set_log_key(struct flow_set *set, const struct flow_set_entry *flow)
     }
 }
 
-/* Removes 'entry' from 'set', logs its key and frees it. */
+static void flow_set_insert(struct flow_set *, struct flow_set_entry *);
+static bool flow_set_entry_same_key(const struct flow_set_entry *,
+                                    const struct flow_set_entry *);
+
+/* Returns the shadowed flow in 'set' with the key of 'key' and the smallest
+ * cookie, or NULL if there is none. */
+static struct flow_set_entry *
+flow_set_find_next_shadowed(const struct flow_set *set,
+                            const struct flow_set_entry *key)
+{
+    struct flow_set_entry *best = NULL;
+    struct flow_set_entry *entry;
+
+    HMAP_FOR_EACH_WITH_HASH (entry, node, key->node.hash, &set->shadowed) {
+        if (flow_set_entry_same_key(entry, key)
+            && (!best || entry->cookie < best->cookie)) {
+            best = entry;
+        }
+    }
+    return best;
+}
+
+/* Removes 'entry' from 'set' and frees it.  If it was in effect, logs its
+ * key and puts the next shadowed flow with its key, if any, in effect. */
 static void
 flow_set_remove_entry(struct flow_set *set, struct flow_set_entry *entry)
 {
-    hmap_remove(&set->flows, &entry->node);
     hmap_remove(&set->by_cookie, &entry->cookie_node);
-    flow_set_log_key(set, entry);
+    if (entry->shadowed) {
+        hmap_remove(&set->shadowed, &entry->node);
+    } else {
+        hmap_remove(&set->flows, &entry->node);
+        flow_set_log_key(set, entry);
+        struct flow_set_entry *next = flow_set_find_next_shadowed(set, entry);
+        if (next) {
+            hmap_remove(&set->shadowed, &next->node);
+            hmap_remove(&set->by_cookie, &next->cookie_node);
+            flow_set_insert(set, next);
+        }
+    }
     flow_set_entry_destroy(entry);
 }
 
@@ -128,6 +162,7 @@ flow_set_destroy(struct flow_set *set)
         flow_set_clear(set);
         hmap_destroy(&set->flows);
         hmap_destroy(&set->by_cookie);
+        hmap_destroy(&set->shadowed);
         hmap_destroy(&set->changed_keys);
     }
 }
@@ -141,12 +176,15 @@ flow_set_clear(struct flow_set *set)
     HMAP_FOR_EACH_POP (entry, node, &set->flows) {
         flow_set_entry_destroy(entry);
     }
+    HMAP_FOR_EACH_POP (entry, node, &set->shadowed) {
+        flow_set_entry_destroy(entry);
+    }
     hmap_clear(&set->by_cookie);
     flow_set_give_up_log(set);
     flow_set_touch(set);
 }
 
-/* Returns the number of flows in 'set'. */
+/* Returns the number of flows in effect in 'set'. */
 size_t
 flow_set_count(const struct flow_set *set)
 {
@@ -311,16 +349,28 @@ flow_set_normalize_match(const struct match *src, struct match *dst)
     ofpbuf_uninit(&wire);
 }
 
-/* Inserts 'entry' into 'set' and logs its key. */
+/* Inserts 'entry' into 'set', in effect, and logs its key.  'set' must have
+ * no flow in effect with its key. */
 static void
 flow_set_insert(struct flow_set *set, struct flow_set_entry *entry)
 {
+    entry->shadowed = false;
     hmap_insert(&set->flows, &entry->node,
                 flow_set_hash_key(entry->table_id, entry->priority,
                                   entry->match));
     hmap_insert(&set->by_cookie, &entry->cookie_node,
                 flow_set_hash_cookie(entry->cookie));
     flow_set_log_key(set, entry);
+}
+
+/* Inserts 'entry', whose 'node.hash' is set, into 'set' as shadowed. */
+static void
+flow_set_insert_shadowed(struct flow_set *set, struct flow_set_entry *entry)
+{
+    entry->shadowed = true;
+    hmap_insert(&set->shadowed, &entry->node, entry->node.hash);
+    hmap_insert(&set->by_cookie, &entry->cookie_node,
+                flow_set_hash_cookie(entry->cookie));
 }
 
 bool
@@ -342,13 +392,35 @@ flow_set_add(struct flow_set *set, uint8_t table_id, uint16_t priority,
                                &entry->ofpacts_len);
 
     entry->node.hash = flow_set_hash_key(table_id, priority, entry->match);
-    struct flow_set_entry *old = flow_set_find_key(set, entry);
-    if (old) {
-        flow_set_remove_entry(set, old);
+
+    /* This row's previous flow with this key goes; another row's stays. */
+    struct flow_set_entry *shadow;
+    HMAP_FOR_EACH_WITH_HASH (shadow, node, entry->node.hash, &set->shadowed) {
+        if (shadow->cookie == cookie
+            && flow_set_entry_same_key(shadow, entry)) {
+            flow_set_remove_entry(set, shadow);
+            break;
+        }
     }
-    flow_set_insert(set, entry);
+    struct flow_set_entry *old = flow_set_find_key(set, entry);
+    if (old && old->cookie == cookie) {
+        hmap_remove(&set->flows, &old->node);
+        hmap_remove(&set->by_cookie, &old->cookie_node);
+        flow_set_entry_destroy(old);
+        flow_set_insert(set, entry);
+        old = NULL;
+    } else if (!old) {
+        flow_set_insert(set, entry);
+    } else if (cookie < old->cookie) {
+        hmap_remove(&set->flows, &old->node);
+        hmap_remove(&set->by_cookie, &old->cookie_node);
+        flow_set_insert(set, entry);
+        flow_set_insert_shadowed(set, old);
+    } else {
+        flow_set_insert_shadowed(set, entry);
+    }
     flow_set_touch(set);
-    return !old;
+    return !old && !flow_set_find_next_shadowed(set, entry);
 }
 
 /* Removes every flow in 'set' whose cookie is 'cookie', and returns how many

@@ -19,6 +19,13 @@
  * first 64 bits of the row's UUID), so that the flows of one row can be
  * replaced together and an operator can go from a flow to its row.
  *
+ * Two rows may ask for the same flow (table, priority and match): two ports
+ * of one network with one MAC, say, which is bad input.  The switch can hold
+ * only one of them.  The set keeps the flow with the smallest cookie, so that
+ * the winner depends neither on the order of the additions nor on the
+ * chassis, and keeps the others aside: when the winner's row goes, the next
+ * one takes its place, as a computation from scratch would have it.
+ *
  * A set also keeps a change log: the keys (table, priority, match) of the
  * flows added, replaced or removed since flow_set_clear_changes(), so that
  * when one binding changes one flow out of thousands,
@@ -42,7 +49,13 @@ struct uuid;
 struct flow_set {
     struct hmap flows;          /* Contains "struct flow_set_entry"s, hashed
                                  * on table, priority and match. */
-    struct hmap by_cookie;      /* The same entries, hashed on cookie. */
+    struct hmap by_cookie;      /* The same entries, and the shadowed
+                                 * ones, hashed on cookie. */
+    struct hmap shadowed;       /* Contains the "struct flow_set_entry"s
+                                 * that have the key of a flow in 'flows'
+                                 * with a smaller cookie, hashed as in
+                                 * 'flows'.  Invisible to users of the set
+                                 * until that flow goes. */
     uint64_t version;           /* Takes a new value, never used before by
                                  * any set, whenever the set changes, so that
                                  * ofctrl can tell cheaply that neither of two
@@ -65,7 +78,10 @@ struct flow_set {
 /* One flow.  Read-only for users of the set: change it only through the
  * flow_set_*() functions, which keep both maps and 'version' right. */
 struct flow_set_entry {
-    struct hmap_node node;      /* In flow_set's 'flows'. */
+    struct hmap_node node;      /* In flow_set's 'flows' or, if
+                                 * 'shadowed', in its 'shadowed'. */
+    bool shadowed;              /* Another row's flow with the same key
+                                 * wins over this one. */
     struct hmap_node cookie_node; /* In flow_set's 'by_cookie'. */
     uint8_t table_id;           /* OpenFlow table. */
     uint16_t priority;          /* OpenFlow priority. */
@@ -87,10 +103,12 @@ size_t flow_set_count(const struct flow_set *);
 /* Returns the cookie that names the row with 'uuid'. */
 uint64_t flow_set_cookie_from_uuid(const struct uuid *);
 
-/* Adds a flow, copying 'match' and 'ofpacts'.  If the set already has a flow
- * with the same table, priority and match, the new one replaces it and the
- * function returns false (two rows asking for the same flow is a conflict
- * the caller may want to log); otherwise returns true.
+/* Adds a flow, copying 'match' and 'ofpacts'.  A flow with the same table,
+ * priority, match and cookie is replaced.  If a flow with the same key but
+ * another cookie is in the set, both are kept, the one with the smaller
+ * cookie in effect (see above), and the function returns false: two rows
+ * asking for the same flow is a conflict the caller may want to log.
+ * Otherwise returns true.
  *
  * The actions are stored as the switch reports them in a flow dump (encoded
  * to OpenFlow 1.5 and decoded again), so that a flow the agent wants and the
@@ -99,10 +117,13 @@ bool flow_set_add(struct flow_set *, uint8_t table_id, uint16_t priority,
                   uint64_t cookie, const struct match *,
                   const struct ofpact *ofpacts, size_t ofpacts_len);
 
-/* Removes every flow whose cookie is 'cookie'.  Returns how many. */
+/* Removes every flow whose cookie is 'cookie', shadowed or not, and puts in
+ * effect the shadowed flows that had a removed flow's key.  Returns how
+ * many it removed. */
 size_t flow_set_remove_cookie(struct flow_set *, uint64_t cookie);
 
-/* Removes 'entry', a flow of the set, and frees it. */
+/* Removes 'entry', a flow of the set, and frees it.  A shadowed flow with
+ * its key, if any, takes its place. */
 void flow_set_remove(struct flow_set *, struct flow_set_entry *entry);
 
 /* Finds the flow with the given table, priority and match, or NULL. */
@@ -170,8 +191,9 @@ bool flow_set_log_covers(const struct flow_set *, uint64_t version);
 void flow_set_apply(struct flow_set *installed,
                     const struct ovs_list *changes);
 
-/* Makes 'dst' an independent copy of 'src'.  The change log of 'dst' says
- * that everything changed. */
+/* Makes 'dst' an independent copy of the flows in effect in 'src' (not its
+ * shadowed flows).  The change log of 'dst' says that everything
+ * changed. */
 void flow_set_copy(struct flow_set *dst, const struct flow_set *src);
 
 /* Appends 'entry' to 's' as ovs-ofctl would print it. */

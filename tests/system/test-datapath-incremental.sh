@@ -7,8 +7,9 @@
 # as a full computation's.
 #
 # For each kind of change (a port added, its MAC changed, bound to another
-# chassis, deleted; a network's VNI changed; a VIF plugged into a network
-# that was not local yet, and unplugged again), hv1's agent must handle it
+# chassis, deleted; a second port with a local port's MAC added and deleted;
+# a network's VNI changed; a VIF plugged into a network that was not local
+# yet, and unplugged again), hv1's agent must handle it
 # without a full computation, its flows must equal what the switch has, and
 # a forced full computation ("recompute") must produce exactly the same
 # flows.  Then: a binding change sends the same number of flow mods with
@@ -98,6 +99,18 @@ grep -q "00:00:5e:00:53:01" <<<"$(desired)" \
     && fail "hv1 still has a flow for x1's old MAC"
 step "remote port unbound" ctl clear Port x1 chassis
 step "remote port deleted" ctl port-del x1
+# Bad input: a second port with b2's MAC (spelled in capitals; roam-ctl
+# refuses it, a direct write does not).  One of the two gets the MAC's
+# flow, the same one whatever the order of the changes; when the other
+# port goes, b2 keeps or gets it back, and b1 reaches b2.
+step "second port with b2's MAC" ctl -- --id=@net get Network blue \
+    -- create Port name=d1 network=@net tunnel_key=99 \
+       'mac="00:00:5E:00:53:B2"' "chassis=$hv3"
+grep -qi "mac: 00:00:5e:00:53:b2 is also the MAC of another port" \
+    "$(agent_log 1)" || fail "hv1 did not log the duplicate MAC"
+step "second port with b2's MAC deleted" ctl port-del d1
+b2_pings() { tb vm b1 ping -c 1 -W 1 198.51.100.12 >/dev/null 2>&1; }
+wait_until b2_pings
 step "VNI changed" ctl set Network blue tunnel_key=1011
 grep -q "tun_id=0x3f3" <<<"$(desired)" \
     || fail "hv1 has no flow for blue's new VNI 1011"

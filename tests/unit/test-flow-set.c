@@ -249,6 +249,10 @@ changed_cookie_gives_a_modify(void **state)
 
     add_three_flows(&f->installed);
     add_three_flows(&f->desired);
+    /* Another row asks for the flow instead. */
+    flow_set_remove(&f->desired,
+                    CONST_CAST(struct flow_set_entry *,
+                               find_flow(&f->desired, 0, 100, 1, 0)));
     add_flow(&f->desired, 0, 100, 0x99, 1, 0, 0);
     diff(f);
     assert_change_types(&f->changes, "m");
@@ -330,24 +334,90 @@ applying_the_changes_makes_the_sets_equal(void **state)
 }
 
 static void
-same_key_replaces_and_returns_false(void **state)
+same_key_and_cookie_replaces(void **state)
 {
     struct fixture *f = *state;
 
     assert_true(add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2));
-    assert_false(add_flow(&f->desired, 20, 50, 0x7, 1, 0xa, 3));
+    assert_true(add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 3));
     assert_int_equal(flow_set_count(&f->desired), 1);
 
-    /* The second flow won: it alone is left, also in the cookie index. */
     const struct flow_set_entry *flow = find_flow(&f->desired, 20, 50, 1,
                                                   0xa);
     assert_non_null(flow);
-    assert_int_equal(flow->cookie, 0x7);
-    assert_int_equal(flow->ofpacts->type, OFPACT_OUTPUT);
     assert_int_equal(ofp_to_u16(ofpact_get_OUTPUT(flow->ofpacts)->port), 3);
-    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 0);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 1);
+    assert_int_equal(flow_set_count(&f->desired), 0);
+}
+
+static size_t n_logged(const struct flow_set *);
+
+/* The output port of the flow in effect for the key (20, 50, 1, 0xa). */
+static uint16_t
+conflict_winner_port(const struct flow_set *set)
+{
+    const struct flow_set_entry *flow = find_flow(set, 20, 50, 1, 0xa);
+    assert_non_null(flow);
+    assert_int_equal(flow->ofpacts->type, OFPACT_OUTPUT);
+    return ofp_to_u16(ofpact_get_OUTPUT(flow->ofpacts)->port);
+}
+
+static void
+same_key_other_row_smallest_cookie_wins_in_any_order(void **state)
+{
+    struct fixture *f = *state;
+    static const uint64_t orders[][3] = {
+        { 0x7, 0x2, 0x5 }, { 0x2, 0x5, 0x7 }, { 0x5, 0x7, 0x2 },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(orders); i++) {
+        flow_set_clear(&f->desired);
+        for (size_t j = 0; j < 3; j++) {
+            /* Each row's flow outputs to the port its cookie names. */
+            bool unique = add_flow(&f->desired, 20, 50, orders[i][j], 1, 0xa,
+                                   orders[i][j]);
+            assert_int_equal(unique, j == 0);
+        }
+        assert_int_equal(flow_set_count(&f->desired), 1);
+        assert_int_equal(conflict_winner_port(&f->desired), 0x2);
+    }
+}
+
+static void
+same_key_other_row_takes_over_when_winner_goes(void **state)
+{
+    struct fixture *f = *state;
+
+    add_flow(&f->desired, 20, 50, 0x7, 1, 0xa, 7);
+    add_flow(&f->desired, 20, 50, 0x2, 1, 0xa, 2);
+    add_flow(&f->desired, 20, 50, 0x5, 1, 0xa, 5);
+    add_flow(&f->desired, 20, 50, 0x5, 1, 0xb, 5);
+    assert_int_equal(flow_set_count(&f->desired), 2);
+
+    /* A shadowed row's flows go without a trace in the flows in effect. */
+    flow_set_clear_changes(&f->desired);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x5), 2);
+    assert_int_equal(flow_set_count(&f->desired), 1);
+    assert_int_equal(conflict_winner_port(&f->desired), 2);
+
+    /* The winner goes: the next row's flow is in effect, and logged. */
+    add_flow(&f->desired, 20, 50, 0x5, 1, 0xa, 5);
+    flow_set_clear_changes(&f->desired);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x2), 1);
+    assert_int_equal(flow_set_count(&f->desired), 1);
+    assert_int_equal(conflict_winner_port(&f->desired), 5);
+    assert_int_equal(n_logged(&f->desired), 1);
+
+    /* A shadowed row's flow replaced by the same row stays shadowed. */
+    assert_false(add_flow(&f->desired, 20, 50, 0x7, 1, 0xa, 8));
+    assert_int_equal(conflict_winner_port(&f->desired), 5);
+    flow_set_remove(&f->desired,
+                    CONST_CAST(struct flow_set_entry *,
+                               find_flow(&f->desired, 20, 50, 1, 0xa)));
+    assert_int_equal(conflict_winner_port(&f->desired), 8);
     assert_int_equal(flow_set_remove_cookie(&f->desired, 0x7), 1);
     assert_int_equal(flow_set_count(&f->desired), 0);
+    assert_int_equal(flow_set_remove_cookie(&f->desired, 0x5), 0);
 }
 
 static void
@@ -889,7 +959,9 @@ main(void)
         TEST(other_priority_or_table_is_another_flow),
         TEST(changes_come_deletes_then_modifies_then_adds),
         TEST(applying_the_changes_makes_the_sets_equal),
-        TEST(same_key_replaces_and_returns_false),
+        TEST(same_key_and_cookie_replaces),
+        TEST(same_key_other_row_smallest_cookie_wins_in_any_order),
+        TEST(same_key_other_row_takes_over_when_winner_goes),
         TEST(remove_cookie_removes_exactly_that_rows_flows),
         TEST(copy_makes_an_equal_set),
         TEST(actions_read_back_from_the_wire_compare_equal),
