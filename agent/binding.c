@@ -98,6 +98,7 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->unnumbered);
     shash_init(&state->duplicates);
     state->checked_orphans = false;
+    state->chassis_uuid = UUID_ZERO;
     ovs_list_init(&state->held);
     state->n_held = 0;
     state->n_held_dropped = 0;
@@ -979,6 +980,41 @@ binding_activate(struct binding_state *state, ofp_port_t ofport,
     return true;
 }
 
+/* When this chassis's Chassis row was deleted (by an operator, or by the
+ * agent itself for a changed system-id) and registered anew, the database
+ * cleared every binding to the old row.  No other chassis took those ports
+ * and no VM moved: each VIF that served one counts as plugged again, so
+ * that it claims its port back (or stands by again) if requested_chassis
+ * still allows it.  Ports that another chassis claimed meanwhile stay
+ * its. */
+static void
+rebind_after_new_chassis_row(const struct binding_ctx_in *ctx_in,
+                             struct binding_state *state)
+{
+    const struct uuid *me = &ctx_in->chassis->header_.uuid;
+
+    if (!uuid_is_zero(&state->chassis_uuid)
+        && !uuid_equals(&state->chassis_uuid, me)) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &state->vifs) {
+            struct local_vif *vif = node->data;
+            const struct roamrec_port *port
+                = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
+            bool lost = (port && !port->chassis
+                         && (vif->state == VIF_BOUND
+                             || (vif->state == VIF_STANDBY
+                                 && !port->additional_chassis)));
+            if (lost) {
+                VLOG_INFO("port %s: its binding went with this chassis's "
+                          "previous Chassis row: taking it again",
+                          vif->iface_id);
+                vif->plug = true;
+            }
+        }
+    }
+    state->chassis_uuid = *me;
+}
+
 bool
 binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
 {
@@ -1046,6 +1082,8 @@ binding_run(const struct binding_ctx_in *ctx_in, struct binding_state *state)
         shash_destroy(&current);
         return vifs_changed;
     }
+
+    rebind_after_new_chassis_row(ctx_in, state);
 
     /* Releases of VIFs that left. */
     if (!state->checked_orphans && txn && ctx_in->br_int

@@ -161,6 +161,11 @@ struct binding_state {
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */
+    struct uuid chassis_uuid;   /* This chassis's Chassis row at the last
+                                 * binding_run() that had one (all zeros
+                                 * before): a new one means that the old
+                                 * row was deleted, and with it (a weak
+                                 * reference) every binding to it. */
     struct ovs_list held;       /* "struct binding_held_packet"s, oldest
                                  * first: what VMs sent on standby VIFs
                                  * before their activation reached the

@@ -6,7 +6,9 @@
 # roam-agent and its databases going away, with a standalone central DB:
 #   (a) the central DB stops: agents keep running, log it, do not spin, and
 #       reconnect when it is back;
-#   (b) rows deleted behind an agent's back are re-created;
+#   (b) rows deleted behind an agent's back are re-created, and a port that
+#       was bound to a deleted Chassis row is bound to its new row: its VM
+#       is reachable again;
 #   (c) an agent started while the central DB is down registers once it is up;
 #   (d) a hypervisor's local ovsdb-server restarts: the agent survives,
 #       reconnects and keeps br-int configured.
@@ -174,6 +176,13 @@ check all_rows_ok
 echo "(a) agents reconnected; all rows are there"
 
 # --- (b) rows deleted behind the agent's back --------------------------------
+check ctl net-add blue 1001
+add_vm v1 1 blue 00:00:5e:00:53:01 198.51.100.1/24
+add_vm v2 2 blue 00:00:5e:00:53:02 198.51.100.2/24
+wait_until port_on v2 hv2
+wait_until port_up v2
+v2_pings() { tb vm v1 ping -c 1 -W 1 198.51.100.2 >/dev/null 2>&1; }
+wait_until v2_pings
 old=$(ctl --bare --columns=_uuid find Chassis name=hv2)
 # (The agent may re-create it before the next roam-ctl can look: a new
 # _uuid is what shows the row was deleted and re-created.)
@@ -189,6 +198,18 @@ chassis_recreated() {
 wait_until -t 10 chassis_recreated
 wait_until -t 10 all_rows_ok
 echo "(b) hv2's agent re-created its Chassis row with its Encap"
+# The deletion cleared v2's binding (a weak reference); nobody else took
+# the port, so hv2 takes it again, and the VM is reachable again.
+wait_until port_on v2 hv2
+wait_until port_up v2
+wait_until v2_pings
+grep -q "port v2: its binding went with this chassis's previous Chassis row" \
+    "$(agent_log 2)" || fail "(b) hv2 did not log why it took v2 again"
+assert_eq "" "$(ctl --bare --columns=_uuid find Migration port=v2)" \
+    "(b) Migration rows for v2, which did not move"
+check tb vm-del v1
+check tb vm-del v2
+echo "(b) v2, bound to the deleted row, is bound to the new one and pings"
 
 old=$(ctl --bare --columns=_uuid find Chassis_Private name=hv2)
 check ctl destroy Chassis_Private hv2
