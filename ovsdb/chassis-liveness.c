@@ -6,10 +6,14 @@
 
 #include "ovsdb/chassis-liveness.h"
 
+#include <inttypes.h>
 #include <limits.h>
 
+#include "openvswitch/vlog.h"
 #include "ovsdb/roam-idl.h"
 #include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(chassis_liveness);
 
 /* The schema bounds Chassis_Private 'heartbeat_interval' to this range and
  * ovsdb-server enforces it, but a client whose IDL does not replicate the
@@ -46,11 +50,21 @@ chassis_heartbeat_age(const struct roamrec_chassis_private *cp,
     return now_ms > cp->heartbeat ? now_ms - cp->heartbeat : 0;
 }
 
+/* A watch that began more than a liveness window after 'now_ms' is no
+ * watcher's: each writes its own clock, and the clocks must agree that well
+ * for heartbeats to mean anything.  Nothing in the schema bounds the column,
+ * and such a watch would hold the chassis "unknown" until then. */
+static bool
+watch_is_bogus(const struct roamrec_chassis_private *cp, long long int now_ms)
+{
+    return cp->watched_since > now_ms + chassis_liveness_window(cp);
+}
+
 bool
 chassis_liveness_is_watched(const struct roamrec_chassis_private *cp,
                             long long int now_ms)
 {
-    return cp->watched_until > now_ms;
+    return cp->watched_until > now_ms && !watch_is_bogus(cp, now_ms);
 }
 
 long long int
@@ -110,10 +124,18 @@ bool
 chassis_liveness_watch(const struct roamrec_chassis_private *cp,
                        long long int now_ms, long long int lease_ms)
 {
-    if (now_ms < chassis_liveness_watch_renewal(cp, lease_ms)) {
-        return false;
-    }
-    if (!chassis_liveness_is_watched(cp, now_ms)) {
+    if (chassis_liveness_is_watched(cp, now_ms)) {
+        if (now_ms < chassis_liveness_watch_renewal(cp, lease_ms)) {
+            return false;
+        }
+    } else {
+        if (watch_is_bogus(cp, now_ms)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "Chassis_Private %s: watched_since %"PRId64
+                         " lies %lld ms in the future: watching it from now "
+                         "on", cp->name, cp->watched_since,
+                         (long long int) (cp->watched_since - now_ms));
+        }
         roamrec_chassis_private_set_watched_since(cp, now_ms);
     }
     roamrec_chassis_private_set_watched_until(cp, now_ms + lease_ms);

@@ -479,6 +479,20 @@ elapsed=$(( $(now_ms) - start ))
 ok "chassis-list with a dead chassis" chassis-list
 expect_contains "chassis-list" \
     "hvfake hostname=fake encaps=geneve:192.0.2.77 dead (heartbeat" "$out"
+# A watch "from" the year 2100 (bad input: nothing bounds the columns)
+# would hold the chassis unknown until then: roam-ctl logs it, watches
+# anew, and finds it dead one window later.
+ok "watch the fake chassis from the far future" set Chassis_Private hvfake \
+    watched_since=4102444800000 watched_until=4102444800000
+start=$(now_ms)
+ok "--wait=hv with a silent chassis watched from the far future" \
+    --wait=hv --timeout=10 net-add wait4 604
+elapsed=$(( $(now_ms) - start ))
+[ "$elapsed" -ge 3000 ] && [ "$elapsed" -lt 6000 ] ||
+    fail "--wait=hv with a chassis watched from the far future: expected" \
+         "to return once it was watched for 3 s, took ${elapsed} ms"
+expect_contains "roam-ctl's warning about the far-future watch" \
+    "Chassis_Private hvfake: watched_since 4102444800000 lies" "$err"
 # The later checks need it dead for longer than that watch lasts.
 ok "watch the fake chassis" set Chassis_Private hvfake \
     watched_since=$(( $(now_ms) - 60000 )) \

@@ -624,6 +624,16 @@ test_liveness_far_future_watch(void **state OVS_UNUSED)
     assert_int_equal(chassis_liveness_get(&cp, NOW, &next_change),
                      CHASSIS_UNKNOWN);
     assert_int_equal(next_change, LLONG_MAX);
+
+    /* A watch that begins more than a liveness window (3 s here) from now
+     * is nobody's: not a running watch, so a watcher starts its own.  A
+     * watcher whose clock is ahead by up to a window is believed. */
+    assert_false(chassis_liveness_is_watched(&cp, NOW));
+    struct roamrec_chassis_private ahead
+        = make_watched_chassis_private(0, 1000, NOW + 3000, NOW + 30000);
+    assert_true(chassis_liveness_is_watched(&ahead, NOW));
+    ahead.watched_since++;
+    assert_false(chassis_liveness_is_watched(&ahead, NOW));
 }
 
 static void
