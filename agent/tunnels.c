@@ -39,14 +39,39 @@ tunnels_register_ovs_idl(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_bfd_status);
 }
 
-char *
-tunnels_port_name(const char *chassis_name)
+/* How many names a chassis's tunnel port may have: its usual one and, for
+ * when another chassis's port or another port of the switch has that,
+ * TUNNEL_NAMES - 1 more. */
+#define TUNNEL_NAMES 8
+
+/* Returns the name number 'i' (0 <= i < TUNNEL_NAMES) of the tunnel port to
+ * 'chassis_name'.  Interface names have at most 15 characters: the usual
+ * name is "roam-" and the chassis name, or, for a chassis name longer than
+ * 10 characters, 8 hexadecimal digits of its hash; the others are hashes
+ * with other bases. */
+static char *
+tunnel_port_name(const char *chassis_name, int i)
 {
-    /* Interface names have at most 15 characters. */
-    if (strlen(chassis_name) <= 10) {
+    if (!i && strlen(chassis_name) <= 10) {
         return xasprintf("roam-%s", chassis_name);
     }
-    return xasprintf("roam-%08"PRIx32, hash_string(chassis_name, 0));
+    return xasprintf("roam-%08"PRIx32, hash_string(chassis_name, i));
+}
+
+/* Returns which name (see tunnel_port_name()) 'name' is for 'chassis_name',
+ * or -1 if none. */
+static int
+tunnel_port_name_index(const char *chassis_name, const char *name)
+{
+    for (int i = 0; i < TUNNEL_NAMES; i++) {
+        char *candidate = tunnel_port_name(chassis_name, i);
+        bool match = !strcmp(candidate, name);
+        free(candidate);
+        if (match) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* Returns the Encap of 'remote' to use from a chassis with 'own_types', or
@@ -178,8 +203,17 @@ tunnel_port_create(struct ovsdb_idl_txn *txn,
     ovsrec_port_set_external_ids(port, &ids);
 
     ovsrec_bridge_update_ports_addvalue(br_int, port);
-    VLOG_INFO("adding tunnel %s to chassis %s (%s, remote_ip %s)", name,
-              tunnel->chassis->name, tunnel->type, tunnel->remote_ip);
+    char *usual = tunnel_port_name(tunnel->chassis->name, 0);
+    if (strcmp(name, usual)) {
+        VLOG_INFO("adding tunnel %s to chassis %s (%s, remote_ip %s): its "
+                  "usual name %s belongs to another port or interface of "
+                  "this switch", name, tunnel->chassis->name, tunnel->type,
+                  tunnel->remote_ip, usual);
+    } else {
+        VLOG_INFO("adding tunnel %s to chassis %s (%s, remote_ip %s)", name,
+                  tunnel->chassis->name, tunnel->type, tunnel->remote_ip);
+    }
+    free(usual);
 }
 
 /* Makes the existing tunnel 'port' lead to 'tunnel', with BFD at
@@ -210,63 +244,73 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
     return changed;
 }
 
-/* Port and Interface names are unique in the local database, and two
- * chassis can have one tunnel port name (tunnels_port_name() hashes long
- * names), as can a chassis and a port or interface of someone else's.
- * Removes from 'tunnels' each tunnel whose port name is taken: by a port
- * or interface on a bridge that is no tunnel, or by a chassis whose name
- * sorts first.  Otherwise
- * every write to the local database would fail. */
+/* Gives each tunnel in 'tunnels' a port name that no other port or interface
+ * of the switch has: the name its existing port has, if that is one of its
+ * names and still free, and otherwise the first free one of its names, the
+ * chassis taken in the order of their names.  So a tunnel keeps its port
+ * when a new chassis's usual name clashes with it, and the outcome does not
+ * depend on the order in which the chassis came.  A tunnel left without a
+ * name (every one of its names taken: the switch would have to hold
+ * hundreds of ports named like tunnels) is dropped. */
 static void
-drop_name_clashes(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
+assign_port_names(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    struct shash owners = SHASH_INITIALIZER(&owners);
-    struct sset others = SSET_INITIALIZER(&others);
+    struct sset taken = SSET_INITIALIZER(&taken);
 
     const struct ovsrec_bridge *br;
     OVSREC_BRIDGE_TABLE_FOR_EACH (br, ctx_in->bridge_table) {
         for (size_t i = 0; i < br->n_ports; i++) {
             const struct ovsrec_port *port = br->ports[i];
             if (!tunnels_is_tunnel_port(port)) {
-                sset_add(&others, port->name);
+                sset_add(&taken, port->name);
                 for (size_t j = 0; j < port->n_interfaces; j++) {
-                    sset_add(&others, port->interfaces[j]->name);
+                    sset_add(&taken, port->interfaces[j]->name);
                 }
             }
         }
     }
 
-    struct shash_node *node, *next;
-    SHASH_FOR_EACH_SAFE (node, next, tunnels) {
-        char *name = tunnels_port_name(node->name);
-        const char *owner = shash_find_data(&owners, name);
-        const char *loser = NULL;
-        if (sset_contains(&others, name)) {
-            VLOG_WARN_RL(&rl, "the tunnel port to chassis %s would be "
-                         "named %s, which another port or interface of this "
-                         "switch has: "
-                         "no tunnel to it", node->name, name);
-            loser = node->name;
-        } else if (!owner) {
-            shash_add(&owners, name, node->name);
-        } else {
-            loser = strcmp(node->name, owner) > 0 ? node->name : owner;
-            const char *winner = loser == owner ? node->name : owner;
-            VLOG_WARN_RL(&rl, "chassis %s and %s would both have tunnel "
-                         "port %s: no tunnel to %s", winner, loser, name,
-                         loser);
-            if (loser == owner) {
-                shash_replace(&owners, name, node->name);
+    /* The tunnels that have a port already keep its name. */
+    for (size_t i = 0; ctx_in->br_int && i < ctx_in->br_int->n_ports; i++) {
+        const struct ovsrec_port *port = ctx_in->br_int->ports[i];
+        const char *remote = smap_get(&port->external_ids,
+                                      TUNNELS_CHASSIS_KEY);
+        struct tunnel *tunnel = remote ? shash_find_data(tunnels, remote)
+                                       : NULL;
+        if (tunnel && !tunnel->port_name
+            && !sset_contains(&taken, port->name)
+            && tunnel_port_name_index(remote, port->name) >= 0) {
+            tunnel->port_name = xstrdup(port->name);
+            sset_add(&taken, port->name);
+        }
+    }
+
+    /* The others take their first free name. */
+    const struct shash_node **nodes = shash_sort(tunnels);
+    size_t n = shash_count(tunnels);
+    for (size_t i = 0; i < n; i++) {
+        struct tunnel *tunnel = nodes[i]->data;
+        const char *chassis_name = nodes[i]->name;
+        for (int j = 0; !tunnel->port_name && j < TUNNEL_NAMES; j++) {
+            char *name = tunnel_port_name(chassis_name, j);
+            if (!sset_contains(&taken, name)) {
+                tunnel->port_name = name;
+                sset_add(&taken, name);
+            } else {
+                free(name);
             }
         }
-        if (loser) {
-            free(shash_find_and_delete(tunnels, loser));
+        if (!tunnel->port_name) {
+            VLOG_WARN_RL(&rl, "every name for the tunnel port to chassis %s "
+                         "is taken by another port or interface of this "
+                         "switch: no tunnel to it", chassis_name);
+            shash_delete(tunnels, CONST_CAST(struct shash_node *, nodes[i]));
+            free(tunnel);
         }
-        free(name);
     }
-    sset_destroy(&others);
-    shash_destroy(&owners);
+    free(nodes);
+    sset_destroy(&taken);
 }
 
 bool
@@ -297,12 +341,13 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         tunnel->remote_ip = encap->ip;
         tunnel->ofport = OFPP_NONE;
         tunnel->bfd = TUNNEL_BFD_OFF;
+        tunnel->port_name = NULL;
         if (!shash_add_once(tunnels, chassis->name, tunnel)) {
             free(tunnel);
         }
     }
 
-    drop_name_clashes(ctx_in, tunnels);
+    assign_port_names(ctx_in, tunnels);
 
     if (!ctx_in->br_int) {
         return false;
@@ -337,8 +382,8 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         }
 
         struct tunnel *tunnel = shash_find_data(tunnels, remote);
-        char *name = tunnel ? tunnels_port_name(remote) : NULL;
-        if (tunnel && port->n_interfaces == 1 && !strcmp(port->name, name)
+        if (tunnel && port->n_interfaces == 1
+            && !strcmp(port->name, tunnel->port_name)
             && !sset_contains(&present, remote)) {
             sset_add(&present, remote);
             const struct ovsrec_interface *iface = port->interfaces[0];
@@ -359,18 +404,16 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
             ovsrec_bridge_update_ports_delvalue(ctx_in->br_int, port);
             changed = true;
         }
-        free(name);
     }
 
     if (ctx_in->ovs_idl_txn) {
         struct shash_node *node;
         SHASH_FOR_EACH (node, tunnels) {
             if (!sset_contains(&present, node->name)) {
-                char *name = tunnels_port_name(node->name);
-                tunnel_port_create(ctx_in->ovs_idl_txn, ctx_in->br_int, name,
-                                   node->data,
-                                   tunnel_bfd_interval(ctx_in, node->data));
-                free(name);
+                struct tunnel *tunnel = node->data;
+                tunnel_port_create(ctx_in->ovs_idl_txn, ctx_in->br_int,
+                                   tunnel->port_name, tunnel,
+                                   tunnel_bfd_interval(ctx_in, tunnel));
                 changed = true;
             }
         }
@@ -382,6 +425,12 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
 void
 tunnels_clear(struct shash *tunnels)
 {
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, tunnels) {
+        struct tunnel *tunnel = node->data;
+        free(tunnel->port_name);
+    }
     shash_clear_free_data(tunnels);
 }
 

@@ -78,6 +78,7 @@ struct tunnel {
                                              * one. */
     enum tunnel_bfd bfd;                    /* What BFD says of the path
                                              * to the remote chassis. */
+    char *port_name;                        /* Its port's name (owned). */
 };
 
 /* Makes the tunnel ports on 'br_int' equal to one per remote chassis and
@@ -90,8 +91,5 @@ void tunnels_clear(struct shash *tunnels);
 /* Returns true if 'port' is one of the agent's tunnel ports (it has
  * external_ids:roam-chassis), current or stale. */
 bool tunnels_is_tunnel_port(const struct ovsrec_port *port);
-
-/* Returns the name of the tunnel port that leads to 'chassis_name'. */
-char *tunnels_port_name(const char *chassis_name);
 
 #endif /* agent/tunnels.h */

@@ -128,30 +128,57 @@ done
 echo "ok: Encaps with a bad ip are skipped and named"
 
 # Tunnel port names are unique in hv1's database.  compute-142392 and
-# compute-172240 both hash to roam-85c286cc: compute-142392, whose name
-# sorts first, gets the tunnel.  Chassis other would have roam-other, an
-# operator's port on hv1.  Both clashes are named, and everything else
-# still works: chassis late gets its tunnel.
+# compute-172240 both hash to roam-85c286cc.  compute-172240 comes first
+# and gets it; compute-142392, which comes later, gets another of its names
+# although its name sorts first: a tunnel keeps its port.  Chassis other
+# would have roam-other, an operator's port on hv1: it gets another name
+# too.  Each clash is named, every chassis has its tunnel, and the
+# operator's port is left alone.
+tunnel_name() {  # HV CHASSIS: the name of HV's tunnel port to CHASSIS
+    tb hv "$1" ovs-vsctl --bare --columns=name find Port \
+        "external_ids:roam-chassis=$2"
+}
+tunnel_name_is() {
+    [ "$(tunnel_name "$1" "$2")" = "$3" ]
+}
+remote_ip_of() {  # HV CHASSIS
+    tb hv "$1" ovs-vsctl get Interface "$(tunnel_name "$1" "$2")" \
+        options:remote_ip
+}
 check tb hv 1 ovs-vsctl add-port br-int roam-other \
     -- set Interface roam-other type=internal
+check ctl -- --id=@b create Encap type=geneve ip=192.0.2.95 chassis_name=compute-172240 \
+    -- create Chassis name=compute-172240 hostname=b encaps=@b
+wait_until tunnel_name_is 1 compute-172240 roam-85c286cc
 check ctl -- --id=@a create Encap type=geneve ip=192.0.2.94 chassis_name=compute-142392 \
     -- create Chassis name=compute-142392 hostname=a encaps=@a \
-    -- --id=@b create Encap type=geneve ip=192.0.2.95 chassis_name=compute-172240 \
-    -- create Chassis name=compute-172240 hostname=b encaps=@b \
     -- --id=@o create Encap type=geneve ip=192.0.2.96 chassis_name=other \
     -- create Chassis name=other hostname=o encaps=@o
-wait_until grep -q 'chassis compute-142392 and compute-172240 would both have tunnel port roam-85c286cc: no tunnel to compute-172240' \
+wait_until grep -q 'adding tunnel roam-[0-9a-f]\{8\} to chassis compute-142392 (geneve, remote_ip 192.0.2.94): its usual name roam-85c286cc belongs to another port or interface of this switch' \
     "$(agent_log 1)"
-wait_until grep -q 'the tunnel port to chassis other would be named roam-other, which another port or interface of this switch has' \
+wait_until grep -q 'adding tunnel roam-[0-9a-f]\{8\} to chassis other (geneve, remote_ip 192.0.2.96): its usual name roam-other belongs to another port or interface of this switch' \
     "$(agent_log 1)"
+assert_eq roam-85c286cc "$(tunnel_name 1 compute-172240)" \
+    "hv1's tunnel port to compute-172240, which came first"
+for ch in compute-142392 other; do
+    wait_until eval '[ -n "$(tunnel_name 1 '$ch')" ]'
+    case $(tunnel_name 1 $ch) in
+        roam-85c286cc|roam-other) fail "hv1's tunnel to $ch took a name that was taken" ;;
+    esac
+done
+assert_eq '"192.0.2.95"' "$(remote_ip_of 1 compute-172240)" \
+    "remote_ip of hv1's tunnel to compute-172240"
+assert_eq '"192.0.2.94"' "$(remote_ip_of 1 compute-142392)" \
+    "remote_ip of hv1's tunnel to compute-142392"
+assert_eq '"192.0.2.96"' "$(remote_ip_of 1 other)" \
+    "remote_ip of hv1's tunnel to other"
 check ctl -- --id=@l create Encap type=geneve ip=192.0.2.97 chassis_name=late \
     -- create Chassis name=late hostname=l encaps=@l
 wait_until tunnel_is 1 late geneve
-assert_eq '"192.0.2.94"' \
-    "$(tb hv 1 ovs-vsctl get Interface roam-85c286cc options:remote_ip)" \
-    "hv1's tunnel roam-85c286cc: remote_ip"
+assert_eq roam-85c286cc "$(tunnel_name 1 compute-172240)" \
+    "hv1's tunnel port to compute-172240 after more chassis came"
 assert_eq internal "$(tb hv 1 ovs-vsctl get Interface roam-other type)" \
     "type of hv1's port roam-other"
-echo "ok: tunnel port name clashes are named, and the rest works"
+echo "ok: tunnel port name clashes are named, and every chassis has a tunnel"
 
 echo "test-datapath-encaps: ok"
