@@ -270,10 +270,10 @@ df_dropped_port_equal(const struct df_dropped_port *a,
 }
 
 /* Brings the flows of the dropped ports up to date, after the rest of the
- * flows: a VIF that became served has its port's flows by then, which
- * replaced its dropping flow (the same match) or will not be touched by
- * removing it (another cookie).  'all' adds every flow again (after a full
- * computation, which cleared them). */
+ * flows: a VIF that became served has its port's flows by then, which take
+ * effect when its dropping flow (the same match, another cookie) goes here
+ * (flow-set.h: the smaller cookie is in effect meanwhile).  'all' adds
+ * every flow again (after a full computation, which cleared them). */
 static void
 update_dropped_ports(const struct pipeline_ctx_in *p, bool all,
                      struct desired_flows *df)

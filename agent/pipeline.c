@@ -258,24 +258,23 @@ add_port_flows(const struct roamrec_network *network,
     size_t n_local_actions = ofpacts.size;
     size_t n_tunnels = put_port_tunnels(row, me, tunnels, vni, &ofpacts);
 
+    /* Split on where the packet came from even where both flows do the
+     * same (a port with no other chassis), so that two ports with one MAC,
+     * one here and one elsewhere, ask for the same flow: the flow set then
+     * settles which one gets the MAC, the same on every chassis. */
     match_init_catchall(&match);
     match_set_metadata(&match, htonll(vni));
     match_set_dl_dst(&match, mac);
     bool unique = true;
-    if (!n_tunnels) {
-        if (local != OFPP_NONE) {
-            unique = flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie,
-                                  &match, ofpacts.data, ofpacts.size);
-        }
-    } else {
+    if (n_tunnels || local != OFPP_NONE) {
         match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 0);
         unique = flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie,
                               &match, ofpacts.data, ofpacts.size);
-        if (local != OFPP_NONE) {
-            match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 1);
-            flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie, &match,
-                         ofpacts.data, n_local_actions);
-        }
+    }
+    if (local != OFPP_NONE) {
+        match_set_reg(&match, PIPELINE_REG_FROM_TUNNEL, 1);
+        unique &= flow_set_add(flows, FLOW_TABLE_L2_LOOKUP, 100, cookie,
+                               &match, ofpacts.data, n_local_actions);
     }
     if (!unique) {
         VLOG_WARN_RL(&rl, "Port %s: mac: %s is also the MAC of another port "

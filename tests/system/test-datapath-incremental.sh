@@ -108,9 +108,21 @@ step "second port with b2's MAC" ctl -- --id=@net get Network blue \
        'mac="00:00:5E:00:53:B2"' "chassis=$hv3"
 grep -qi "mac: 00:00:5e:00:53:b2 is also the MAC of another port" \
     "$(agent_log 1)" || fail "hv1 did not log the duplicate MAC"
+# b2_flow HV: HV's l2_lookup flows for b2's MAC, but those for packets from
+# tunnels.  On hv2, b2 is local and d1 elsewhere: still one flow, and the
+# same port's as on hv1.
+b2_flow() {
+    tb hv "$1" ovs-ofctl -O OpenFlow15 --names dump-flows br-int table=20 \
+        | grep "dl_dst=00:00:5e:00:53:b2" | grep -v "reg10=0x1"
+}
+cookie_of() { sed -n 's/.*cookie=\(0x[0-9a-f]*\).*/\1/p' <<<"$1"; }
+check ctl --wait=hv --timeout=20 sync
+assert_eq 1 "$(b2_flow 2 | wc -l)" "hv2's l2_lookup flows for b2's MAC from VIFs"
+assert_eq "$(cookie_of "$(b2_flow 1)")" "$(cookie_of "$(b2_flow 2)")" \
+    "the port that gets b2's MAC on hv1 vs. on hv2"
 step "second port with b2's MAC deleted" ctl port-del d1
-b2_pings() { tb vm b1 ping -c 1 -W 1 198.51.100.12 >/dev/null 2>&1; }
-wait_until b2_pings
+grep -q 'output:"*roam-hv2' <<<"$(b2_flow 1)" \
+    || fail "hv1 does not send b2's MAC to hv2 after d1 left: $(b2_flow 1)"
 step "VNI changed" ctl set Network blue tunnel_key=1011
 grep -q "tun_id=0x3f3" <<<"$(desired)" \
     || fail "hv1 has no flow for blue's new VNI 1011"

@@ -112,10 +112,10 @@ teardown(void **state OVS_UNUSED)
  * ovs-ofctl would print them, or NULL if there is no such flow.  The caller
  * frees the string. */
 static char *
-actions_of(uint8_t table, uint16_t priority, const struct match *match,
-           uint64_t *cookie)
+actions_in(const struct flow_set *set, uint8_t table, uint16_t priority,
+           const struct match *match, uint64_t *cookie)
 {
-    const struct flow_set_entry *e = flow_set_find(&flows, table, priority,
+    const struct flow_set_entry *e = flow_set_find(set, table, priority,
                                                    match);
     if (!e) {
         return NULL;
@@ -129,12 +129,21 @@ actions_of(uint8_t table, uint16_t priority, const struct match *match,
     return ds_steal_cstr(&s);
 }
 
+/* actions_in() the flows of the fixture. */
+static char *
+actions_of(uint8_t table, uint16_t priority, const struct match *match,
+           uint64_t *cookie)
+{
+    return actions_in(&flows, table, priority, match, cookie);
+}
+
 static void
-assert_actions(uint8_t table, uint16_t priority, const struct match *match,
-               const char *expected, uint64_t expected_cookie)
+assert_actions_in(const struct flow_set *set, uint8_t table,
+                  uint16_t priority, const struct match *match,
+                  const char *expected, uint64_t expected_cookie)
 {
     uint64_t cookie = 0;
-    char *actions = actions_of(table, priority, match, &cookie);
+    char *actions = actions_in(set, table, priority, match, &cookie);
 
     if (!actions) {
         fail_msg("table %d priority %d: expected a flow with actions %s, "
@@ -146,6 +155,14 @@ assert_actions(uint8_t table, uint16_t priority, const struct match *match,
     }
     assert_int_equal(cookie, expected_cookie);
     free(actions);
+}
+
+static void
+assert_actions(uint8_t table, uint16_t priority, const struct match *match,
+               const char *expected, uint64_t expected_cookie)
+{
+    assert_actions_in(&flows, table, priority, match, expected,
+                      expected_cookie);
 }
 
 static void
@@ -207,9 +224,13 @@ local_mac_goes_to_its_vif(void **state OVS_UNUSED)
 {
     struct match match;
 
-    l2_match(&match, "00:00:5e:00:53:0a");
-    assert_actions(FLOW_TABLE_L2_LOOKUP, 100, &match, "output:5",
-                   cookie_of_port(0));
+    /* From a VIF and from a tunnel alike. */
+    for (int from_tunnel = 0; from_tunnel < 2; from_tunnel++) {
+        l2_match(&match, "00:00:5e:00:53:0a");
+        match_set_reg(&match, 10, from_tunnel);
+        assert_actions(FLOW_TABLE_L2_LOOKUP, 100, &match, "output:5",
+                       cookie_of_port(0));
+    }
 }
 
 static void
@@ -248,7 +269,7 @@ unbound_bad_or_tunnelless_ports_get_no_l2_flow(void **state OVS_UNUSED)
     HMAP_FOR_EACH (e, node, &flows.flows) {
         n_l2 += e->table_id == FLOW_TABLE_L2_LOOKUP;
     }
-    assert_int_equal(n_l2, 3);
+    assert_int_equal(n_l2, 4);
 }
 
 static void
@@ -542,6 +563,7 @@ duplicate_mac_yields_one_flow(void **state OVS_UNUSED)
     pipeline_add_network_flows(&blue, &dup_view, 1, &hv1, &tunnels,
                                &dup_flows);
     l2_match(&match, "00:00:5e:00:53:0a");
+    match_set_reg(&match, 10, 0);
     assert_non_null(flow_set_find(&dup_flows, FLOW_TABLE_L2_LOOKUP, 100,
                                   &match));
     size_t n_l2 = 0;
@@ -549,8 +571,54 @@ duplicate_mac_yields_one_flow(void **state OVS_UNUSED)
     HMAP_FOR_EACH (e, node, &dup_flows.flows) {
         n_l2 += e->table_id == FLOW_TABLE_L2_LOOKUP;
     }
-    assert_int_equal(n_l2, 1);
+    assert_int_equal(n_l2, 2);
     flow_set_destroy(&dup_flows);
+}
+
+/* Port a (here, VIF ofport 5) and a port with a's MAC bound to hv2: one
+ * conflict, which the port whose UUID sorts first wins, as it does on
+ * hv2.  From a tunnel, only a local port is a candidate. */
+static void
+duplicate_mac_here_and_elsewhere_is_one_conflict(void **state OVS_UNUSED)
+{
+    static const struct {
+        uint32_t dup_uuid;
+        const char *from_vif;
+    } cases[] = {
+        { 0x200, "output:5" },                               /* a first */
+        { 0x050, "set_field:0x3e9->tun_id,output:7" },       /* dup first */
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct roamrec_port dup = ports[1];
+        struct pipeline_port dup_view = {
+            .row = &dup, .role = BINDING_ROLE_REMOTE, .ofport = OFPP_NONE,
+        };
+        struct flow_set dup_flows;
+        struct match match;
+
+        dup.header_.uuid.parts[0] = cases[i].dup_uuid;
+        dup.name = "a-elsewhere";
+        dup.mac = ports[0].mac;
+        flow_set_init(&dup_flows);
+        pipeline_add_network_flows(&blue, &dup_view, 1, &hv1, &tunnels,
+                                   &dup_flows);
+        pipeline_add_network_flows(&blue, view, 1, &hv1, &tunnels,
+                                   &dup_flows);
+
+        l2_match(&match, "00:00:5e:00:53:0a");
+        match_set_reg(&match, 10, 0);
+        bool dup_wins = cases[i].dup_uuid < ports[0].header_.uuid.parts[0];
+        assert_actions_in(&dup_flows, FLOW_TABLE_L2_LOOKUP, 100, &match,
+                          cases[i].from_vif,
+                          flow_set_cookie_from_uuid(dup_wins
+                                                    ? &dup.header_.uuid
+                                                    : &ports[0].header_.uuid));
+        match_set_reg(&match, 10, 1);
+        assert_actions_in(&dup_flows, FLOW_TABLE_L2_LOOKUP, 100, &match,
+                          "output:5", cookie_of_port(0));
+        flow_set_destroy(&dup_flows);
+    }
 }
 
 static void
@@ -1008,6 +1076,7 @@ main(void)
         cmocka_unit_test(first_packets_for_no_vif_from_tunnels_are_handed_out),
         cmocka_unit_test(every_flow_after_classify_matches_the_network),
         cmocka_unit_test(duplicate_mac_yields_one_flow),
+        cmocka_unit_test(duplicate_mac_here_and_elsewhere_is_one_conflict),
         cmocka_unit_test(unicast_from_tunnel_also_goes_to_the_agent),
         cmocka_unit_test(unclassified_packets_of_no_tunnel_go_to_the_agent),
         cmocka_unit_test(unserved_vif_is_dropped_before_reaching_the_agent),
