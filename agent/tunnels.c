@@ -77,13 +77,14 @@ tunnel_port_name_index(const char *chassis_name, const char *name)
 /* Returns the Encap of 'remote' to use from a chassis with 'own_types', or
  * NULL if they have no usable type in common.  An Encap whose ip is no
  * tunnel endpoint (roam_validate_encap_ip()) is skipped, with a
- * rate-limited warning that names it. */
+ * rate-limited warning that names it, and '*skipped' is set to true. */
 static const struct roamrec_encap *
 choose_encap(const struct roamrec_chassis *remote,
-             const struct sset *own_types)
+             const struct sset *own_types, bool *skipped)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
+    *skipped = false;
     for (size_t i = 0; i < ARRAY_SIZE(preferred_types); i++) {
         if (!sset_contains(own_types, preferred_types[i])) {
             continue;
@@ -100,6 +101,7 @@ choose_encap(const struct roamrec_chassis *remote,
             VLOG_WARN_RL(&rl, "chassis %s: %s Encap: ip: %s; not using it",
                          remote->name, encap->type, error);
             free(error);
+            *skipped = true;
         }
     }
     return NULL;
@@ -248,10 +250,11 @@ tunnel_port_update(const struct ovsrec_port *port, const struct tunnel *tunnel,
  * of the switch has: the name its existing port has, if that is one of its
  * names and still free, and otherwise the first free one of its names, the
  * chassis taken in the order of their names.  So a tunnel keeps its port
- * when a new chassis's usual name clashes with it, and the outcome does not
- * depend on the order in which the chassis came.  A tunnel left without a
- * name (every one of its names taken: the switch would have to hold
- * hundreds of ports named like tunnels) is dropped. */
+ * when a new chassis's usual name clashes with it; chassis that come
+ * together get the same names whatever the order of their rows.  (Names
+ * are local: two hypervisors may name one chassis's tunnel differently.)
+ * A tunnel left without a name (every one of its names taken: the switch
+ * would have to hold hundreds of ports named like tunnels) is dropped. */
 static void
 assign_port_names(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
 {
@@ -326,12 +329,13 @@ tunnels_run(const struct tunnels_ctx_in *ctx_in, struct shash *tunnels)
         if (!strcmp(chassis->name, ctx_in->own_name)) {
             continue;
         }
+        bool skipped;
         const struct roamrec_encap *encap
-            = choose_encap(chassis, ctx_in->own_types);
+            = choose_encap(chassis, ctx_in->own_types, &skipped);
         if (!encap) {
-            VLOG_WARN_RL(&rl, "chassis %s has no encapsulation type in "
+            VLOG_WARN_RL(&rl, "chassis %s has no %sencapsulation type in "
                          "common with this chassis: no tunnel to it",
-                         chassis->name);
+                         chassis->name, skipped ? "usable " : "");
             continue;
         }
 

@@ -119,6 +119,8 @@ assert_eq '"192.0.2.98"' \
 wait_until grep -q 'chassis bad: geneve Encap: ip: "bogus" is not' "$(agent_log 1)"
 wait_until grep -q 'chassis worse: geneve Encap: ip: "127.0.0.1" cannot be a tunnel endpoint' \
     "$(agent_log 1)"
+wait_until grep -q 'chassis worse has no usable encapsulation type in common' \
+    "$(agent_log 1)"
 tunnel_is 1 worse "" || fail "hv1 has a tunnel to chassis worse (ip 127.0.0.1)"
 check ping_ok v1 198.51.100.2
 check ping_ok v1 198.51.100.3
