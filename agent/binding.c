@@ -98,7 +98,6 @@ binding_state_init(struct binding_state *state)
     shash_init(&state->unnumbered);
     shash_init(&state->duplicates);
     state->checked_orphans = false;
-    state->chassis_uuid = UUID_ZERO;
     ovs_list_init(&state->held);
     state->n_held = 0;
     state->n_held_dropped = 0;
@@ -982,37 +981,45 @@ binding_activate(struct binding_state *state, ofp_port_t ofport,
 
 /* When this chassis's Chassis row was deleted (by an operator, or by the
  * agent itself for a changed system-id) and registered anew, the database
- * cleared every binding to the old row.  No other chassis took those ports
- * and no VM moved: each VIF that served one counts as plugged again, so
- * that it claims its port back (or stands by again) if requested_chassis
- * still allows it.  Ports that another chassis claimed meanwhile stay
- * its. */
+ * clears every binding to the old row (weak references), maybe only after
+ * the new row is in use.  No other chassis took those ports and no VM
+ * moved: each VIF whose port an earlier row of this chassis held for it,
+ * and that nobody holds in that role now, counts as plugged again, so that
+ * it claims its port back (or stands by again) if requested_chassis still
+ * allows it.  A port that another chassis took meanwhile stays its. */
 static void
 rebind_after_new_chassis_row(const struct binding_ctx_in *ctx_in,
                              struct binding_state *state)
 {
-    const struct uuid *me = &ctx_in->chassis->header_.uuid;
+    const struct roamrec_chassis *me = ctx_in->chassis;
+    struct shash_node *node;
 
-    if (!uuid_is_zero(&state->chassis_uuid)
-        && !uuid_equals(&state->chassis_uuid, me)) {
-        struct shash_node *node;
-        SHASH_FOR_EACH (node, &state->vifs) {
-            struct local_vif *vif = node->data;
-            const struct roamrec_port *port
-                = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
-            bool lost = (port && !port->chassis
-                         && (vif->state == VIF_BOUND
-                             || (vif->state == VIF_STANDBY
-                                 && !port->additional_chassis)));
-            if (lost) {
-                VLOG_INFO("port %s: its binding went with this chassis's "
-                          "previous Chassis row: taking it again",
-                          vif->iface_id);
-                vif->plug = true;
-            }
+    SHASH_FOR_EACH (node, &state->vifs) {
+        struct local_vif *vif = node->data;
+        const struct roamrec_port *port
+            = binding_lookup_port(ctx_in->port_by_name, vif->iface_id);
+        if (!port) {
+            continue;
+        }
+        const struct roamrec_chassis *holder
+            = vif->served_standby ? port->additional_chassis : port->chassis;
+        if (port->chassis == me || port->additional_chassis == me) {
+            vif->served_by = me->header_.uuid;
+            vif->served_standby = port->chassis != me;
+        } else if (holder) {
+            /* Someone else's now. */
+            vif->served_by = UUID_ZERO;
+        } else if (!uuid_is_zero(&vif->served_by)
+                   && !uuid_equals(&vif->served_by, &me->header_.uuid)) {
+            VLOG_INFO("port %s: its binding went with this chassis's "
+                      "previous Chassis row: taking it again",
+                      vif->iface_id);
+            vif->plug = true;
+            vif->served_by = UUID_ZERO;
+            /* The previous holder was this chassis: no move to report. */
+            free(shash_find_and_delete(&state->last_chassis, port->name));
         }
     }
-    state->chassis_uuid = *me;
 }
 
 bool

@@ -101,6 +101,13 @@ struct local_vif {
     uint64_t flows_cfg;         /* ofctrl put sequence number with which
                                  * the port's flows were first sent, 0 if
                                  * not yet. */
+    struct uuid served_by;      /* The Chassis row of this chassis that
+                                 * last held the port for this VIF (all
+                                 * zeros if none, or if another chassis
+                                 * took it since): if that row is replaced,
+                                 * and with it the binding, the VIF claims
+                                 * its port again. */
+    bool served_standby;        /* It held it as additional_chassis. */
     unsigned int bound_seq;     /* Counts the times this chassis took the
                                  * port for the VIF (claim or activation):
                                  * each one is announced. */
@@ -161,11 +168,6 @@ struct binding_state {
     bool checked_orphans;       /* Ports held here without a VIF (removed
                                  * while the agent was not running) were
                                  * queued for release. */
-    struct uuid chassis_uuid;   /* This chassis's Chassis row at the last
-                                 * binding_run() that had one (all zeros
-                                 * before): a new one means that the old
-                                 * row was deleted, and with it (a weak
-                                 * reference) every binding to it. */
     struct ovs_list held;       /* "struct binding_held_packet"s, oldest
                                  * first: what VMs sent on standby VIFs
                                  * before their activation reached the

@@ -207,9 +207,27 @@ grep -q "port v2: its binding went with this chassis's previous Chassis row" \
     "$(agent_log 2)" || fail "(b) hv2 did not log why it took v2 again"
 assert_eq "" "$(ctl --bare --columns=_uuid find Migration port=v2)" \
     "(b) Migration rows for v2, which did not move"
+echo "(b) v2, bound to the deleted row, is bound to the new one and pings"
+
+# The same for a live migration's destination: hv3 stands by for v2 again.
+check ctl --wait=hv --timeout=20 port-migrate v2 hv3
+check tb vm-migrate v2 3 --prepare
+wait_until port_standby_on v2 hv3
+old3=$(row_uuid Chassis hv3)
+check ctl destroy Chassis hv3
+hv3_recreated() {
+    local u
+    u=$(row_uuid Chassis hv3) && [ -n "$u" ] && [ "$u" != "$old3" ]
+}
+wait_until -t 10 hv3_recreated
+wait_until port_standby_on v2 hv3
+port_on v2 hv2 || fail "(b) v2 left hv2 when hv3's row was re-created"
+grep -q "port v2: its binding went with this chassis's previous Chassis row" \
+    "$(agent_log 3)" || fail "(b) hv3 did not log why it stood by for v2 again"
 check tb vm-del v1
 check tb vm-del v2
-echo "(b) v2, bound to the deleted row, is bound to the new one and pings"
+wait_until -t 10 all_rows_ok
+echo "(b) hv3, v2's standby, stands by again with its new row"
 
 old=$(ctl --bare --columns=_uuid find Chassis_Private name=hv2)
 check ctl destroy Chassis_Private hv2
