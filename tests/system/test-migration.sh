@@ -129,7 +129,7 @@ hv2_interval_is() {
 wait_until hv2_interval_is 100
 sleep 1
 watched0=$(hv2_watched_since)
-stream_start 3
+stream_start 5
 # The VM stops on hv2 first, and its release is in the database before
 # the VIF is plugged on hv3 (vm-move's own unplug of the VIF is then a
 # no-op): otherwise hv3's claim could land first, and hv3 would rightly
@@ -146,10 +146,10 @@ wait_until port_on v2 hv3
 wait_until port_up v2
 stream_wait
 echo "cold move: lost $lost, blackout $blackout ms"
-# Recovered: within a second of the VM's stop, in a 3 s stream (the time
-# is the benchmark's business: the unplug, the VM's new veth and the plug
-# take well over 100 ms here).
-[ "$lost" -lt 1000 ] || fail "cold move: the stream did not recover ($lost lost)"
+# Recovered: within 2 s of the VM's stop, in a 5 s stream (the time is
+# the benchmark's business: the unplug, the polling above, the VM's new
+# veth and the plug take well over 100 ms here, more on a loaded machine).
+[ "$lost" -lt 2000 ] || fail "cold move: the stream did not recover ($lost lost)"
 wait_until migration_row cold hv2 hv3
 watched1=$(hv2_watched_since)
 [ "$watched1" = "$watched0" ] \
