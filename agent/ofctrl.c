@@ -941,6 +941,16 @@ ofctrl_refuse_flow(struct ofctrl *of, const struct ofpbuf *payload)
             struct match match;
 
             minimatch_expand(&fm.match, &match);
+            /* The latest refusal of the key is the one that counts: not
+             * one kept aside for another row's (flow-set.h). */
+            struct flow_set_entry *old = flow_set_find(&of->refused,
+                                                       fm.table_id,
+                                                       fm.priority, &match);
+            while (old) {
+                flow_set_remove(&of->refused, old);
+                old = flow_set_find(&of->refused, fm.table_id, fm.priority,
+                                    &match);
+            }
             flow_set_add(&of->refused, fm.table_id, fm.priority,
                          ntohll(fm.new_cookie), &match, fm.ofpacts,
                          fm.ofpacts_len);
