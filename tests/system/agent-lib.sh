@@ -10,6 +10,7 @@
 #   row_uuid TABLE NAME     _uuid of the row of TABLE whose name is NAME
 #   count_rows TABLE        number of rows in TABLE
 #   agent_pid K             pid of hv K's roam-agent (from its pidfile)
+#   cpu_ticks PID           user + system CPU time of PID, in clock ticks
 #   agent_alive K           true if hv K's roam-agent runs (not a zombie)
 #   agent_status K          "ovs-appctl -t roam-agent status" on hv K
 #   agent_log K             path of hv K's roam-agent log
@@ -40,6 +41,17 @@ count_rows() {
 
 agent_pid() {
     cat "$TB_DIR/hv$1/roam-agent.pid"
+}
+
+# cpu_ticks PID: user + system time of PID, in clock ticks.
+cpu_ticks() {
+    local stat f
+    stat=$(cat "/proc/$1/stat") || return 1
+    stat=${stat##*) }
+    # After the command name: field 3 is the state; utime and stime are
+    # fields 14 and 15, i.e. indexes 11 and 12 from here.
+    read -ra f <<<"$stat"
+    echo $((f[11] + f[12]))
 }
 
 agent_alive() {

@@ -35,17 +35,6 @@ agent_pid() { cat "$TB_DIR/hv$1/roam-agent.pid"; }
 agent_log() { echo "$TB_DIR/hv$1/roam-agent.log"; }
 agent_status() { tb hv "$1" ovs-appctl -t roam-agent status; }
 
-# cpu_ticks PID: user + system time of PID, in clock ticks.
-cpu_ticks() {
-    local stat f
-    stat=$(cat "/proc/$1/stat") || return 1
-    stat=${stat##*) }
-    # After the command name: field 3 is the state; utime and stime are
-    # fields 14 and 15, i.e. indexes 11 and 12 from here.
-    read -ra f <<<"$stat"
-    echo $((f[11] + f[12]))
-}
-
 # central_is K STATE: hvK's agent reports the central DB connection as STATE
 # ("connected" or "not connected").
 central_is() {

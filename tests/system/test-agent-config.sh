@@ -191,6 +191,15 @@ check tb hv 3 ovs-vsctl --no-wait destroy Open_vSwitch .
 wait_until grep -q 'the local database has no Open_vSwitch row' "$(agent_log 3)"
 sleep 1
 agent_alive 3 || fail "hv3's agent died when the Open_vSwitch row was deleted"
+# It waits without spinning.  (A busy-loop check, not a performance target:
+# a spinning agent uses 100+ ticks in 2 s.)
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+t0=$(cpu_ticks "$(agent_pid 3)")
+sleep 2
+used=$(( $(cpu_ticks "$(agent_pid 3)") - t0 ))
+echo "hv3's agent used $used CPU ticks in 2 s without an Open_vSwitch row"
+((used < 20 * hz / 100)) \
+    || fail "hv3's agent is busy without an Open_vSwitch row: $used ticks in 2 s"
 check tb hv 3 ovs-vsctl --no-wait init
 check tb hv 3 ovs-vsctl --no-wait set Open_vSwitch . "external_ids=$ext_ids"
 br_int_back() {
