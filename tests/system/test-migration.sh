@@ -28,7 +28,10 @@
 #             (binding, Port.up, Migration row, hv3's flows point at hv1 and
 #             no longer deliver to the old VIF), and v4 is released;
 #   race      two hypervisors plug a VIF for the same unrequested port: one
-#             binding, no flapping for 10 s, the loser names the winner.
+#             binding, no flapping for 10 s, the loser names the winner;
+#   deleted   v2 on hv3, hv3 killed and its Chassis row deleted, v2 starts
+#             on hv2: a failover, not a cold move (the emptied binding is
+#             no release).
 
 . "$ROAM_SRCDIR/tests/system/lib.sh"
 . "$ROAM_SRCDIR/tests/system/agent-lib.sh"
@@ -403,5 +406,25 @@ grep -qE "port r: chassis $winner claimed it|port r is bound to $winner" \
     "$(agent_log $loser)" \
     || fail "race: hv$loser's log does not name port r and the winner $winner"
 echo "ok: race ($winner won)"
+
+# --- failover after the dead chassis's row was deleted ----------------------
+# An operator deletes a dead hypervisor's Chassis row, which empties the
+# port's chassis (a weak reference), before the VM restarts elsewhere.
+# That is no release: the move is a failover, not a cold move.
+check tb vm-move v2 3
+wait_until port_on v2 hv3
+wait_until port_up v2
+check tb hv-kill 3
+hv3_dead() {
+    ctl chassis-list | grep -E "^hv3 .*dead" >/dev/null
+}
+wait_until -t 20 hv3_dead
+check ctl destroy Chassis hv3
+check tb vm-move v2 2
+wait_until port_on v2 hv2
+wait_until -t 20 migration_row failover hv3 hv2
+migration_row cold hv3 hv2 \
+    && fail "failover after hv3's row was deleted: recorded as a cold move"
+echo "ok: failover after the dead chassis's row was deleted"
 
 echo "test-migration: ok"
